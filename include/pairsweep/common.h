@@ -1,0 +1,51 @@
+/* pairsweep — error codes, error messages and small shared helpers.
+ *
+ * Library functions return 0 on success or a negative PS_E* code; a human-readable message
+ * (one line, naming the file and what was expected) is written into a caller-owned ps_err.
+ * Only src/cli prints and exits. */
+#ifndef PAIRSWEEP_COMMON_H
+#define PAIRSWEEP_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PS_VERSION "0.1.0"
+
+enum {
+    PS_OK = 0,
+    PS_EINVAL = -1,   /* bad input: a file or value that is not what was expected */
+    PS_EIO = -2,      /* an operating-system or library I/O failure */
+    PS_ENOMEM = -3,   /* out of memory */
+    PS_EFORMAT = -4,  /* a file whose content is malformed */
+    PS_ESTATE = -5,   /* a file or run in the wrong state (another job, unfinished, ...) */
+    PS_EDIVERGED = -6,/* training produced NaN or infinity */
+    PS_EINTR = -7,    /* interrupted by a signal */
+};
+
+/* A one-line error message, filled by the function that failed. */
+typedef struct ps_err {
+    int code;        /* the PS_E* code */
+    char msg[512];   /* "FILE:LINE: what was expected" or "FILE: what was wrong" */
+} ps_err;
+
+/* Sets err (when not NULL) to code and a printf-formatted message; returns code, so that
+ * `return ps_err_set(err, PS_EINVAL, "...")` reads naturally. */
+int ps_err_set(ps_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A short name for an error code ("bad input", "I/O error", ...). */
+const char *ps_strerror(int code);
+
+/* The exit status the CLI uses for an error code: 2 for bad input, 1 for failures. */
+int ps_exit_status(int code);
+
+/* SHA-256 of a memory block as 64 lowercase hex characters plus NUL (hex must hold 65). */
+void ps_sha256_hex(char hex[65], const void *data, size_t len);
+
+/* SHA-256 of a whole file; returns 0 or PS_EIO with err set. */
+int ps_sha256_file(char hex[65], const char *path, ps_err *err);
+
+/* Wall-clock seconds from a monotonic clock. */
+double ps_now(void);
+
+#endif

@@ -1,0 +1,123 @@
+/* pairsweep — the results file (HDF5): one file per study, rank 0 the only writer.
+ *
+ * Layout (readable with h5dump, h5py and pandas without pairsweep):
+ *   /                     attributes: job_text, job_sha256, job_name, pairsweep_version,
+ *                         mnist_sha256 (4 lines), ranks, started, finished ("" while running),
+ *                         complete (0/1), planned_tasks
+ *   /tasks                H5TB table, one row per finished task (ps_store_row fields)
+ *   /grid                 H5TB table, one row per (model, grid point) with its hyper-parameters
+ *   /selection            H5TB table, one row per model: chosen grid point, CV mean and std
+ *   /curves/train_loss, train_acc, eval_loss, eval_acc   float (rows × epochs), row i of
+ *                         each belongs to row i of /tasks
+ *   /weights/<task id>/<state_dict name>                 final state of each task
+ * The file is flushed after every result, so a killed run leaves every finished result
+ * readable. */
+#ifndef PAIRSWEEP_STORE_H
+#define PAIRSWEEP_STORE_H
+
+#include <stdint.h>
+
+#include "pairsweep/common.h"
+#include "pairsweep/task.h"
+#include "pairsweep/train.h"
+
+/* One row of /tasks. Fixed-length strings so that PyTables/pandas read it as a table. */
+typedef struct ps_store_row {
+    char task_id[PS_TASK_ID_LEN + 1];
+    int32_t phase;
+    char model[PS_NAME_MAX];
+    int32_t grid;
+    int32_t fold;
+    int32_t rep;
+    uint64_t seed;
+    int32_t status;            /* ps_task_status */
+    char reason[128];
+    int32_t rank;
+    double wall_seconds;
+    float train_loss;          /* final epoch */
+    float train_acc;
+    float eval_loss;           /* validation (select) or test (final) at the final epoch */
+    float eval_acc;
+    int32_t epochs;
+} ps_store_row;
+
+/* One row of /grid: a model's grid point and its hyper-parameters. */
+typedef struct ps_store_grid_row {
+    char model[PS_NAME_MAX];
+    int32_t grid;
+    int32_t batch_size;
+    float lr;
+    float momentum;
+    int32_t nesterov;
+    float weight_decay;
+    int32_t use_bn;
+    float aux_weight;
+    int32_t epochs;
+    int32_t lr_step_epoch;
+    float lr_step_gamma;
+} ps_store_grid_row;
+
+/* One row of /selection. */
+typedef struct ps_store_selection {
+    char model[PS_NAME_MAX];
+    int32_t grid;              /* chosen grid point */
+    float cv_mean, cv_std;     /* validation accuracy over folds */
+    int32_t n_folds;
+} ps_store_selection;
+
+/* What the root attributes record besides the job. */
+typedef struct ps_store_meta {
+    const char *job_name;
+    const char *job_text;      /* the job file's full text */
+    const char *mnist_sha256[4];
+    int32_t ranks;
+    int32_t planned_tasks;
+} ps_store_meta;
+
+typedef struct ps_store ps_store;
+
+/* Opens path for writing a study. A new file is created (through a temporary name, renamed
+ * once its root is written). An existing file of the same job text (same SHA-256) is opened
+ * to resume. An existing file of another job, or a file that is not a pairsweep file, is
+ * refused with PS_ESTATE unless restart is non-zero, in which case it is replaced. */
+int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, int restart,
+                  ps_err *err);
+
+/* Writes the grid table (idempotent: a resumed file keeps its own). */
+int ps_store_write_grid(ps_store *s, const ps_store_grid_row *rows, int32_t n, ps_err *err);
+
+/* The rows already stored (for resume): *rows is malloc'ed, caller frees. */
+int ps_store_rows(const ps_store *s, ps_store_row **rows, int32_t *n, ps_err *err);
+
+/* Appends one finished task: its row, its curves and (when status is DONE) its weights; then
+ * flushes the file. A task id already present is refused with PS_ESTATE. */
+int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
+                 ps_err *err);
+
+/* Records (or replaces) a model's selection. */
+int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *err);
+
+/* Closes the file; complete says whether every planned task is stored (sets the "complete"
+ * and "finished" attributes). */
+int ps_store_close(ps_store *s, int complete, ps_err *err);
+
+/* Read side, for report/merge/status: a whole file read into memory. */
+typedef struct ps_results {
+    char job_name[256];
+    char job_sha256[65];
+    char *job_text;
+    int32_t complete;
+    int32_t planned_tasks;
+    int32_t n_rows, n_grid, n_sel, epochs_max;
+    ps_store_row *rows;
+    ps_store_grid_row *grid;
+    ps_store_selection *sel;
+    float *train_loss, *train_acc, *eval_loss, *eval_acc; /* (n_rows, epochs_max) */
+} ps_results;
+
+/* Reads a results file; a file that is not HDF5 or not a pairsweep file is PS_EFORMAT with a
+ * message saying so. */
+int ps_results_read(ps_results *out, const char *path, ps_err *err);
+void ps_results_free(ps_results *r);
+
+#endif
