@@ -1,0 +1,75 @@
+/* pairsweep — command-line entry: `pairsweep COMMAND [options]`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "pairsweep/common.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+#ifdef PS_HAVE_CMD_DATA
+    {"data", ps_cmd_data, "check the MNIST files and summarise a pair set"},
+#endif
+#ifdef PS_HAVE_CMD_MODELS
+    {"models", ps_cmd_models, "list the model zoo: architecture, parameters, FLOPs"},
+#endif
+#ifdef PS_HAVE_CMD_TRAIN
+    {"train", ps_cmd_train, "train one model on fresh pairs and print its curves"},
+#endif
+#ifdef PS_HAVE_CMD_RUN
+    {"run", ps_cmd_run, "run a study (job file) with MPI into results/JOB.h5, resumably"},
+#endif
+#ifdef PS_HAVE_CMD_REPORT
+    {"report", ps_cmd_report, "print the tables and draw the figures of results files"},
+#endif
+#ifdef PS_HAVE_CMD_STATUS
+    {"status", ps_cmd_status, "account for every task of a study: done, diverged, failed, missing"},
+#endif
+#ifdef PS_HAVE_CMD_MERGE
+    {"merge", ps_cmd_merge, "join the shard files of one study into one file"},
+#endif
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pairsweep COMMAND [options]\n"
+            "\n"
+            "Runs studies of small neural networks on MNIST digit pairs (is digit 1 <= digit 2?)\n"
+            "as MPI sweeps over models, hyper-parameter grids, CV folds and seeds.\n"
+            "\n"
+            "commands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "`pairsweep COMMAND --help` describes a command. Version %s.\n",
+            PS_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("pairsweep %s\n", PS_VERSION);
+        return 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "pairsweep: unknown command '%s' (try 'pairsweep --help')\n", argv[1]);
+    return 2;
+}
