@@ -120,4 +120,11 @@ typedef struct ps_results {
 int ps_results_read(ps_results *out, const char *path, ps_err *err);
 void ps_results_free(ps_results *r);
 
+/* Saves one training run (`pairsweep train --save FILE`) as a small HDF5 file: root
+ * attributes with the config's fields (model, seed, epochs, lr, ...), /curves/train_loss,
+ * train_acc, eval_loss, eval_acc (epochs), and /weights/<state_dict name> for every view,
+ * with its shape. Overwrites path (written under a temporary name, then renamed). */
+int ps_store_write_run(const char *path, const ps_train_config *cfg, const ps_train_result *res,
+                       ps_err *err);
+
 #endif
