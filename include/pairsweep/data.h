@@ -56,6 +56,14 @@ typedef struct ps_mnist {
 int ps_mnist_load(ps_mnist *m, const char *dir, ps_err *err);
 void ps_mnist_free(ps_mnist *m);
 
+/* The reference SHA-256 of MNIST file i (0..3, in ps_mnist.path order), as kept in
+ * scripts/mnist.sha256, and the file's base name. */
+const char *ps_mnist_reference_sha256(int i);
+const char *ps_mnist_file_name(int i);
+
+/* The MNIST directory used when none is given: $PS_MNIST_DIR if set, else "data/mnist". */
+const char *ps_mnist_default_dir(void);
+
 /* A set of digit pairs: input (n, 2, 14, 14), target 1 when digit 1 ≤ digit 2. */
 typedef struct ps_pairs {
     int32_t n;

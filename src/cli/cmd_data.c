@@ -1,0 +1,127 @@
+/* pairsweep data: check the MNIST files and summarise a pair set. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "pairsweep/data.h"
+#include "pairsweep/rng.h"
+
+static void data_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pairsweep data [--mnist DIR] [--pairs N] [--seed S]\n"
+            "\n"
+            "Reads the four MNIST idx files (raw or .gz) of DIR, checks them, prints their\n"
+            "SHA-256 against the reference values (scripts/mnist.sha256), then makes the\n"
+            "reports' pair sets for a seed and prints their size, target balance and digit\n"
+            "histogram.\n"
+            "\n"
+            "  --mnist DIR   MNIST directory (default: $PS_MNIST_DIR, else data/mnist)\n"
+            "  --pairs N     training and test pairs (default 1000)\n"
+            "  --seed S      seed of the pairs (default 0)\n"
+            "  -h, --help    this text\n");
+}
+
+/* Parses a whole decimal integer in [lo, hi]; returns 0 or -1. */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void print_set(const char *what, const ps_pairs *p)
+{
+    int ones = 0, hist[10] = {0};
+    for (int32_t i = 0; i < p->n; i++) {
+        ones += p->target[i];
+        hist[p->classes[2 * i]]++;
+        hist[p->classes[2 * i + 1]]++;
+    }
+    float mean, std;
+    ps_pairs_stats(p, &mean, &std);
+    printf("  %-5s %5d pairs  input %d x 2 x %d x %d  target 1 (digit 1 <= digit 2): %d (%.1f%%)\n",
+           what, p->n, p->n, PS_IMG, PS_IMG, ones, 100.0 * ones / p->n);
+    printf("        pixel mean %.3f, std %.3f (0..255 scale, before normalisation)\n", mean, std);
+    printf("        digits:");
+    for (int d = 0; d < 10; d++)
+        printf(" %d:%d", d, hist[d]);
+    printf("\n");
+}
+
+int ps_cmd_data(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"mnist", required_argument, NULL, 'm'},
+        {"pairs", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = ps_mnist_default_dir();
+    long n = 1000, seed = 0;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': dir = optarg; break;
+        case 'n':
+            if (parse_long(optarg, 1, 5000, &n)) {
+                fprintf(stderr, "pairsweep data: --pairs: expected an integer 1..5000, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            if (parse_long(optarg, 0, 2147483647L, &seed)) {
+                fprintf(stderr, "pairsweep data: --seed: expected an integer >= 0, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h': data_usage(stdout); return 0;
+        default:
+            fprintf(stderr, "pairsweep data: unknown or incomplete option '%s' (try --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pairsweep data: unexpected argument '%s' (try --help)\n", argv[optind]);
+        return 2;
+    }
+    ps_mnist m;
+    ps_err err = {0};
+    int rc = ps_mnist_load(&m, dir, &err);
+    if (rc) {
+        fprintf(stderr, "pairsweep data: %s\n", err.msg);
+        return ps_exit_status(rc);
+    }
+    printf("MNIST in %s: %d training and %d test images, pooled 2x2 to %dx%d\n", dir, m.n_train,
+           m.n_test, PS_IMG, PS_IMG);
+    for (int i = 0; i < 4; i++) {
+        int same = !strcmp(m.sha256[i], ps_mnist_reference_sha256(i));
+        printf("  %-40s sha256 %s  %s\n", m.path[i], m.sha256[i],
+               same ? "= reference" : "(differs from the reference: another copy or compressed)");
+    }
+    ps_pairs tr, te;
+    rc = ps_pairs_make_train_test(&tr, &te, &m, (int32_t)n, (int32_t)n, (uint64_t)seed, &err);
+    if (rc) {
+        fprintf(stderr, "pairsweep data: %s\n", err.msg);
+        ps_mnist_free(&m);
+        return ps_exit_status(rc);
+    }
+    printf("pairs for seed %ld:\n", seed);
+    print_set("train", &tr);
+    print_set("test", &te);
+    ps_pairs_free(&tr);
+    ps_pairs_free(&te);
+    ps_mnist_free(&m);
+    return 0;
+}

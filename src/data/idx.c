@@ -1,0 +1,197 @@
+/* MNIST idx files, raw or gzip. zlib's gz* functions read both transparently; the file's
+ * own first bytes (1f 8b) decide whether it is compressed, not its name. */
+#define _POSIX_C_SOURCE 200809L
+#include "pairsweep/data.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define IDX_MAGIC_IMAGES 0x00000803u
+#define IDX_MAGIC_LABELS 0x00000801u
+#define IDX_MAX_DIM 1024
+#define IDX_MAX_ITEMS 100000000
+
+/* Reads exactly len bytes; returns 0, or PS_EFORMAT when the file ends early, or PS_EIO. */
+static int read_exact(gzFile f, void *buf, size_t len, const char *path, const char *what,
+                      ps_err *err)
+{
+    size_t done = 0;
+    while (done < len) {
+        unsigned chunk = (len - done) > (1u << 30) ? (1u << 30) : (unsigned)(len - done);
+        int n = gzread(f, (char *)buf + done, chunk);
+        if (n < 0) {
+            int zerr = 0;
+            const char *msg = gzerror(f, &zerr);
+            return ps_err_set(err, PS_EFORMAT, "%s: corrupt or unreadable data in %s (%s)", path,
+                              what, msg ? msg : "zlib error");
+        }
+        if (n == 0) {
+            int zerr = 0;
+            const char *msg = gzerror(f, &zerr);
+            if (zerr != Z_OK && zerr != Z_STREAM_END)
+                return ps_err_set(err, PS_EFORMAT, "%s: corrupt gzip data in %s (%s)", path, what,
+                                  msg ? msg : "zlib error");
+            return ps_err_set(err, PS_EFORMAT,
+                              "%s: truncated: the header promises %zu bytes of %s, the file has %zu",
+                              path, len, what, done);
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* After the payload, the file must end: extra bytes mean the header lies about the counts. */
+static int expect_eof(gzFile f, const char *path, ps_err *err)
+{
+    unsigned char extra;
+    int n = gzread(f, &extra, 1);
+    if (n > 0)
+        return ps_err_set(err, PS_EFORMAT,
+                          "%s: the file is longer than its header says (trailing data)", path);
+    if (n < 0) {
+        int zerr = 0;
+        const char *msg = gzerror(f, &zerr);
+        return ps_err_set(err, PS_EFORMAT, "%s: corrupt gzip data at the end (%s)", path,
+                          msg ? msg : "zlib error");
+    }
+    return 0;
+}
+
+static gzFile open_idx(const char *path, ps_err *err)
+{
+    errno = 0;
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        ps_err_set(err, PS_EIO, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib");
+    return f;
+}
+
+int ps_idx_read_images(ps_idx_images *out, const char *path, ps_err *err)
+{
+    gzFile f = open_idx(path, err);
+    if (!f)
+        return PS_EIO;
+    unsigned char hdr[16];
+    uint8_t *pixels = NULL;
+    int rc = read_exact(f, hdr, 4, path, "the header", err);
+    if (rc)
+        goto fail;
+    uint32_t magic = be32(hdr);
+    if (magic != IDX_MAGIC_IMAGES) {
+        rc = ps_err_set(err, PS_EFORMAT,
+                        "%s: not an idx3-ubyte image file (magic 0x%08x, expected 0x%08x)", path,
+                        magic, IDX_MAGIC_IMAGES);
+        goto fail;
+    }
+    if ((rc = read_exact(f, hdr + 4, 12, path, "the header", err)))
+        goto fail;
+    uint32_t n = be32(hdr + 4), rows = be32(hdr + 8), cols = be32(hdr + 12);
+    if (n == 0 || n > IDX_MAX_ITEMS || rows == 0 || rows > IDX_MAX_DIM || cols == 0 ||
+        cols > IDX_MAX_DIM) {
+        rc = ps_err_set(err, PS_EFORMAT,
+                        "%s: implausible dimensions %u x %u x %u (expected 1..%d images of "
+                        "1..%d x 1..%d pixels)",
+                        path, n, rows, cols, IDX_MAX_ITEMS, IDX_MAX_DIM, IDX_MAX_DIM);
+        goto fail;
+    }
+    size_t len = (size_t)n * rows * cols;
+    pixels = malloc(len);
+    if (!pixels) {
+        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory for %zu bytes", path, len);
+        goto fail;
+    }
+    if ((rc = read_exact(f, pixels, len, path, "pixels", err)) || (rc = expect_eof(f, path, err)))
+        goto fail;
+    gzclose(f);
+    out->n = (int32_t)n;
+    out->rows = (int32_t)rows;
+    out->cols = (int32_t)cols;
+    out->pixels = pixels;
+    return 0;
+fail:
+    free(pixels);
+    gzclose(f);
+    return rc;
+}
+
+int ps_idx_read_labels(ps_idx_labels *out, const char *path, ps_err *err)
+{
+    gzFile f = open_idx(path, err);
+    if (!f)
+        return PS_EIO;
+    unsigned char hdr[8];
+    uint8_t *labels = NULL;
+    int rc = read_exact(f, hdr, 4, path, "the header", err);
+    if (rc)
+        goto fail;
+    uint32_t magic = be32(hdr);
+    if (magic != IDX_MAGIC_LABELS) {
+        rc = ps_err_set(err, PS_EFORMAT,
+                        "%s: not an idx1-ubyte label file (magic 0x%08x, expected 0x%08x)", path,
+                        magic, IDX_MAGIC_LABELS);
+        goto fail;
+    }
+    if ((rc = read_exact(f, hdr + 4, 4, path, "the header", err)))
+        goto fail;
+    uint32_t n = be32(hdr + 4);
+    if (n == 0 || n > IDX_MAX_ITEMS) {
+        rc = ps_err_set(err, PS_EFORMAT, "%s: implausible label count %u (expected 1..%d)", path,
+                        n, IDX_MAX_ITEMS);
+        goto fail;
+    }
+    labels = malloc(n);
+    if (!labels) {
+        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory for %u labels", path, n);
+        goto fail;
+    }
+    if ((rc = read_exact(f, labels, n, path, "labels", err)) || (rc = expect_eof(f, path, err)))
+        goto fail;
+    for (uint32_t i = 0; i < n; i++)
+        if (labels[i] > 9) {
+            rc = ps_err_set(err, PS_EFORMAT, "%s: label %u of item %u is outside 0..9", path,
+                            labels[i], i);
+            goto fail;
+        }
+    gzclose(f);
+    out->n = (int32_t)n;
+    out->labels = labels;
+    return 0;
+fail:
+    free(labels);
+    gzclose(f);
+    return rc;
+}
+
+void ps_idx_images_free(ps_idx_images *img)
+{
+    free(img->pixels);
+    memset(img, 0, sizeof *img);
+}
+
+void ps_idx_labels_free(ps_idx_labels *lab)
+{
+    free(lab->labels);
+    memset(lab, 0, sizeof *lab);
+}
+
+void ps_pool2x2(float *dst, const uint8_t *src, int32_t n, int32_t rows, int32_t cols)
+{
+    int32_t orow = rows / 2, ocol = cols / 2;
+    for (int32_t i = 0; i < n; i++) {
+        const uint8_t *s = src + (size_t)i * rows * cols;
+        float *d = dst + (size_t)i * orow * ocol;
+        for (int32_t r = 0; r < orow; r++)
+            for (int32_t c = 0; c < ocol; c++) {
+                const uint8_t *p = s + (size_t)(2 * r) * cols + 2 * c;
+                int sum = p[0] + p[1] + p[cols] + p[cols + 1];
+                d[r * ocol + c] = (float)sum * 0.25f;
+            }
+    }
+}

@@ -1,0 +1,118 @@
+/* MNIST as the reports use it: the four idx files of a directory, pooled to 14×14. */
+#define _POSIX_C_SOURCE 200809L
+#include "pairsweep/data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const mnist_names[4] = {
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+};
+
+static const char *const mnist_sums[4] = {
+    PS_MNIST_SHA256_0, PS_MNIST_SHA256_1, PS_MNIST_SHA256_2, PS_MNIST_SHA256_3,
+};
+
+const char *ps_mnist_reference_sha256(int i)
+{
+    return (i >= 0 && i < 4) ? mnist_sums[i] : "";
+}
+
+const char *ps_mnist_file_name(int i)
+{
+    return (i >= 0 && i < 4) ? mnist_names[i] : "";
+}
+
+const char *ps_mnist_default_dir(void)
+{
+    const char *d = getenv("PS_MNIST_DIR");
+    return (d && *d) ? d : "data/mnist";
+}
+
+/* Finds dir/NAME or dir/NAME.gz; writes the one found into path. */
+static int find_file(char path[PS_PATH_MAX], const char *dir, const char *name, ps_err *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ps_err_set(err, PS_EINVAL,
+                          "%s: MNIST directory not found (expected a directory holding %s "
+                          "and the other idx files; run scripts/setup.sh or pass --mnist DIR)",
+                          dir, name);
+    snprintf(path, PS_PATH_MAX, "%s/%s", dir, name);
+    if (stat(path, &st) == 0)
+        return 0;
+    snprintf(path, PS_PATH_MAX, "%s/%s.gz", dir, name);
+    if (stat(path, &st) == 0)
+        return 0;
+    return ps_err_set(err, PS_EINVAL, "%s/%s: MNIST file not found (nor %s.gz)", dir, name, name);
+}
+
+/* Reads one images + labels pair and pools the images; checks that the counts agree. */
+static int load_set(float **x, uint8_t **y, int32_t *n, const char *ipath, const char *lpath,
+                    ps_err *err)
+{
+    ps_idx_images img = {0};
+    ps_idx_labels lab = {0};
+    int rc = ps_idx_read_images(&img, ipath, err);
+    if (rc)
+        return rc;
+    if ((rc = ps_idx_read_labels(&lab, lpath, err)))
+        goto done;
+    if (img.n != lab.n) {
+        rc = ps_err_set(err, PS_EFORMAT, "%s: %d labels, but %s has %d images", lpath, lab.n,
+                        ipath, img.n);
+        goto done;
+    }
+    if (img.rows != 2 * PS_IMG || img.cols != 2 * PS_IMG) {
+        rc = ps_err_set(err, PS_EFORMAT, "%s: images are %d x %d, expected 28 x 28", ipath,
+                        img.rows, img.cols);
+        goto done;
+    }
+    *x = malloc((size_t)img.n * PS_IMG_PIXELS * sizeof(float));
+    if (!*x) {
+        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", ipath);
+        goto done;
+    }
+    ps_pool2x2(*x, img.pixels, img.n, img.rows, img.cols);
+    *y = lab.labels;
+    lab.labels = NULL;
+    *n = img.n;
+done:
+    ps_idx_images_free(&img);
+    ps_idx_labels_free(&lab);
+    return rc;
+}
+
+int ps_mnist_load(ps_mnist *m, const char *dir, ps_err *err)
+{
+    ps_mnist t;
+    memset(&t, 0, sizeof t);
+    int rc = 0;
+    for (int i = 0; i < 4; i++)
+        if ((rc = find_file(t.path[i], dir, mnist_names[i], err)))
+            return rc;
+    if ((rc = load_set(&t.train_x, &t.train_y, &t.n_train, t.path[0], t.path[1], err)))
+        goto fail;
+    if ((rc = load_set(&t.test_x, &t.test_y, &t.n_test, t.path[2], t.path[3], err)))
+        goto fail;
+    for (int i = 0; i < 4; i++)
+        if ((rc = ps_sha256_file(t.sha256[i], t.path[i], err)))
+            goto fail;
+    *m = t;
+    return 0;
+fail:
+    ps_mnist_free(&t);
+    return rc;
+}
+
+void ps_mnist_free(ps_mnist *m)
+{
+    free(m->train_x);
+    free(m->train_y);
+    free(m->test_x);
+    free(m->test_y);
+    memset(m, 0, sizeof *m);
+}
