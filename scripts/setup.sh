@@ -25,6 +25,7 @@ packages=(
   libyaml-dev zlib1g-dev libssl-dev libgsl-dev
   gnuplot-nox
   python3 python3-numpy python3-h5py python3-pandas python3-scipy python3-torch
+  slurmctld slurmd slurm-client munge
   ca-certificates
 )
 if [ -n "${PS_EXTRA_PACKAGES:-}" ]; then
