@@ -65,6 +65,28 @@ typedef struct ps_store_selection {
     int32_t n_folds;
 } ps_store_selection;
 
+/* One row of /models (Table I): a model of the study, its architecture in one line and its
+ * size. Written once by the sweep (ps_store_write_models). */
+typedef struct ps_store_model_row {
+    char model[PS_NAME_MAX];
+    char arch[160];            /* one-line architecture, as `pairsweep models` prints it */
+    int64_t params;            /* trainable parameter count */
+    double flops;              /* FLOPs per training sample (forward + backward) */
+} ps_store_model_row;
+
+/* One row of /plan: a planned task (cell of the study). Written once by the sweep
+ * (ps_store_write_plan) so that `pairsweep status` can account for every cell. A final-phase
+ * task whose grid point is not chosen yet has grid -1 and an empty task_id; cells are matched
+ * to /tasks rows by (phase, model, grid, fold, rep), grid -1 matching any grid point. */
+typedef struct ps_store_plan_row {
+    char task_id[PS_TASK_ID_LEN + 1];
+    int32_t phase;
+    char model[PS_NAME_MAX];
+    int32_t grid;
+    int32_t fold;
+    int32_t rep;
+} ps_store_plan_row;
+
 /* What the root attributes record besides the job. */
 typedef struct ps_store_meta {
     const char *job_name;

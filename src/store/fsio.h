@@ -1,0 +1,22 @@
+/* pairsweep store — durable file operations (POSIX): fsync, atomic replace, copy. */
+#ifndef PAIRSWEEP_STORE_FSIO_H
+#define PAIRSWEEP_STORE_FSIO_H
+
+#include <stddef.h>
+
+#include "pairsweep/common.h"
+
+/* Makes path's content durable (fsync). */
+int ps__fsync_path(const char *path, ps_err *err);
+/* Atomically replaces dst by src (fsync src, rename, fsync the directory). */
+int ps__replace(const char *src, const char *dst, ps_err *err);
+/* Copies src to dst (created or truncated), without fsync. */
+int ps__copy_file(const char *src, const char *dst, ps_err *err);
+/* Explains why a file cannot be created at path: missing or read-only directory, ... */
+int ps__create_error(const char *path, int errnum, ps_err *err);
+/* Writes all n bytes at the current position; returns 0 or errno. */
+int ps__write_all(int fd, const void *buf, size_t n);
+/* malloc'ed "<path><suffix>". */
+char *ps__path_with(const char *path, const char *suffix);
+
+#endif

@@ -1,0 +1,83 @@
+/* pairsweep store — internal HDF5 helpers shared by the writer, the reader, merge and
+ * write_run. Only src/store includes hdf5.h. Every function returns 0 or a negative PS_E*
+ * code with err set naming `what` (usually the file path). */
+#ifndef PAIRSWEEP_STORE_H5IO_H
+#define PAIRSWEEP_STORE_H5IO_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pairsweep/store.h"
+
+/* The kinds of fields of the fixed-layout tables. */
+typedef enum { PS__F_I32, PS__F_I64, PS__F_U64, PS__F_F32, PS__F_F64, PS__F_STR } ps__ftype;
+
+typedef struct ps__field {
+    const char *name;
+    size_t offset;             /* in the C struct */
+    size_t size;               /* in the C struct (string: buffer length, NUL included) */
+    ps__ftype type;
+} ps__field;
+
+/* The description of one table: its dataset name, title, row struct size and fields. */
+typedef struct ps__table {
+    const char *dset;          /* "tasks", "grid", ... under the root */
+    const char *title;
+    size_t row_size;
+    int nfields;
+    const ps__field *fields;
+} ps__table;
+
+extern const ps__table ps__tasks_table, ps__grid_table, ps__sel_table, ps__models_table,
+    ps__plan_table;
+
+/* Silences HDF5's automatic error stack printing (the library never prints). */
+void ps__h5_quiet(void);
+
+/* Creates the table with no rows (or nrec rows from buf). */
+int ps__table_create(hid_t loc, const ps__table *t, hsize_t nrec, const void *buf,
+                     const char *what, ps_err *err);
+/* Appends nrec rows. */
+int ps__table_append(hid_t loc, const ps__table *t, hsize_t nrec, const void *buf,
+                     const char *what, ps_err *err);
+/* Overwrites row `start`. */
+int ps__table_write_row(hid_t loc, const ps__table *t, hsize_t start, const void *row,
+                        const char *what, ps_err *err);
+/* Reads the whole table: *buf malloc'ed (NULL when empty), *n rows. A missing table gives 0
+ * rows when optional is non-zero, PS_EFORMAT otherwise. */
+int ps__table_read(hid_t loc, const ps__table *t, void **buf, int32_t *n, int optional,
+                   const char *what, ps_err *err);
+int ps__exists(hid_t loc, const char *name);
+
+/* Root attributes. */
+int ps__attr_set_str(hid_t loc, const char *name, const char *val, const char *what, ps_err *err);
+int ps__attr_set_i32(hid_t loc, const char *name, int32_t val, const char *what, ps_err *err);
+int ps__attr_set_f64(hid_t loc, const char *name, double val, const char *what, ps_err *err);
+/* *val malloc'ed, NUL-terminated. */
+int ps__attr_get_str(hid_t loc, const char *name, char **val, const char *what, ps_err *err);
+int ps__attr_get_i32(hid_t loc, const char *name, int32_t *val, const char *what, ps_err *err);
+
+/* The four curve names, in the order of ps_train_result's fields. */
+extern const char *const ps__curve_names[4];
+
+/* Creates /curves with four empty (0 × 0) extendible float datasets. */
+int ps__curves_create(hid_t fid, const char *what, ps_err *err);
+/* Writes curves (4 pointers of `epochs` floats) as row `row` of /curves/<name>, extending the
+ * datasets as needed (new cells are NaN). */
+int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32_t epochs,
+                     const char *what, ps_err *err);
+/* Reads the four (rows × cols) curves into out[k] (malloc'ed, caller frees). */
+int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, const char *what,
+                    ps_err *err);
+
+/* Writes the views of a state under the group `group` (created), one float dataset each with
+ * its shape and a "trainable" attribute. */
+int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, int32_t n_views,
+                      const float *state, size_t n_state, const char *what, ps_err *err);
+
+/* Opens an existing file (H5F_ACC_RDONLY or H5F_ACC_RDWR), giving PS_EFORMAT for a file that is
+ * not HDF5 and PS_EIO for one that cannot be read. */
+int ps__file_open(hid_t *fid, const char *path, unsigned flags, ps_err *err);
+
+#endif

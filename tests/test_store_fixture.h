@@ -1,0 +1,24 @@
+/* pairsweep tests — TEST FIXTURES: synthetic tasks and training results written through the
+ * store API, with realistic but made-up numbers (no training is run). Used by the store and
+ * report tests and by the fixture generator; never by the program itself. */
+#ifndef PAIRSWEEP_TESTS_STORE_FIXTURE_H
+#define PAIRSWEEP_TESTS_STORE_FIXTURE_H
+
+#include "pairsweep/store.h"
+
+/* A synthetic result: `epochs` epochs whose final test accuracy is acc_final, a training loss
+ * decaying from 0.7, and a small state of two views ("conv1.weight" 4×2×3×3 trainable,
+ * "bn1.running_mean" 4 buffer) filled from `salt`. Free with ps_train_result_free-like
+ * fixture_result_free. */
+void fixture_result(ps_train_result *r, int32_t epochs, float acc_final, float loss_final,
+                    unsigned salt);
+void fixture_result_free(ps_train_result *r);
+
+/* A task of the given identity; its id is derived from (phase, model, grid, fold, rep). */
+void fixture_task(ps_task *t, int32_t phase, const char *model, int32_t model_index,
+                  int32_t grid, int32_t fold, int32_t rep);
+
+/* The root metadata of a fixture study named name with job text text. */
+void fixture_meta(ps_store_meta *m, const char *name, const char *text, int32_t planned);
+
+#endif
