@@ -1,0 +1,661 @@
+/* pairsweep — the layer kinds: plan (shapes, parameters, FLOPs), forward and backward of each.
+ * Spatial tensors are CNHW (C, M, H, W), flat ones (M, F); M = rows · n. Every backward adds
+ * into the gradients it writes. */
+#include <math.h>
+#include <string.h>
+
+#include "net_internal.h"
+
+#define ROWS(net, d) ((size_t)(d)->shape.rows * (size_t)(net)->n)
+#define IROWS(net, d) ((size_t)(d)->ishape.rows * (size_t)(net)->n)
+#define OUT(net, d) ((net)->arena + (d)->act)
+#define DOUT(net, d) ((net)->arena + (d)->grad)
+
+static int need_spatial(const ps_nn_node *d, ps_err *err)
+{
+    if (d->ishape.spatial != 1)
+        return ps_err_set(err, PS_EINVAL, "expected a spatial (C, M, H, W) input");
+    return 0;
+}
+
+static int need_not_raw(const ps_nn_node *d, ps_err *err)
+{
+    if (d->ishape.spatial == 2)
+        return ps_err_set(err, PS_EINVAL, "the model input must first go through a SPATIAL node");
+    return 0;
+}
+
+static size_t saved_none(const ps_nn_node *d, int32_t batch)
+{
+    (void)d;
+    (void)batch;
+    return 0;
+}
+
+/* ---- SPATIAL: NCHW model input → CNHW ------------------------------------------------------ */
+
+static int spatial_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    if (d->ishape.spatial != 2 || d->in != PS_NN_INPUT)
+        return ps_err_set(err, PS_EINVAL, "SPATIAL takes the model input");
+    if (d->split && d->ishape.c != 2)
+        return ps_err_set(err, PS_EINVAL, "a split needs a 2-channel input, got %d", d->ishape.c);
+    d->shape = d->split ? (ps_nn_shape){1, 2, 1, d->ishape.h, d->ishape.w}
+                        : (ps_nn_shape){1, 1, d->ishape.c, d->ishape.h, d->ishape.w};
+    return 0;
+}
+
+static void spatial_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    const float *x = net->x;         /* (n, C, HW) */
+    float *y = OUT(net, d);          /* (C, n, HW), or (1, 2n, HW) for a split */
+    size_t n = (size_t)net->n, c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
+    if (d->split) {
+        memcpy(y, x, n * c * hw * sizeof(float));
+        return;
+    }
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t m = 0; m < n; m++)
+            memcpy(y + (ch * n + m) * hw, x + (m * c + ch) * hw, hw * sizeof(float));
+}
+
+static void spatial_backward(ps_net *net, ps_nn_node *d)
+{
+    float *dx = ps_nn_in_grad(net, d->in);
+    if (!dx)
+        return;
+    const float *dy = DOUT(net, d);
+    size_t n = (size_t)net->n, c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t m = 0; m < n; m++) {
+            float *o = dx + (m * c + ch) * hw;
+            const float *g = d->split ? dy + (m * c + ch) * hw : dy + (ch * n + m) * hw;
+            for (size_t s = 0; s < hw; s++)
+                o[s] += g[s];
+        }
+}
+
+/* ---- CONV: im2col over the batch + one GEMM per group -------------------------------------- */
+
+void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k, int pad,
+                  int ho, int wo)
+{
+    size_t l = (size_t)m * ho * wo;  /* cols: (c·k·k, m·ho·wo); x: (c, m, h, w) */
+    for (int ch = 0; ch < c; ch++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                float *row = cols + ((size_t)(ch * k + ky) * k + kx) * l;
+                int lo = pad - kx > 0 ? pad - kx : 0;
+                int hi = w + pad - kx < wo ? w + pad - kx : wo;
+                for (int mm = 0; mm < m; mm++) {
+                    const float *xp = x + ((size_t)ch * m + mm) * h * w;
+                    float *rp = row + (size_t)mm * ho * wo;
+                    for (int oy = 0; oy < ho; oy++) {
+                        int iy = oy + ky - pad;
+                        float *o = rp + (size_t)oy * wo;
+                        if (iy < 0 || iy >= h || lo >= hi) {
+                            memset(o, 0, (size_t)wo * sizeof(float));
+                            continue;
+                        }
+                        for (int ox = 0; ox < lo; ox++)
+                            o[ox] = 0.0f;
+                        memcpy(o + lo, xp + (size_t)iy * w + (lo + kx - pad),
+                               (size_t)(hi - lo) * sizeof(float));
+                        for (int ox = hi; ox < wo; ox++)
+                            o[ox] = 0.0f;
+                    }
+                }
+            }
+}
+
+void ps_nn_col2im(float *dx, const float *cols, int c, int m, int h, int w, int k, int pad,
+                  int ho, int wo)
+{
+    size_t l = (size_t)m * ho * wo;
+    for (int ch = 0; ch < c; ch++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                const float *row = cols + ((size_t)(ch * k + ky) * k + kx) * l;
+                int lo = pad - kx > 0 ? pad - kx : 0;
+                int hi = w + pad - kx < wo ? w + pad - kx : wo;
+                for (int mm = 0; mm < m; mm++) {
+                    float *xp = dx + ((size_t)ch * m + mm) * h * w;
+                    const float *rp = row + (size_t)mm * ho * wo;
+                    for (int oy = 0; oy < ho; oy++) {
+                        int iy = oy + ky - pad;
+                        if (iy < 0 || iy >= h)
+                            continue;
+                        const float *o = rp + (size_t)oy * wo;
+                        float *xr = xp + (size_t)iy * w + (kx - pad);
+                        for (int ox = lo; ox < hi; ox++)
+                            xr[ox] += o[ox];
+                    }
+                }
+            }
+}
+
+static int conv_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    int rc = need_spatial(d, err);
+    if (rc)
+        return rc;
+    int32_t ho = d->ishape.h + 2 * d->pad - d->k + 1, wo = d->ishape.w + 2 * d->pad - d->k + 1;
+    if (d->k <= 0 || d->pad < 0 || d->out <= 0 || ho <= 0 || wo <= 0)
+        return ps_err_set(err, PS_EINVAL, "conv k=%d pad=%d out=%d on %dx%d: no output", d->k,
+                          d->pad, d->out, d->ishape.h, d->ishape.w);
+    if (d->ishape.c % d->groups || d->out % d->groups)
+        return ps_err_set(err, PS_EINVAL, "groups %d must divide %d inputs and %d outputs",
+                          d->groups, d->ishape.c, d->out);
+    d->shape = (ps_nn_shape){1, d->ishape.rows, d->out, ho, wo};
+    size_t kk = (size_t)(d->ishape.c / d->groups) * d->k * d->k;
+    d->n_w = (size_t)d->out * kk;
+    d->n_b = (size_t)d->out;
+    d->fl_fwd = 2.0 * (double)d->out * (double)kk * ho * wo * d->ishape.rows;
+    d->fl_dw = d->fl_fwd;
+    d->fl_dx = d->fl_fwd;
+    return 0;
+}
+
+static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
+{
+    (void)net;
+    return (size_t)d->ishape.c * d->k * d->k * (size_t)d->shape.rows * batch * d->shape.h *
+           d->shape.w;
+}
+
+static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
+    int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
+    size_t l = (size_t)m * ho * wo;
+    float *cols = net->arena + net->ws;                     /* (cin·k·k, l) */
+    const float *w = net->state + d->w_off;                 /* (out, cg, k, k) */
+    const float *b = net->state + d->b_off;                 /* (out) */
+    float *y = OUT(net, d);                                 /* (out, m, ho, wo) */
+    ps_nn_im2col(cols, ps_nn_in_act(net, d->in), cin, m, d->ishape.h, d->ishape.w, d->k,
+                 d->pad, ho, wo);
+    for (int gi = 0; gi < g; gi++)
+        ps_nn_gemm(0, 0, og, (int)l, kk, 1.0f, w + (size_t)gi * og * kk, kk,
+                   cols + (size_t)gi * kk * l, (int)l, 0.0f, y + (size_t)gi * og * l, (int)l);
+    for (int o = 0; o < d->out; o++) {
+        float *yo = y + (size_t)o * l, bo = b[o];
+        for (size_t i = 0; i < l; i++)
+            yo[i] += bo;
+    }
+}
+
+static void conv_backward(ps_net *net, ps_nn_node *d)
+{
+    int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
+    int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
+    size_t l = (size_t)m * ho * wo;
+    float *cols = net->arena + net->ws;
+    const float *w = net->state + d->w_off;
+    float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
+    const float *dy = DOUT(net, d);                         /* (out, l) */
+    float *dx = ps_nn_in_grad(net, d->in);
+    ps_nn_im2col(cols, ps_nn_in_act(net, d->in), cin, m, d->ishape.h, d->ishape.w, d->k,
+                 d->pad, ho, wo);
+    for (int gi = 0; gi < g; gi++)
+        ps_nn_gemm(0, 1, og, kk, (int)l, 1.0f, dy + (size_t)gi * og * l, (int)l,
+                   cols + (size_t)gi * kk * l, (int)l, 1.0f, dw + (size_t)gi * og * kk, kk);
+    for (int o = 0; o < d->out; o++) {
+        const float *g1 = dy + (size_t)o * l;
+        float s = 0.0f;
+        for (size_t i = 0; i < l; i++)
+            s += g1[i];
+        db[o] += s;
+    }
+    if (!dx)
+        return;
+    for (int gi = 0; gi < g; gi++)
+        ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
+                   dy + (size_t)gi * og * l, (int)l, 0.0f, cols + (size_t)gi * kk * l, (int)l);
+    ps_nn_col2im(dx, cols, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
+}
+
+/* ---- BN: per channel over (outer, C, inner); BatchNorm2d on CNHW, BatchNorm1d on (M, F) ---- */
+
+static int bn_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    int rc = need_not_raw(d, err);
+    if (rc)
+        return rc;
+    d->shape = d->ishape;
+    d->n_w = d->n_b = (size_t)d->ishape.c;
+    return 0;
+}
+
+static size_t bn_saved(const ps_nn_node *d, int32_t batch)
+{
+    return ps_nn_numel(&d->shape) * (size_t)batch + 2 * (size_t)d->shape.c;
+}
+
+static void bn_geom(const ps_net *net, const ps_nn_node *d, size_t *outer, size_t *inner)
+{
+    if (d->shape.spatial) {
+        *outer = 1;
+        *inner = ROWS(net, d) * d->shape.h * d->shape.w;
+    } else {
+        *outer = ROWS(net, d);
+        *inner = 1;
+    }
+}
+
+static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)rng;
+    size_t outer, inner, c = (size_t)d->shape.c;
+    bn_geom(net, d, &outer, &inner);
+    size_t cnt = outer * inner;
+    const float *x = ps_nn_in_act(net, d->in);
+    float *y = OUT(net, d), *xhat = net->arena + d->save;  /* xhat like x */
+    float *mean = xhat + cnt * c, *invstd = mean + c;       /* (c), (c) */
+    const float *gamma = net->state + d->w_off, *beta = net->state + d->b_off;
+    float *rm = net->state + d->rm_off, *rv = net->state + d->rv_off;
+    for (size_t ch = 0; ch < c; ch++) {
+        float mu, is;
+        if (training) {
+            double s = 0.0, s2 = 0.0;
+            for (size_t o = 0; o < outer; o++)
+                for (size_t i = 0; i < inner; i++)
+                    s += x[(o * c + ch) * inner + i];
+            double mu_d = s / (double)cnt;
+            for (size_t o = 0; o < outer; o++)
+                for (size_t i = 0; i < inner; i++) {
+                    double t = x[(o * c + ch) * inner + i] - mu_d;
+                    s2 += t * t;
+                }
+            double var = s2 / (double)cnt;
+            double unbiased = cnt > 1 ? s2 / (double)(cnt - 1) : var;
+            mu = (float)mu_d;
+            is = (float)(1.0 / sqrt(var + (double)PS_NN_BN_EPS));
+            rm[ch] = (1.0f - PS_NN_BN_MOMENTUM) * rm[ch] + PS_NN_BN_MOMENTUM * mu;
+            rv[ch] = (1.0f - PS_NN_BN_MOMENTUM) * rv[ch] + PS_NN_BN_MOMENTUM * (float)unbiased;
+        } else {
+            mu = rm[ch];
+            is = 1.0f / sqrtf(rv[ch] + PS_NN_BN_EPS);
+        }
+        mean[ch] = mu;
+        invstd[ch] = is;
+        float gm = gamma[ch], bt = beta[ch];
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                size_t j = (o * c + ch) * inner + i;
+                float h = (x[j] - mu) * is;
+                xhat[j] = h;
+                y[j] = gm * h + bt;
+            }
+    }
+}
+
+static void bn_backward(ps_net *net, ps_nn_node *d)
+{
+    size_t outer, inner, c = (size_t)d->shape.c;
+    bn_geom(net, d, &outer, &inner);
+    size_t cnt = outer * inner;
+    const float *dy = DOUT(net, d), *xhat = net->arena + d->save;
+    const float *invstd = xhat + cnt * c + c;
+    const float *gamma = net->state + d->w_off;
+    float *dgamma = net->grads + d->w_off, *dbeta = net->grads + d->b_off;
+    float *dx = ps_nn_in_grad(net, d->in);
+    for (size_t ch = 0; ch < c; ch++) {
+        double sdy = 0.0, sdyx = 0.0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                size_t j = (o * c + ch) * inner + i;
+                sdy += dy[j];
+                sdyx += (double)dy[j] * xhat[j];
+            }
+        dgamma[ch] += (float)sdyx;
+        dbeta[ch] += (float)sdy;
+        if (!dx)
+            continue;
+        float k = gamma[ch] * invstd[ch] / (float)cnt;
+        float a = (float)sdy, bb = (float)sdyx, fn = (float)cnt;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                size_t j = (o * c + ch) * inner + i;
+                dx[j] += k * (fn * dy[j] - a - xhat[j] * bb);
+            }
+    }
+}
+
+/* ---- RELU ----------------------------------------------------------------------------------- */
+
+static int same_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    int rc = need_not_raw(d, err);
+    if (rc)
+        return rc;
+    d->shape = d->ishape;
+    return 0;
+}
+
+static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *x = ps_nn_in_act(net, d->in);
+    float *y = OUT(net, d);
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+static void relu_backward(ps_net *net, ps_nn_node *d)
+{
+    float *dx = ps_nn_in_grad(net, d->in);
+    if (!dx)
+        return;
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *y = OUT(net, d), *dy = DOUT(net, d);
+    for (size_t i = 0; i < n; i++)
+        if (y[i] > 0.0f)
+            dx[i] += dy[i];
+}
+
+/* ---- MAXPOOL 2×2 stride 2 (floor), first maximum wins as in PyTorch ------------------------- */
+
+static int pool_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    int rc = need_spatial(d, err);
+    if (rc)
+        return rc;
+    if (d->ishape.h < 2 || d->ishape.w < 2)
+        return ps_err_set(err, PS_EINVAL, "max-pooling a %dx%d input", d->ishape.h, d->ishape.w);
+    d->shape = d->ishape;
+    d->shape.h /= 2;
+    d->shape.w /= 2;
+    return 0;
+}
+
+static size_t pool_isaved(const ps_nn_node *d, int32_t batch)
+{
+    return ps_nn_numel(&d->shape) * (size_t)batch;
+}
+
+static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    size_t planes = (size_t)d->shape.c * ROWS(net, d);
+    int h = d->ishape.h, w = d->ishape.w, ho = d->shape.h, wo = d->shape.w;
+    const float *x = ps_nn_in_act(net, d->in);
+    float *y = OUT(net, d);
+    int32_t *arg = net->iarena + d->idx;  /* like y: index into x */
+    for (size_t p = 0; p < planes; p++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++) {
+                size_t base = p * h * w + (size_t)(2 * oy) * w + 2 * ox;
+                size_t cand[4] = {base, base + 1, base + w, base + w + 1};
+                size_t best = cand[0];
+                for (int q = 1; q < 4; q++)
+                    if (x[cand[q]] > x[best])
+                        best = cand[q];
+                size_t j = (p * ho + oy) * wo + ox;
+                y[j] = x[best];
+                arg[j] = (int32_t)best;
+            }
+}
+
+static void pool_backward(ps_net *net, ps_nn_node *d)
+{
+    float *dx = ps_nn_in_grad(net, d->in);
+    if (!dx)
+        return;
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *dy = DOUT(net, d);
+    const int32_t *arg = net->iarena + d->idx;
+    for (size_t j = 0; j < n; j++)
+        dx[arg[j]] += dy[j];
+}
+
+/* ---- LINEAR: y = x Wᵀ + b ------------------------------------------------------------------ */
+
+static int linear_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    if (d->ishape.spatial)
+        return ps_err_set(err, PS_EINVAL, "LINEAR needs a flat input (FLATTEN first)");
+    if (d->out <= 0)
+        return ps_err_set(err, PS_EINVAL, "LINEAR with %d outputs", d->out);
+    d->shape = (ps_nn_shape){0, d->ishape.rows, d->out, 1, 1};
+    d->n_w = (size_t)d->out * d->ishape.c;
+    d->n_b = (size_t)d->out;
+    d->fl_fwd = 2.0 * (double)d->n_w * d->ishape.rows;
+    d->fl_dw = d->fl_fwd;
+    d->fl_dx = d->fl_fwd;
+    return 0;
+}
+
+static void linear_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    int m = (int)ROWS(net, d), fin = d->ishape.c, fout = d->out;
+    const float *x = ps_nn_in_act(net, d->in);       /* (m, fin) */
+    const float *w = net->state + d->w_off;          /* (fout, fin) */
+    const float *b = net->state + d->b_off;          /* (fout) */
+    float *y = OUT(net, d);                          /* (m, fout) */
+    for (int i = 0; i < m; i++)
+        memcpy(y + (size_t)i * fout, b, (size_t)fout * sizeof(float));
+    ps_nn_gemm(0, 1, m, fout, fin, 1.0f, x, fin, w, fin, 1.0f, y, fout);
+}
+
+static void linear_backward(ps_net *net, ps_nn_node *d)
+{
+    int m = (int)ROWS(net, d), fin = d->ishape.c, fout = d->out;
+    const float *x = ps_nn_in_act(net, d->in), *dy = DOUT(net, d);
+    const float *w = net->state + d->w_off;
+    float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
+    float *dx = ps_nn_in_grad(net, d->in);
+    ps_nn_gemm(1, 0, fout, fin, m, 1.0f, dy, fout, x, fin, 1.0f, dw, fin);
+    for (int i = 0; i < m; i++)
+        for (int o = 0; o < fout; o++)
+            db[o] += dy[(size_t)i * fout + o];
+    if (dx)
+        ps_nn_gemm(0, 0, m, fin, fout, 1.0f, dy, fout, w, fin, 1.0f, dx, fin);
+}
+
+/* ---- FLATTEN: (C, M, HW) → (M, C·HW) -------------------------------------------------------- */
+
+static int flatten_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    int rc = need_spatial(d, err);
+    if (rc)
+        return rc;
+    d->shape = (ps_nn_shape){0, d->ishape.rows, d->ishape.c * d->ishape.h * d->ishape.w, 1, 1};
+    return 0;
+}
+
+static void flatten_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    size_t m = ROWS(net, d), c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
+    const float *x = ps_nn_in_act(net, d->in);
+    float *y = OUT(net, d);
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t r = 0; r < m; r++)
+            memcpy(y + (r * c + ch) * hw, x + (ch * m + r) * hw, hw * sizeof(float));
+}
+
+static void flatten_backward(ps_net *net, ps_nn_node *d)
+{
+    float *dx = ps_nn_in_grad(net, d->in);
+    if (!dx)
+        return;
+    size_t m = ROWS(net, d), c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
+    const float *dy = DOUT(net, d);
+    for (size_t ch = 0; ch < c; ch++)
+        for (size_t r = 0; r < m; r++) {
+            float *o = dx + (ch * m + r) * hw;
+            const float *g = dy + (r * c + ch) * hw;
+            for (size_t s = 0; s < hw; s++)
+                o[s] += g[s];
+        }
+}
+
+/* ---- MERGE: (rows·N, F) → (N, rows·F), a view ------------------------------------------------ */
+
+static int merge_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    (void)net;
+    if (d->ishape.spatial || d->in == PS_NN_INPUT)
+        return ps_err_set(err, PS_EINVAL, "MERGE needs a flat node as input");
+    d->shape = (ps_nn_shape){0, 1, d->ishape.rows * d->ishape.c, 1, 1};
+    d->view = 1;
+    return 0;
+}
+
+static void view_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)net;
+    (void)d;
+    (void)training;
+    (void)rng;
+}
+
+static void view_backward(ps_net *net, ps_nn_node *d)
+{
+    (void)net;
+    (void)d;
+}
+
+/* ---- ADD / CONCAT ------------------------------------------------------------------------- */
+
+static int add_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    int rc = need_not_raw(d, err);
+    if (rc)
+        return rc;
+    const ps_nn_shape *b = ps_nn_in_shape(net, d->in2);
+    if (memcmp(b, &d->ishape, sizeof *b))
+        return ps_err_set(err, PS_EINVAL, "ADD of different shapes (%d,%d,%d,%d) and (%d,%d,%d,%d)",
+                          d->ishape.rows, d->ishape.c, d->ishape.h, d->ishape.w, b->rows, b->c,
+                          b->h, b->w);
+    d->shape = d->ishape;
+    return 0;
+}
+
+static void add_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *a = ps_nn_in_act(net, d->in), *b = ps_nn_in_act(net, d->in2);
+    float *y = OUT(net, d);
+    for (size_t i = 0; i < n; i++)
+        y[i] = a[i] + b[i];
+}
+
+static void add_backward(ps_net *net, ps_nn_node *d)
+{
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *dy = DOUT(net, d);
+    float *g[2] = {ps_nn_in_grad(net, d->in), ps_nn_in_grad(net, d->in2)};
+    for (int j = 0; j < 2; j++)
+        if (g[j])
+            for (size_t i = 0; i < n; i++)
+                g[j][i] += dy[i];
+}
+
+static int concat_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    const ps_nn_shape *b = ps_nn_in_shape(net, d->in2);
+    if (d->ishape.spatial || b->spatial || d->ishape.rows != b->rows)
+        return ps_err_set(err, PS_EINVAL, "CONCAT needs two flat inputs with equal rows");
+    d->shape = (ps_nn_shape){0, d->ishape.rows, d->ishape.c + b->c, 1, 1};
+    return 0;
+}
+
+static void concat_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    (void)training;
+    (void)rng;
+    size_t m = ROWS(net, d), f1 = (size_t)d->ishape.c, f = (size_t)d->shape.c, f2 = f - f1;
+    const float *a = ps_nn_in_act(net, d->in), *b = ps_nn_in_act(net, d->in2);
+    float *y = OUT(net, d);
+    for (size_t r = 0; r < m; r++) {
+        memcpy(y + r * f, a + r * f1, f1 * sizeof(float));
+        memcpy(y + r * f + f1, b + r * f2, f2 * sizeof(float));
+    }
+}
+
+static void concat_backward(ps_net *net, ps_nn_node *d)
+{
+    size_t m = ROWS(net, d), f1 = (size_t)d->ishape.c, f = (size_t)d->shape.c, f2 = f - f1;
+    const float *dy = DOUT(net, d);
+    float *da = ps_nn_in_grad(net, d->in), *db = ps_nn_in_grad(net, d->in2);
+    for (size_t r = 0; r < m; r++) {
+        if (da)
+            for (size_t i = 0; i < f1; i++)
+                da[r * f1 + i] += dy[r * f + i];
+        if (db)
+            for (size_t i = 0; i < f2; i++)
+                db[r * f2 + i] += dy[r * f + f1 + i];
+    }
+}
+
+/* ---- DROPOUT -------------------------------------------------------------------------------- */
+
+static int dropout_plan(ps_net *net, ps_nn_node *d, ps_err *err)
+{
+    if (!(d->p >= 0.0f && d->p < 1.0f))
+        return ps_err_set(err, PS_EINVAL, "dropout p=%g, expected 0 <= p < 1", (double)d->p);
+    return same_plan(net, d, err);
+}
+
+static size_t dropout_saved(const ps_nn_node *d, int32_t batch)
+{
+    return ps_nn_numel(&d->shape) * (size_t)batch;
+}
+
+static void dropout_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+{
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *x = ps_nn_in_act(net, d->in);
+    float *y = OUT(net, d), *mask = net->arena + d->save;
+    float keep = 1.0f / (1.0f - d->p);
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = (!training || d->p == 0.0f) ? 1.0f
+                  : ps_rng_uniform(rng) >= d->p ? keep : 0.0f;
+        y[i] = x[i] * mask[i];
+    }
+}
+
+static void dropout_backward(ps_net *net, ps_nn_node *d)
+{
+    float *dx = ps_nn_in_grad(net, d->in);
+    if (!dx)
+        return;
+    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    const float *dy = DOUT(net, d), *mask = net->arena + d->save;
+    for (size_t i = 0; i < n; i++)
+        dx[i] += dy[i] * mask[i];
+}
+
+const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT] = {
+    [PS_L_SPATIAL] = {spatial_plan, spatial_forward, spatial_backward, NULL, NULL, NULL},
+    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, NULL, NULL, conv_work},
+    [PS_L_BN] = {bn_plan, bn_forward, bn_backward, bn_saved, NULL, NULL},
+    [PS_L_RELU] = {same_plan, relu_forward, relu_backward, NULL, NULL, NULL},
+    [PS_L_MAXPOOL] = {pool_plan, pool_forward, pool_backward, NULL, pool_isaved, NULL},
+    [PS_L_LINEAR] = {linear_plan, linear_forward, linear_backward, NULL, NULL, NULL},
+    [PS_L_FLATTEN] = {flatten_plan, flatten_forward, flatten_backward, NULL, NULL, NULL},
+    [PS_L_MERGE] = {merge_plan, view_forward, view_backward, NULL, NULL, NULL},
+    [PS_L_ADD] = {add_plan, add_forward, add_backward, NULL, NULL, NULL},
+    [PS_L_CONCAT] = {concat_plan, concat_forward, concat_backward, saved_none, NULL, NULL},
+    [PS_L_DROPOUT] = {dropout_plan, dropout_forward, dropout_backward, dropout_saved, NULL, NULL},
+};

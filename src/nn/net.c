@@ -1,0 +1,388 @@
+/* pairsweep — a net: planning (names, shapes, state layout), the arena, and the forward /
+ * backward dispatch over the nodes in order. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_internal.h"
+
+static int resolve(const ps_net *net, const char *const *names, const int32_t *alias,
+                   int32_t n_seen, const char *ref, int32_t prev, int32_t *out)
+{
+    if (!ref || !ref[0]) {
+        *out = prev;
+        return 0;
+    }
+    if (!strcmp(ref, "input")) {
+        *out = PS_NN_INPUT;
+        return 0;
+    }
+    for (int32_t i = n_seen - 1; i >= 0; i--)
+        if (names[i] && !strcmp(names[i], ref)) {
+            *out = alias[i];
+            return 0;
+        }
+    (void)net;
+    return -1;
+}
+
+static void add_view(ps_net *net, const char *prefix, const char *suffix, int32_t ndim,
+                     const int32_t *shape, size_t offset, int trainable)
+{
+    ps_nn_view *v = &net->views[net->n_views++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s.%s", prefix, suffix);
+    v->ndim = ndim;
+    v->count = 1;
+    for (int32_t i = 0; i < ndim; i++) {
+        v->shape[i] = shape[i];
+        v->count *= (size_t)shape[i];
+    }
+    v->offset = offset;
+    v->trainable = trainable;
+}
+
+/* Lays out parameters (in node order, weight before bias) then buffers, and names views. */
+static void layout_state(ps_net *net)
+{
+    size_t off = 0;
+    net->n_views = 0;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (!d->n_w)
+            continue;
+        int32_t ws[4], bs[1] = {(int32_t)d->n_b}, nd;
+        if (d->kind == PS_L_CONV) {
+            ws[0] = d->out; ws[1] = d->ishape.c / d->groups; ws[2] = d->k; ws[3] = d->k; nd = 4;
+        } else if (d->kind == PS_L_LINEAR) {
+            ws[0] = d->out; ws[1] = d->ishape.c * d->ishape.h * d->ishape.w; nd = 2;
+        } else {
+            ws[0] = (int32_t)d->n_w; nd = 1;
+        }
+        d->w_off = off;
+        add_view(net, d->name, "weight", nd, ws, off, 1);
+        off += d->n_w;
+        d->b_off = off;
+        add_view(net, d->name, "bias", 1, bs, off, 1);
+        off += d->n_b;
+    }
+    net->n_params = off;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (d->kind != PS_L_BN)
+            continue;
+        int32_t s[1] = {d->shape.c};
+        d->rm_off = off;
+        add_view(net, d->name, "running_mean", 1, s, off, 0);
+        off += (size_t)s[0];
+        d->rv_off = off;
+        add_view(net, d->name, "running_var", 1, s, off, 0);
+        off += (size_t)s[0];
+    }
+    net->n_state = off;
+}
+
+static void compute_flows(ps_net *net)
+{
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        int f = d->n_w > 0;
+        int32_t ins[2] = {d->in, d->in2};
+        for (int j = 0; j < 2; j++) {
+            if (ins[j] == PS_NN_INPUT)
+                f |= net->want_dinput;
+            else if (ins[j] >= 0)
+                f |= net->nodes[ins[j]].flows;
+        }
+        d->flows = f;
+    }
+}
+
+static int check_name(const ps_layer_spec *s, int32_t i, ps_err *err)
+{
+    if (s->kind < 0 || s->kind >= PS_L_KIND_COUNT)
+        return ps_err_set(err, PS_EINVAL, "nn: node %d: unknown layer kind %d", i, (int)s->kind);
+    int has_params = s->kind == PS_L_CONV || s->kind == PS_L_LINEAR || s->kind == PS_L_BN;
+    if (has_params && (!s->name || !s->name[0]))
+        return ps_err_set(err, PS_EINVAL, "nn: node %d: a layer with parameters needs a name", i);
+    if (s->name && strlen(s->name) + 16 >= PS_NN_NAME_MAX)
+        return ps_err_set(err, PS_EINVAL, "nn: node %d: name '%s' too long", i, s->name);
+    return 0;
+}
+
+/* Resolves names (dropping optional BN when use_bn = 0) and plans every node. */
+static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_t use_bn,
+                ps_err *err)
+{
+    const char *names[PS_NN_MAX_NODES];
+    int32_t alias[PS_NN_MAX_NODES];
+    int32_t prev = PS_NN_INPUT;
+    if (n_specs <= 0 || n_specs > PS_NN_MAX_NODES)
+        return ps_err_set(err, PS_EINVAL, "nn: %d nodes, expected 1..%d", n_specs, PS_NN_MAX_NODES);
+    for (int32_t i = 0; i < n_specs; i++) {
+        const ps_layer_spec *s = &specs[i];
+        int rc = check_name(s, i, err);
+        if (rc)
+            return rc;
+        int32_t in, in2 = -2;
+        if (resolve(net, names, alias, i, s->from, prev, &in))
+            return ps_err_set(err, PS_EINVAL, "nn: node %d (%s): unknown input '%s'", i,
+                              s->name ? s->name : "", s->from);
+        if ((s->kind == PS_L_ADD || s->kind == PS_L_CONCAT) &&
+            resolve(net, names, alias, i, s->from2, prev, &in2))
+            return ps_err_set(err, PS_EINVAL, "nn: node %d (%s): unknown second input '%s'", i,
+                              s->name ? s->name : "", s->from2 ? s->from2 : "");
+        names[i] = s->name;
+        if (s->kind == PS_L_BN && s->optional && !use_bn) {
+            alias[i] = in;
+            prev = in;
+            continue;
+        }
+        ps_nn_node *d = &net->nodes[net->n_nodes];
+        memset(d, 0, sizeof *d);
+        d->kind = s->kind;
+        snprintf(d->name, sizeof d->name, "%s", s->name ? s->name : "");
+        d->in = in;
+        d->in2 = in2;
+        d->out = s->out;
+        d->k = s->k;
+        d->pad = s->pad;
+        d->groups = s->groups > 0 ? s->groups : 1;
+        d->split = s->split;
+        d->p = s->p;
+        d->ishape = *ps_nn_in_shape(net, in);
+        ps_err why = {0, ""};
+        rc = ps_nn_ops_table[d->kind].plan(net, d, &why);
+        if (rc)
+            return ps_err_set(err, rc, "nn: node %d (%s): %s", i, d->name, why.msg);
+        alias[i] = net->n_nodes;
+        prev = net->n_nodes;
+        net->n_nodes++;
+    }
+    return 0;
+}
+
+int ps_net_create(ps_net **out, const ps_layer_spec *specs, int32_t n_specs, int32_t in_c,
+                  int32_t in_h, int32_t in_w, int32_t use_bn, ps_err *err)
+{
+    *out = NULL;
+    if (in_c <= 0 || in_h <= 0 || in_w <= 0)
+        return ps_err_set(err, PS_EINVAL, "nn: input %dx%dx%d, expected positive sizes", in_c,
+                          in_h, in_w);
+    ps_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return ps_err_set(err, PS_ENOMEM, "nn: out of memory for a net");
+    net->in_shape = (ps_nn_shape){2, 1, in_c, in_h, in_w};
+    int rc = plan(net, specs, n_specs, use_bn, err);
+    if (rc) {
+        free(net);
+        return rc;
+    }
+    layout_state(net);
+    compute_flows(net);
+    net->state = calloc(net->n_state ? net->n_state : 1, sizeof(float));
+    net->grads = calloc(net->n_params ? net->n_params : 1, sizeof(float));
+    net->mom = calloc(net->n_params ? net->n_params : 1, sizeof(float));
+    if (!net->state || !net->grads || !net->mom) {
+        size_t n_state = net->n_state;
+        ps_net_free(net);
+        return ps_err_set(err, PS_ENOMEM, "nn: out of memory for %zu parameters", n_state);
+    }
+    ps_nn_blas_single_thread();
+    *out = net;
+    return 0;
+}
+
+void ps_net_free(ps_net *net)
+{
+    if (!net)
+        return;
+    free(net->state);
+    free(net->grads);
+    free(net->mom);
+    free(net->arena);
+    free(net->iarena);
+    free(net);
+}
+
+void ps_net_init(ps_net *net, ps_rng *rng)
+{
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (d->kind == PS_L_BN) {
+            for (size_t j = 0; j < d->n_w; j++) {
+                net->state[d->w_off + j] = 1.0f;
+                net->state[d->b_off + j] = 0.0f;
+                net->state[d->rm_off + j] = 0.0f;
+                net->state[d->rv_off + j] = 1.0f;
+            }
+        } else if (d->n_w) {
+            size_t fan_in = d->n_w / (size_t)d->out;
+            float bound = 1.0f / sqrtf((float)fan_in);
+            for (size_t j = 0; j < d->n_w; j++)
+                net->state[d->w_off + j] = ps_rng_uniform_range(rng, -bound, bound);
+            for (size_t j = 0; j < d->n_b; j++)
+                net->state[d->b_off + j] = ps_rng_uniform_range(rng, -bound, bound);
+        }
+    }
+    memset(net->mom, 0, net->n_params * sizeof(float));
+    memset(net->grads, 0, net->n_params * sizeof(float));
+}
+
+int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
+{
+    if (max_batch <= 0)
+        return ps_err_set(err, PS_EINVAL, "nn: batch size %d, expected > 0", max_batch);
+    if (max_batch <= net->cap)
+        return 0;
+    size_t off = 0, ioff = 0, ws = 0;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (!d->view) {
+            d->act = off;
+            off += ps_nn_numel(&d->shape) * (size_t)max_batch;
+        }
+    }
+    net->grad_begin = off;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (!d->view) {
+            d->grad = off;
+            off += ps_nn_numel(&d->shape) * (size_t)max_batch;
+        } else {
+            d->act = net->nodes[d->in].act;
+            d->grad = net->nodes[d->in].grad;
+        }
+    }
+    net->grad_end = off;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        const ps_nn_ops *o = &ps_nn_ops_table[d->kind];
+        d->save = off;
+        off += o->saved ? o->saved(d, max_batch) : 0;
+        d->idx = ioff;
+        ioff += o->isaved ? o->isaved(d, max_batch) : 0;
+        size_t w = o->work ? o->work(net, d, max_batch) : 0;
+        ws = w > ws ? w : ws;
+    }
+    net->ws = off;
+    off += ws;
+    net->dinput = off;
+    off += ps_nn_numel(&net->in_shape) * (size_t)max_batch;
+    float *arena = malloc(off * sizeof(float));
+    int32_t *iarena = malloc((ioff ? ioff : 1) * sizeof(int32_t));
+    if (!arena || !iarena) {
+        free(arena);
+        free(iarena);
+        return ps_err_set(err, PS_ENOMEM, "nn: out of memory for a %zu-float arena (batch %d)",
+                          off, max_batch);
+    }
+    memset(arena, 0, off * sizeof(float));
+    free(net->arena);
+    free(net->iarena);
+    net->arena = arena;
+    net->iarena = iarena;
+    net->cap = max_batch;
+    return 0;
+}
+
+void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng *rng)
+{
+    net->x = x;
+    net->n = n;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (!d->view)
+            ps_nn_ops_table[d->kind].forward(net, d, training, rng);
+    }
+}
+
+void ps_net_zero_grad(ps_net *net)
+{
+    memset(net->grads, 0, net->n_params * sizeof(float));
+    if (net->arena)
+        memset(net->arena + net->grad_begin, 0,
+               (net->grad_end - net->grad_begin) * sizeof(float));
+    if (net->arena && net->want_dinput)
+        memset(net->arena + net->dinput, 0,
+               ps_nn_numel(&net->in_shape) * (size_t)net->cap * sizeof(float));
+}
+
+void ps_net_backward(ps_net *net)
+{
+    for (int32_t i = net->n_nodes - 1; i >= 0; i--) {
+        ps_nn_node *d = &net->nodes[i];
+        if (d->flows && !d->view)
+            ps_nn_ops_table[d->kind].backward(net, d);
+    }
+}
+
+void ps_net_want_input_grad(ps_net *net, int on)
+{
+    net->want_dinput = on != 0;
+    compute_flows(net);
+}
+
+const float *ps_net_dinput(const ps_net *net) { return net->arena + net->dinput; }
+
+int32_t ps_net_find(const ps_net *net, const char *name)
+{
+    for (int32_t i = net->n_nodes - 1; i >= 0; i--)
+        if (!strcmp(net->nodes[i].name, name))
+            return i;
+    return -1;
+}
+
+int32_t ps_net_n_nodes(const ps_net *net) { return net->n_nodes; }
+ps_nn_shape ps_net_shape(const ps_net *net, int32_t node) { return net->nodes[node].shape; }
+const float *ps_net_out(const ps_net *net, int32_t node)
+{
+    return net->arena + net->nodes[node].act;
+}
+float *ps_net_dout(ps_net *net, int32_t node) { return net->arena + net->nodes[node].grad; }
+size_t ps_net_n_params(const ps_net *net) { return net->n_params; }
+size_t ps_net_n_state(const ps_net *net) { return net->n_state; }
+float *ps_net_state(ps_net *net) { return net->state; }
+const float *ps_net_state_const(const ps_net *net) { return net->state; }
+float *ps_net_grads(ps_net *net) { return net->grads; }
+float *ps_net_momentum(ps_net *net) { return net->mom; }
+int32_t ps_net_n_views(const ps_net *net) { return net->n_views; }
+const ps_nn_view *ps_net_views(const ps_net *net) { return net->views; }
+
+double ps_net_flops_forward(const ps_net *net)
+{
+    double f = 0;
+    for (int32_t i = 0; i < net->n_nodes; i++)
+        f += net->nodes[i].fl_fwd;
+    return f;
+}
+
+double ps_net_flops_train(const ps_net *net)
+{
+    double f = 0;
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        const ps_nn_node *d = &net->nodes[i];
+        f += d->fl_fwd + d->fl_dw;
+        if (d->in >= 0 && net->nodes[d->in].flows)
+            f += d->fl_dx;
+    }
+    return f;
+}
+
+const ps_nn_shape *ps_nn_in_shape(const ps_net *net, int32_t in)
+{
+    return in == PS_NN_INPUT ? &net->in_shape : &net->nodes[in].shape;
+}
+
+const float *ps_nn_in_act(const ps_net *net, int32_t in)
+{
+    return in == PS_NN_INPUT ? net->x : net->arena + net->nodes[in].act;
+}
+
+float *ps_nn_in_grad(ps_net *net, int32_t in)
+{
+    if (in == PS_NN_INPUT)
+        return net->want_dinput ? net->arena + net->dinput : NULL;
+    return net->nodes[in].flows ? net->arena + net->nodes[in].grad : NULL;
+}

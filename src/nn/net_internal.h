@@ -1,0 +1,82 @@
+/* pairsweep — nn internals shared by net.c (planning, arena, dispatch) and layers.c (the
+ * kernels of each layer kind). Not a public header. */
+#ifndef PAIRSWEEP_NN_NET_INTERNAL_H
+#define PAIRSWEEP_NN_NET_INTERNAL_H
+
+#include "pairsweep/nn.h"
+
+#define PS_NN_INPUT (-1) /* node index of the model input */
+#define PS_NN_BN_EPS 1e-5f
+#define PS_NN_BN_MOMENTUM 0.1f
+
+/* One node of a built net: its spec (names copied), resolved inputs, shapes and where its
+ * parameters, activations and saved values live. */
+typedef struct ps_nn_node {
+    ps_layer_kind kind;
+    char name[PS_NN_NAME_MAX];
+    int32_t in, in2;           /* node indices, PS_NN_INPUT = model input, in2 -2 if unused */
+    int32_t out, k, pad, groups, split;
+    float p;
+    ps_nn_shape shape;         /* output */
+    ps_nn_shape ishape;        /* input `in` (for ADD/CONCAT also see in2's node) */
+    int32_t view;              /* output aliases the input (MERGE) */
+    int32_t flows;             /* gradient flows into this node's output */
+    size_t w_off, b_off;       /* parameters (weight, bias) in state; CONV/LINEAR/BN */
+    size_t n_w, n_b;
+    size_t rm_off, rv_off;     /* BN running mean / var in state */
+    size_t act, grad;          /* float arena offsets of output and its gradient */
+    size_t save;               /* float arena: BN xhat then mean, invstd; DROPOUT mask */
+    size_t idx;                /* int arena: MAXPOOL argmax */
+    double fl_fwd, fl_dw, fl_dx; /* FLOPs per sample */
+} ps_nn_node;
+
+struct ps_net {
+    int32_t n_nodes;
+    ps_nn_node nodes[PS_NN_MAX_NODES];
+    ps_nn_shape in_shape;      /* raw NCHW input: spatial = 2, rows 1 */
+    int32_t want_dinput;
+    size_t n_params, n_state;
+    float *state;              /* (n_state) parameters then buffers */
+    float *grads;              /* (n_params) */
+    float *mom;                /* (n_params) */
+    int32_t n_views;
+    ps_nn_view views[3 * PS_NN_MAX_NODES];
+    int32_t cap;               /* reserved batch size, 0 = none */
+    int32_t n;                 /* batch of the last forward */
+    float *arena;              /* activations, gradients, saved values, workspace, dinput */
+    int32_t *iarena;           /* max-pooling indices */
+    size_t grad_begin, grad_end; /* the node-gradient block of the arena (for zeroing) */
+    size_t ws;                 /* im2col workspace offset */
+    size_t dinput;             /* input gradient offset */
+    const float *x;            /* input of the last forward (n, C, H, W) */
+};
+
+static inline size_t ps_nn_numel(const ps_nn_shape *s)
+{
+    return (size_t)s->rows * (size_t)s->c * (size_t)s->h * (size_t)s->w;
+}
+
+/* Kernels (layers.c). Sizes are explicit; every backward adds into its gradients. */
+void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k, int pad,
+                  int ho, int wo);
+void ps_nn_col2im(float *dx, const float *cols, int c, int m, int h, int w, int k, int pad,
+                  int ho, int wo);
+
+/* Per-kind plan (shapes, parameter counts, FLOPs), forward and backward. */
+typedef struct ps_nn_ops {
+    int (*plan)(ps_net *net, ps_nn_node *d, ps_err *err);
+    void (*forward)(ps_net *net, ps_nn_node *d, int training, ps_rng *rng);
+    void (*backward)(ps_net *net, ps_nn_node *d);
+    size_t (*saved)(const ps_nn_node *d, int32_t batch);   /* floats saved, may be NULL */
+    size_t (*isaved)(const ps_nn_node *d, int32_t batch);  /* int32 saved, may be NULL */
+    size_t (*work)(const ps_net *net, const ps_nn_node *d, int32_t batch); /* workspace */
+} ps_nn_ops;
+
+extern const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT];
+
+/* Pointers of a node's input(s) and output. The model input is net->x / dinput. */
+const ps_nn_shape *ps_nn_in_shape(const ps_net *net, int32_t in);
+const float *ps_nn_in_act(const ps_net *net, int32_t in);
+float *ps_nn_in_grad(ps_net *net, int32_t in);   /* NULL when no gradient flows there */
+
+#endif
