@@ -1,0 +1,111 @@
+/* pairsweep — job files: a study described in YAML (the files of jobs/), read with libyaml.
+ *
+ * A job names the data, the protocol (k-fold or holdout selection, then a final phase on the
+ * test pairs), the optimizer and schedule, and the models, each with a grid of
+ * hyper-parameters (the cartesian product of its value lists). docs/job-format.md is the
+ * reference of every key. Every error names the file, the line and what was expected. */
+#ifndef PAIRSWEEP_JOB_H
+#define PAIRSWEEP_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pairsweep/common.h"
+#include "pairsweep/data.h"
+#include "pairsweep/train.h"
+
+#define PS_JOB_MAX_VALUES 64    /* values of one grid key */
+#define PS_JOB_MAX_MODELS 256
+#define PS_JOB_NAME_MAX 64
+
+/* The grid keys of a model, in the order that defines grid point indices: the point index is
+ * the mixed-radix number of the value indices, the last key varying fastest (as Python's
+ * itertools.product over the keys in this order). */
+typedef enum ps_axis {
+    PS_AXIS_BATCH = 0,   /* batch_size (integer) */
+    PS_AXIS_LR,          /* lr */
+    PS_AXIS_MOMENTUM,    /* momentum */
+    PS_AXIS_BN,          /* bn: 1 on, 0 off, -1 the model's default */
+    PS_AXIS_AUX,         /* aux_weight */
+    PS_AXIS_WD,          /* weight_decay */
+    PS_N_AXES
+} ps_axis;
+
+/* The name of a grid key as written in job files ("batch_size", ...). */
+const char *ps_axis_name(ps_axis a);
+
+typedef struct ps_job_axis {
+    int32_t n;                       /* number of values, >= 1 */
+    double v[PS_JOB_MAX_VALUES];     /* (n) the values */
+    int32_t line;                    /* line of the key in the file, 0 when defaulted */
+} ps_job_axis;
+
+typedef struct ps_job_model {
+    char name[PS_NAME_MAX];          /* a model of the zoo */
+    char group[PS_NAME_MAX];         /* selection group (default: the model's name) */
+    int32_t group_index;             /* index into ps_job.groups */
+    int32_t line;                    /* line of the model's name */
+    ps_job_axis axis[PS_N_AXES];
+    int32_t n_grid;                  /* product of the axes' sizes */
+} ps_job_model;
+
+/* A whole job, as read from its file. Everything is owned by the job (ps_job_free). */
+typedef struct ps_job {
+    char path[PS_PATH_MAX];          /* the file it came from */
+    char *text;                      /* the file's full text, NUL-terminated */
+    size_t text_len;
+    char sha256[65];                 /* SHA-256 of text */
+    char name[PS_JOB_NAME_MAX];      /* results go to results/NAME.h5 */
+    char mnist_dir[PS_PATH_MAX];     /* "" when the job does not say */
+    int32_t n_train, n_test;         /* pairs per task */
+    int32_t epochs;
+    uint64_t seed;                   /* base seed of every task seed */
+    int32_t nesterov;
+    int32_t lr_step_epoch;           /* 0: constant lr */
+    float lr_step_gamma;
+    ps_eval_kind select_eval;        /* PS_EVAL_KFOLD or PS_EVAL_HOLDOUT */
+    int32_t folds;                   /* k of k-fold */
+    int32_t holdout;                 /* validation pairs of the holdout protocol */
+    int32_t select_reps;             /* repetitions of the selection (new pairs and init) */
+    int32_t final_seeds;             /* seeds of the final phase; 0: no final phase */
+    int32_t final_best;              /* setups per group that go to the final phase */
+    int32_t n_models;
+    ps_job_model *models;            /* (n_models) */
+    int32_t n_groups;
+    char (*groups)[PS_NAME_MAX];     /* (n_groups) group names, in order of first use */
+} ps_job;
+
+/* Parses a job from text (len bytes, need not be NUL-terminated); path names it in messages
+ * and gives the default job name (its base name without extension). Checks the syntax, the
+ * keys, the types and the ranges (epochs >= 1, lr > 0, batch size <= training pairs of a
+ * task, folds >= 2, no duplicate model or grid value, ...), but not that the models exist:
+ * see ps_job_check_models. On error returns PS_EINVAL with err = "PATH:LINE: what was
+ * expected" and job untouched. */
+int ps_job_parse(ps_job *job, const char *text, size_t len, const char *path, ps_err *err);
+
+/* Reads path and parses it (a missing file is PS_EIO; an empty or binary file PS_EINVAL). */
+int ps_job_load(ps_job *job, const char *path, ps_err *err);
+
+/* Asks the model zoo about every model of the job: an unknown name, or a bn list with both
+ * values for a model without BatchNorm, is PS_EINVAL with the line of the model. */
+int ps_job_check_models(const ps_job *job, ps_err *err);
+
+void ps_job_free(ps_job *job);
+
+/* The value index of each key for grid point g of model m (idx has PS_N_AXES entries). */
+void ps_job_grid_index(int32_t idx[PS_N_AXES], const ps_job_model *m, int32_t g);
+
+/* The training config of grid point g of model m, everything but the seed and the evaluation
+ * (seed 0, PS_EVAL_TEST): hyper-parameters, epochs, schedule, data sizes. */
+void ps_job_config(ps_train_config *cfg, const ps_job *job, int32_t m, int32_t g);
+
+/* Seeds of the tasks. A selection repetition's seed is shared by every model and grid point
+ * (so that they are compared on the same pairs and folds); a final repetition's seed is
+ * shared by every model (so that models are paired by seed). */
+uint64_t ps_job_select_seed(const ps_job *job, int32_t rep);
+uint64_t ps_job_final_seed(const ps_job *job, int32_t rep);
+
+/* Training pairs of one selection task (n_train minus the validation part). */
+int32_t ps_job_select_train_pairs(const ps_job *job);
+
+#endif

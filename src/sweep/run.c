@@ -1,0 +1,1 @@
+/* The MPI master/worker run: see sweep.h. */
