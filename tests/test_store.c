@@ -66,6 +66,419 @@ static void test_write_run(void)
     fixture_result_free(&r);
 }
 
+
+static const char *JOB_A = "name: fixture\nmodels: [cnn, siamese]\n";
+static const char *JOB_B = "name: fixture\nmodels: [cnn]\n";
+
+/* The fixture plan: 2 models × 2 grid points × 3 folds, then 4 reps of grid 1. */
+#define N_PLAN 20
+static void plan_task(ps_task *t, int i)
+{
+    static const char *const models[2] = {"cnn", "siamese"};
+    if (i < 12)
+        fixture_task(t, PS_PHASE_SELECT, models[i / 6], i / 6, (i / 3) % 2, i % 3, 0);
+    else
+        fixture_task(t, PS_PHASE_FINAL, models[(i - 12) / 4], (i - 12) / 4, 1, -1, (i - 12) % 4);
+}
+
+static void add_plan_result(ps_store *s, int i, ps_err *err, int *rc)
+{
+    ps_task t;
+    plan_task(&t, i);
+    ps_train_result r;
+    fixture_result(&r, 4 + i % 3, 0.7f + 0.01f * (float)i, 0.05f, (unsigned)i);
+    if (i == 5) {
+        r.status = PS_TASK_DIVERGED;
+        strcpy(r.reason, "loss became NaN at epoch 3");
+        for (int e = 2; e < r.epochs; e++)
+            r.train_loss[e] = r.train_acc[e] = r.eval_loss[e] = r.eval_acc[e] = NAN;
+    }
+    *rc = ps_store_add(s, &t, &r, 1 + i % 2, err);
+    fixture_result_free(&r);
+}
+
+static void test_roundtrip(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_PLAN);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("rt.h5");
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    ps_store_grid_row g[4];
+    memset(g, 0, sizeof g);
+    for (int i = 0; i < 4; i++) {
+        strcpy(g[i].model, i < 2 ? "cnn" : "siamese");
+        g[i].grid = i % 2;
+        g[i].batch_size = 100;
+        g[i].lr = i % 2 ? 0.01f : 0.1f;
+        g[i].epochs = 25;
+    }
+    CHECK_EQ_INT(ps_store_write_grid(s, g, 4, &err), 0);
+    ps_store_model_row mr[2];
+    memset(mr, 0, sizeof mr);
+    strcpy(mr[0].model, "cnn"); strcpy(mr[0].arch, "conv32-conv64-fc25"); mr[0].params = 59373;
+    strcpy(mr[1].model, "siamese"); strcpy(mr[1].arch, "shared conv16-conv32"); mr[1].params = 46033;
+    CHECK_EQ_INT(ps_store_write_models(s, mr, 2, &err), 0);
+    for (int i = 0; i < N_PLAN; i++) {
+        int rc;
+        add_plan_result(s, i, &err, &rc);
+        CHECK_EQ_INT(rc, 0);
+    }
+    ps_store_selection sel = {"cnn", 1, 0.81f, 0.02f, 3};
+    CHECK_EQ_INT(ps_store_set_selection(s, &sel, &err), 0);
+    sel.cv_mean = 0.82f; /* replaces */
+    CHECK_EQ_INT(ps_store_set_selection(s, &sel, &err), 0);
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0);
+    CHECK(access(tpath("rt.h5.journal"), F_OK) != 0);
+
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, N_PLAN);
+    CHECK_EQ_INT(r.complete, 1);
+    CHECK_EQ_INT(r.planned_tasks, N_PLAN);
+    CHECK_EQ_INT(r.n_grid, 4);
+    CHECK_EQ_INT(r.n_models, 2);
+    CHECK_EQ_INT(r.models[0].params, 59373);
+    CHECK_EQ_INT(r.n_sel, 1);
+    CHECK_NEAR(r.sel[0].cv_mean, 0.82, 1e-7);
+    CHECK_EQ_INT(r.epochs_max, 6);
+    CHECK(!strcmp(r.job_text, JOB_A));
+    CHECK_EQ_INT(r.rows[5].status, PS_TASK_DIVERGED);
+    CHECK_STR_CONTAINS(r.rows[5].reason, "NaN");
+    for (int i = 0; i < N_PLAN; i++) {
+        ps_task t;
+        plan_task(&t, i);
+        CHECK(!strcmp(r.rows[i].task_id, t.id));
+        CHECK_EQ_INT(r.rows[i].epochs, 4 + i % 3);
+        int ep = 4 + i % 3;
+        if (i != 5)
+            CHECK_NEAR(r.eval_acc[(size_t)i * 6 + (size_t)ep - 1], 0.7f + 0.01f * (float)i, 1e-6);
+        if (i != 5)
+            CHECK_NEAR(r.rows[i].eval_acc, r.eval_acc[(size_t)i * 6 + (size_t)ep - 1], 0);
+        if (ep < 6)
+            CHECK(isnan(r.train_loss[(size_t)i * 6 + 5]));
+    }
+    ps_results_free(&r);
+    char args[600];
+    snprintf(args, sizeof args, "%s %d", p, N_PLAN);
+    CHECK_EQ_INT(run_python("check_store_layout.py", args), 0);
+}
+
+static void test_resume(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_PLAN);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("resume.h5");
+    int rc;
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        add_plan_result(s, i, &err, &rc);
+        CHECK_EQ_INT(rc, 0);
+    }
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    m.ranks = 7;
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    ps_store_row *rows;
+    int32_t n;
+    CHECK_EQ_INT(ps_store_rows(s, &rows, &n, &err), 0);
+    CHECK_EQ_INT(n, 3);
+    free(rows);
+    add_plan_result(s, 1, &err, &rc);
+    CHECK_EQ_INT(rc, PS_ESTATE);
+    CHECK_STR_CONTAINS(err.msg, "already stored");
+    add_plan_result(s, 3, &err, &rc);
+    CHECK_EQ_INT(rc, 0);
+    /* a second writer of the same study is refused while the first holds it */
+    ps_store *s2;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(ps_store_open(&s2, p, &m, 0, &err) == PS_ESTATE ? 0 : 1);
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, 4);
+    CHECK_EQ_INT(r.complete, 0);
+    CHECK_EQ_INT(r.ranks, 7);
+    ps_results_free(&r);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_refusals(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_PLAN);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("ref.h5");
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    ps_store_meta mb;
+    fixture_meta(&mb, "fixture", JOB_B, N_PLAN);
+    CHECK_EQ_INT(ps_store_open(&s, p, &mb, 0, &err), PS_ESTATE);
+    CHECK_STR_CONTAINS(err.msg, p);
+    CHECK_STR_CONTAINS(err.msg, "another job");
+    CHECK_STR_CONTAINS(err.msg, "--restart");
+    CHECK_EQ_INT(ps_store_open(&s, p, &mb, 1, &err), 0); /* --restart replaces it */
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK(!strcmp(r.job_text, JOB_B));
+    ps_results_free(&r);
+    /* not HDF5 */
+    const char *t = tpath("text.h5");
+    write_text(t, "hello, not an HDF5 file\n");
+    CHECK_EQ_INT(ps_store_open(&s, t, &m, 0, &err), PS_ESTATE);
+    CHECK_STR_CONTAINS(err.msg, "not a pairsweep results file");
+    CHECK_EQ_INT(ps_results_read(&r, t, &err), PS_EFORMAT);
+    CHECK_STR_CONTAINS(err.msg, "not an HDF5 file");
+    /* HDF5 but not a study file (a `train --save` file) */
+    ps_train_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    strcpy(cfg.model, "cnn");
+    ps_train_result tr;
+    fixture_result(&tr, 3, 0.8f, 0.1f, 0);
+    const char *h = tpath("other.h5");
+    CHECK_EQ_INT(ps_store_write_run(h, &cfg, &tr, &err), 0);
+    fixture_result_free(&tr);
+    CHECK_EQ_INT(ps_results_read(&r, h, &err), PS_EFORMAT);
+    CHECK_STR_CONTAINS(err.msg, "not a pairsweep results file");
+    CHECK_EQ_INT(ps_store_open(&s, h, &m, 0, &err), PS_ESTATE);
+    CHECK_STR_CONTAINS(err.msg, "not a pairsweep results file");
+    /* missing file, missing directory, a file where a directory should be */
+    CHECK(ps_results_read(&r, tpath("missing.h5"), &err) < 0);
+    CHECK_STR_CONTAINS(err.msg, "No such file");
+    CHECK_EQ_INT(ps_store_open(&s, tpath("nodir/x.h5"), &m, 0, &err), PS_EIO);
+    CHECK_STR_CONTAINS(err.msg, "does not exist");
+    CHECK_EQ_INT(ps_store_open(&s, tpath("text.h5/x.h5"), &m, 0, &err), PS_EIO);
+    CHECK_STR_CONTAINS(err.msg, "not a directory");
+    if (geteuid() != 0) { /* root writes into read-only directories anyway */
+        const char *ro = tpath("ro");
+        mkdir(ro, 0555);
+        char f[600];
+        snprintf(f, sizeof f, "%s/x.h5", ro);
+        CHECK_EQ_INT(ps_store_open(&s, f, &m, 0, &err), PS_EIO);
+        CHECK_STR_CONTAINS(err.msg, "not writable");
+    }
+}
+
+/* A child writes results with the file size limited (SIGXFSZ ignored, so writes fail with
+ * EFBIG like on a full disk); it reports on a pipe how many results were acknowledged. */
+static void test_full_disk(void)
+{
+    const char *p = tpath("full.h5");
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {300000, 300000};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        ps_store_meta m;
+        fixture_meta(&m, "fixture", JOB_A, 1000);
+        ps_err err = {0};
+        ps_store *s;
+        int rc = ps_store_open(&s, p, &m, 0, &err);
+        int acked = 0;
+        if (!rc) {
+            ps_store_set_checkpoint(s, 4, 0);
+            for (int i = 0; i < 1000 && !rc; i++) {
+                ps_task t;
+                fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+                ps_train_result r;
+                fixture_result(&r, 25, 0.8f, 0.1f, (unsigned)i);
+                rc = ps_store_add(s, &t, &r, 1, &err);
+                fixture_result_free(&r);
+                if (!rc || strstr(err.msg, "kept in"))
+                    acked++; /* a failed checkpoint keeps the result in the journal */
+            }
+        }
+        dprintf(fds[1], "%d %d %s\n", acked, rc, err.msg);
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[1024] = "";
+    ssize_t k = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    CHECK(k > 0);
+    buf[k] = 0;
+    int acked = -1, rc = 0;
+    sscanf(buf, "%d %d", &acked, &rc);
+    printf("  full disk: %s", buf);
+    CHECK(rc == PS_EIO);
+    CHECK(strstr(buf, "disk is full") != NULL);
+    CHECK(acked > 4);
+    ps_results r;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, acked);
+    ps_results_free(&r);
+    /* and with space again, the study resumes with every acknowledged result */
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, 1000);
+    ps_store *s;
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    ps_store_row *rows;
+    int32_t n;
+    CHECK_EQ_INT(ps_store_rows(s, &rows, &n, &err), 0);
+    free(rows);
+    CHECK_EQ_INT(n, acked);
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+}
+
+/* Kills a writer with SIGKILL at many points (random delays, checkpoints every 3 results so
+ * that kills land inside checkpoints too); after every kill the file, with its journal, must
+ * read back and hold every result the writer had acknowledged; resume then completes it. */
+#define N_CRASH_TASKS 100
+static void crash_child(const char *p, int wfd)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_CRASH_TASKS);
+    ps_err err = {0};
+    ps_store *s;
+    if (ps_store_open(&s, p, &m, 0, &err)) {
+        dprintf(wfd, "E %s\n", err.msg);
+        _exit(3);
+    }
+    ps_store_set_checkpoint(s, 3, 0);
+    ps_store_row *rows;
+    int32_t n;
+    if (ps_store_rows(s, &rows, &n, &err))
+        _exit(3);
+    for (int i = 0; i < N_CRASH_TASKS; i++) {
+        ps_task t;
+        fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+        int have = 0;
+        for (int32_t j = 0; j < n; j++)
+            have |= !strcmp(rows[j].task_id, t.id);
+        if (have)
+            continue;
+        ps_train_result r;
+        fixture_result(&r, 25, 0.8f, 0.1f, (unsigned)i);
+        if (ps_store_add(s, &t, &r, 1, &err)) {
+            dprintf(wfd, "E %s\n", err.msg);
+            _exit(3);
+        }
+        fixture_result_free(&r);
+        dprintf(wfd, "A %d\n", i); /* acknowledged */
+    }
+    free(rows);
+    if (ps_store_close(s, 1, &err))
+        _exit(3);
+    dprintf(wfd, "C\n");
+    _exit(0);
+}
+
+static void test_crash_kill(void)
+{
+    const char *p = tpath("crash.h5");
+    int acked[N_CRASH_TASKS] = {0};
+    uint32_t x = 12345;
+    int kills = 0, complete = 0;
+    for (int round = 0; round < 60; round++) {
+        if (complete) { /* a round ran to the end: start a new study file */
+            unlink(p);
+            memset(acked, 0, sizeof acked);
+            complete = 0;
+        }
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            crash_child(p, fds[1]);
+        }
+        close(fds[1]);
+        x = x * 1664525u + 1013904223u;
+        struct timespec d = {0, (long)((x >> 8) % 15000) * 1000L}; /* 0–15 ms */
+        nanosleep(&d, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        kills += WIFSIGNALED(st);
+        FILE *f = fdopen(fds[0], "r");
+        char line[600];
+        while (f && fgets(line, sizeof line, f)) {
+            int i;
+            if (sscanf(line, "A %d", &i) == 1 && i >= 0 && i < N_CRASH_TASKS)
+                acked[i] = 1;
+            if (line[0] == 'C')
+                complete = 1;
+            if (line[0] == 'E')
+                fprintf(stderr, "writer error: %s", line);
+        }
+        if (f)
+            fclose(f);
+        if (getenv("PS_TEST_VERBOSE")) {
+            int na = 0;
+            for (int i = 0; i < N_CRASH_TASKS; i++)
+                na += acked[i];
+            fprintf(stderr, "round %d: %d acknowledged, tmp %d journal %d\n", round, na,
+                    access(tpath("crash.h5.tmp"), F_OK) == 0,
+                    access(tpath("crash.h5.journal"), F_OK) == 0);
+        }
+        CHECK(!WIFEXITED(st) || WEXITSTATUS(st) == 0);
+        ps_results r;
+        ps_err err = {0};
+        int rc = ps_results_read(&r, p, &err);
+        if (rc == 0 || access(p, F_OK) == 0) { /* killed before the file existed: fine */
+            if (rc)
+                fprintf(stderr, "round %d: %s\n", round, err.msg);
+            CHECK_EQ_INT(rc, 0);
+            for (int i = 0; i < N_CRASH_TASKS; i++) {
+                ps_task t;
+                fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+                int have = 0;
+                for (int32_t j = 0; j < r.n_rows; j++)
+                    have += !strcmp(r.rows[j].task_id, t.id);
+                CHECK(have <= 1);
+                if (acked[i] && !have)
+                    fprintf(stderr, "round %d: acknowledged task %d lost\n", round, i);
+                CHECK(!acked[i] || have == 1);
+            }
+            ps_results_free(&r);
+        }
+    }
+    printf("  crash test: %d kills, complete %d\n", kills, complete);
+    CHECK(kills >= 30);
+    if (!complete) { /* finish without killing */
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            crash_child(p, fds[1]);
+        }
+        close(fds[1]);
+        int st;
+        waitpid(pid, &st, 0);
+        close(fds[0]);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    ps_results r;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, N_CRASH_TASKS);
+    CHECK_EQ_INT(r.complete, 1);
+    CHECK_EQ_INT(r.n_journal, 0);
+    ps_results_free(&r);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_test_store_XXXXXX");
@@ -88,6 +501,11 @@ int main(void)
     setup();
     static const check_test tests[] = {
         T(test_write_run),
+        T(test_roundtrip),
+        T(test_resume),
+        T(test_refusals),
+        T(test_full_disk),
+        T(test_crash_kill),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));
     cleanup();

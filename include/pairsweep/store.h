@@ -108,6 +108,14 @@ int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, i
 /* Writes the grid table (idempotent: a resumed file keeps its own). */
 int ps_store_write_grid(ps_store *s, const ps_store_grid_row *rows, int32_t n, ps_err *err);
 
+/* Writes the /models table (Table I: architecture and parameter count per model), once: a
+ * resumed file keeps its own. */
+int ps_store_write_models(ps_store *s, const ps_store_model_row *rows, int32_t n, ps_err *err);
+
+/* Writes the /plan table (every planned task, see ps_store_plan_row), once: a resumed file
+ * keeps its own. */
+int ps_store_write_plan(ps_store *s, const ps_store_plan_row *rows, int32_t n, ps_err *err);
+
 /* The rows already stored (for resume): *rows is malloc'ed, caller frees. */
 int ps_store_rows(const ps_store *s, ps_store_row **rows, int32_t *n, ps_err *err);
 
@@ -123,6 +131,15 @@ int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *e
  * and "finished" attributes). */
 int ps_store_close(ps_store *s, int complete, ps_err *err);
 
+/* Makes FILE.h5 itself hold every result added so far (results are always safe in its
+ * journal FILE.h5.journal first; checkpoints also happen on their own, see src/store/store.c),
+ * e.g. before a long pause, so that h5py readers see them. */
+int ps_store_checkpoint(ps_store *s, ps_err *err);
+
+/* Tests and tools: checkpoint after every `every_n` results and/or every `every_seconds`
+ * (0, 0: the automatic policy). */
+void ps_store_set_checkpoint(ps_store *s, int32_t every_n, double every_seconds);
+
 /* Read side, for report/merge/status: a whole file read into memory. */
 typedef struct ps_results {
     char job_name[256];
@@ -135,12 +152,28 @@ typedef struct ps_results {
     ps_store_grid_row *grid;
     ps_store_selection *sel;
     float *train_loss, *train_acc, *eval_loss, *eval_acc; /* (n_rows, epochs_max) */
+    int32_t n_models, n_plan;
+    ps_store_model_row *models;   /* (n_models) /models, when the sweep wrote it */
+    ps_store_plan_row *plan;      /* (n_plan) /plan, when the sweep wrote it */
+    int32_t ranks;
+    char started[32], finished[32];
+    char pairsweep_version[32];
+    int32_t n_journal;            /* rows that came from FILE.h5.journal (a running or killed
+                                     writer's results not yet checkpointed) */
 } ps_results;
 
 /* Reads a results file; a file that is not HDF5 or not a pairsweep file is PS_EFORMAT with a
  * message saying so. */
 int ps_results_read(ps_results *out, const char *path, ps_err *err);
 void ps_results_free(ps_results *r);
+
+/* Joins the shard files of one study into out (written under a temporary name, then renamed):
+ * every shard must have the same job_sha256 (else PS_ESTATE naming the odd one); rows are
+ * deduplicated by task id (first shard wins), with their curves and weights; selections and
+ * the grid/models/plan tables come from the first shard that has them. complete is set when
+ * every planned task is present. *n_rows receives the merged row count (may be NULL). */
+int ps_store_merge(const char *out, const char *const *shards, int n_shards, int32_t *n_rows,
+                   ps_err *err);
 
 /* Saves one training run (`pairsweep train --save FILE`) as a small HDF5 file: root
  * attributes with the config's fields (model, seed, epochs, lr, ...), /curves/train_loss,

@@ -22,6 +22,14 @@ char *ps__path_with(const char *path, const char *suffix)
     return s;
 }
 
+void ps__scopy(char *dst, const char *src, size_t cap)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memset(dst, 0, cap);
+    if (n)
+        memcpy(dst, src, n);
+}
+
 int ps__write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;

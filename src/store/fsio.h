@@ -16,6 +16,9 @@ int ps__copy_file(const char *src, const char *dst, ps_err *err);
 int ps__create_error(const char *path, int errnum, ps_err *err);
 /* Writes all n bytes at the current position; returns 0 or errno. */
 int ps__write_all(int fd, const void *buf, size_t n);
+/* Copies the string src into dst of cap bytes, truncating, always NUL-terminated and with
+ * the rest of dst zeroed. */
+void ps__scopy(char *dst, const char *src, size_t cap);
 /* malloc'ed "<path><suffix>". */
 char *ps__path_with(const char *path, const char *suffix);
 

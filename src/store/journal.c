@@ -1,0 +1,335 @@
+/* pairsweep store — the journal of finished results. */
+#define _POSIX_C_SOURCE 200809L
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fsio.h"
+
+#define MAGIC 0x4A525350u /* "PSRJ" little-endian */
+#define HDR_TAG "PSJOURNAL1\n"
+
+typedef struct buf { unsigned char *p; size_t n, cap; int oom; } buf;
+
+static void put(buf *b, const void *src, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n > b->cap) {
+        size_t c = b->cap ? b->cap : 4096;
+        while (c < b->n + n)
+            c *= 2;
+        unsigned char *q = realloc(b->p, c);
+        if (!q) {
+            b->oom = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void put_i32(buf *b, int32_t v) { put(b, &v, 4); }
+static void put_u64(buf *b, uint64_t v) { put(b, &v, 8); }
+
+void ps__jrec_free(ps__jrec *r)
+{
+    for (int k = 0; k < 4; k++)
+        free(r->curves[k]);
+    free(r->views);
+    free(r->state);
+    memset(r, 0, sizeof *r);
+}
+
+int ps__journal_create(int *fd, const char *path, const char *sha, ps_err *err)
+{
+    int f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (f < 0)
+        return ps__create_error(path, errno, err);
+    char hdr[PS__JOURNAL_HEADER];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr, HDR_TAG, strlen(HDR_TAG));
+    memcpy(hdr + 16, sha, 64);
+    int e = ps__write_all(f, hdr, sizeof hdr);
+    if (!e && fsync(f) != 0)
+        e = errno;
+    if (e) {
+        close(f);
+        return ps__create_error(path, e, err);
+    }
+    *fd = f;
+    return 0;
+}
+
+static int pread_all(int fd, void *dst, size_t n, off_t off)
+{
+    unsigned char *p = dst;
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+/* Validates the record at off; returns its total length or 0. */
+static off_t record_len(int fd, off_t off, off_t size, unsigned char **payload)
+{
+    uint32_t h[2];
+    uint64_t len;
+    if (off + 16 > size || pread_all(fd, h, 8, off) || pread_all(fd, &len, 8, off + 8))
+        return 0;
+    if (h[0] != MAGIC || (h[1] != PS__J_RESULT && h[1] != PS__J_SELECTION) ||
+        len > (uint64_t)(size - off - 16) || (off_t)len + 20 > size - off)
+        return 0;
+    unsigned char *p = malloc(len ? len : 1);
+    uint32_t crc;
+    if (!p || pread_all(fd, p, len, off + 16) || pread_all(fd, &crc, 4, off + 16 + (off_t)len) ||
+        crc != (uint32_t)crc32(0L, p, (uInt)len)) {
+        free(p);
+        return 0;
+    }
+    if (payload)
+        *payload = p;
+    else
+        free(p);
+    return 20 + (off_t)len;
+}
+
+int ps__journal_open(int *fd, off_t *end, int *hdr_ok, const char *path, const char *sha,
+                     int writable, ps_err *err)
+{
+    int f = open(path, writable ? O_RDWR : O_RDONLY);
+    if (f < 0)
+        return ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
+    off_t size = lseek(f, 0, SEEK_END);
+    char hdr[PS__JOURNAL_HEADER];
+    *hdr_ok = size >= PS__JOURNAL_HEADER && !pread_all(f, hdr, sizeof hdr, 0) &&
+              !memcmp(hdr, HDR_TAG, strlen(HDR_TAG));
+    if (*hdr_ok && memcmp(hdr + 16, sha, 64) != 0) {
+        close(f);
+        return ps_err_set(err, PS_ESTATE, "%s: journal of another job (remove it, or use "
+                          "--restart)", path);
+    }
+    off_t off = PS__JOURNAL_HEADER, l;
+    if (*hdr_ok)
+        while ((l = record_len(f, off, size, NULL)) > 0)
+            off += l;
+    if (*hdr_ok && off < size && writable && (ftruncate(f, off) != 0 || fsync(f) != 0)) {
+        close(f);
+        return ps_err_set(err, PS_EIO, "%s: cannot cut the torn last record: %s", path,
+                          strerror(errno));
+    }
+    *fd = f;
+    *end = *hdr_ok ? off : PS__JOURNAL_HEADER;
+    return 0;
+}
+
+int ps__journal_lock(int fd, const char *path, ps_err *err)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) != 0)
+        return ps_err_set(err, PS_ESTATE, "%s: another pairsweep process is writing this study",
+                          path);
+    return 0;
+}
+
+static int append(int fd, off_t *end, uint32_t type, buf *b, const char *path, ps_err *err)
+{
+    if (b->oom)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
+    uint32_t h[2] = {MAGIC, type};
+    uint64_t len = b->n;
+    uint32_t crc = (uint32_t)crc32(0L, b->p, (uInt)b->n);
+    buf r = {0};
+    put(&r, h, 8);
+    put(&r, &len, 8);
+    put(&r, b->p, b->n);
+    put(&r, &crc, 4);
+    if (r.oom) {
+        free(r.p);
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
+    }
+    int e = lseek(fd, *end, SEEK_SET) < 0 ? errno : ps__write_all(fd, r.p, r.n);
+    if (!e && fdatasync(fd) != 0)
+        e = errno;
+    free(r.p);
+    if (e) {
+        /* cut back to the last good record, so the journal stays valid */
+        if (ftruncate(fd, *end) != 0) { /* the CRC check drops the partial record anyway */ }
+        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+            return ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is "
+                              "reached (%s); every earlier result is kept", path, strerror(e));
+        return ps_err_set(err, PS_EIO, "%s: write failed: %s", path, strerror(e));
+    }
+    *end += (off_t)r.n;
+    return 0;
+}
+
+int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
+                           const ps_train_result *res, const char *path, ps_err *err)
+{
+    buf b = {0};
+    put(&b, row, sizeof *row);
+    int32_t ep = res->epochs > 0 ? res->epochs : 0;
+    put_i32(&b, ep);
+    const float *cv[4] = {res->train_loss, res->train_acc, res->eval_loss, res->eval_acc};
+    for (int k = 0; k < 4; k++) {
+        if (ep && !cv[k]) {
+            free(b.p);
+            return ps_err_set(err, PS_EINVAL, "task %s: the result has no curve %d", row->task_id,
+                              k);
+        }
+        put(&b, cv[k], (size_t)ep * sizeof(float));
+    }
+    int keep = res->status == PS_TASK_DONE && res->n_views > 0 && res->state;
+    put_i32(&b, keep ? res->n_views : 0);
+    for (int32_t i = 0; keep && i < res->n_views; i++) {
+        const ps_state_view *v = &res->views[i];
+        char name[PS_NAME_MAX];
+        ps__scopy(name, v->name, sizeof name);
+        put(&b, name, sizeof name);
+        put_i32(&b, v->ndim);
+        for (int j = 0; j < 4; j++)
+            put_i32(&b, v->shape[j]);
+        put_u64(&b, v->offset);
+        put_u64(&b, v->count);
+        put_i32(&b, v->trainable);
+    }
+    put_u64(&b, keep ? res->n_state : 0);
+    if (keep)
+        put(&b, res->state, res->n_state * sizeof(float));
+    int rc = append(fd, end, PS__J_RESULT, &b, path, err);
+    free(b.p);
+    return rc;
+}
+
+int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
+                              const char *path, ps_err *err)
+{
+    ps_store_selection s;
+    memset(&s, 0, sizeof s);
+    ps__scopy(s.model, sel->model, sizeof s.model);
+    s.grid = sel->grid;
+    s.cv_mean = sel->cv_mean;
+    s.cv_std = sel->cv_std;
+    s.n_folds = sel->n_folds;
+    buf b = {0};
+    put(&b, &s, sizeof s);
+    int rc = append(fd, end, PS__J_SELECTION, &b, path, err);
+    free(b.p);
+    return rc;
+}
+
+typedef struct rd { const unsigned char *p; size_t n, at; int bad; } rd;
+
+static void get(rd *r, void *dst, size_t n)
+{
+    if (r->bad || r->n - r->at < n) {
+        r->bad = 1;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, r->p + r->at, n);
+    r->at += n;
+}
+
+static int decode_result(rd *r, ps__jrec *rec, int with_state)
+{
+    get(r, &rec->row, sizeof rec->row);
+    rec->row.task_id[PS_TASK_ID_LEN] = 0;
+    rec->row.model[PS_NAME_MAX - 1] = 0;
+    rec->row.reason[sizeof rec->row.reason - 1] = 0;
+    get(r, &rec->epochs, 4);
+    if (r->bad || rec->epochs < 0 || (size_t)rec->epochs * 16 > r->n - r->at)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        rec->curves[k] = malloc((size_t)(rec->epochs ? rec->epochs : 1) * sizeof(float));
+        if (!rec->curves[k])
+            return -2;
+        get(r, rec->curves[k], (size_t)rec->epochs * sizeof(float));
+    }
+    if (!with_state)
+        return r->bad ? -1 : 0;
+    get(r, &rec->n_views, 4);
+    if (r->bad || rec->n_views < 0 || (size_t)rec->n_views > r->n)
+        return -1;
+    rec->views = calloc((size_t)rec->n_views + 1, sizeof(ps_state_view));
+    if (!rec->views)
+        return -2;
+    for (int32_t i = 0; i < rec->n_views; i++) {
+        ps_state_view *v = &rec->views[i];
+        uint64_t o, c;
+        get(r, v->name, sizeof v->name);
+        v->name[PS_NAME_MAX - 1] = 0;
+        get(r, &v->ndim, 4);
+        for (int j = 0; j < 4; j++)
+            get(r, &v->shape[j], 4);
+        get(r, &o, 8);
+        get(r, &c, 8);
+        get(r, &v->trainable, 4);
+        v->offset = (size_t)o;
+        v->count = (size_t)c;
+    }
+    uint64_t ns;
+    get(r, &ns, 8);
+    if (r->bad || ns * sizeof(float) != r->n - r->at)
+        return -1;
+    rec->n_state = (size_t)ns;
+    rec->state = malloc((size_t)(ns ? ns : 1) * sizeof(float));
+    if (!rec->state)
+        return -2;
+    get(r, rec->state, (size_t)ns * sizeof(float));
+    return r->bad ? -1 : 0;
+}
+
+int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_state)
+{
+    memset(rec, 0, sizeof *rec);
+    unsigned char *payload = NULL;
+    off_t l = record_len(fd, *off, end, &payload);
+    if (l == 0)
+        return 0;
+    uint32_t type;
+    pread_all(fd, &type, 4, *off + 4);
+    rd r = {payload, (size_t)(l - 20), 0, 0};
+    int rc;
+    rec->type = (int32_t)type;
+    if (type == PS__J_RESULT) {
+        rc = decode_result(&r, rec, with_state);
+    } else {
+        get(&r, &rec->sel, sizeof rec->sel);
+        rec->sel.model[PS_NAME_MAX - 1] = 0;
+        rc = r.bad ? -1 : 0;
+    }
+    free(payload);
+    if (rc) {
+        ps__jrec_free(rec);
+        return rc == -2 ? -1 : 0;
+    }
+    *off += l;
+    return 1;
+}
+
+int ps__journal_reset(int fd, off_t *end, const char *path, ps_err *err)
+{
+    if (ftruncate(fd, PS__JOURNAL_HEADER) != 0 || fsync(fd) != 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot reset the journal: %s", path, strerror(errno));
+    *end = PS__JOURNAL_HEADER;
+    return 0;
+}

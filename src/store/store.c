@@ -1,0 +1,499 @@
+/* pairsweep store — the study writer: create, resume, add results, close.
+ *
+ * Crash safety, and why it is done this way
+ * -----------------------------------------
+ * HDF5 1.10 updates its metadata (B-trees, heaps, object headers, the superblock's end of
+ * file) in place and in no particular order; its metadata cache may also write dirty entries
+ * out at any moment, not only at H5Fflush. A SIGKILL in the middle of that leaves a file that
+ * may not open at all, and "flush after every result" alone does not prevent it. SWMR mode
+ * would keep the file consistent but (in 1.10) forbids creating groups and datasets while it
+ * is on, and every task needs its own /weights/<task id> group. So:
+ *
+ *   1. FILE.h5 is never modified in place. It only ever changes by an atomic rename(2) of a
+ *      complete, closed and fsync'ed copy (a "checkpoint"): at every moment FILE.h5 is either
+ *      the previous checkpoint or the new one, both whole.
+ *   2. Every result is first appended to FILE.h5.journal — one record with its length and a
+ *      CRC-32, made durable with fdatasync before ps_store_add returns. A record torn by a
+ *      kill fails its CRC and is dropped: it had not been acknowledged.
+ *   3. A checkpoint copies FILE.h5 to FILE.h5.tmp, appends the journal's records to the copy
+ *      with the HDF5 API, closes and fsyncs it, renames it over FILE.h5 and only then empties
+ *      the journal. A kill between the rename and the emptying leaves records that are in
+ *      both: replay skips task ids already present, so nothing is stored twice.
+ *   4. Checkpoints run when the journal has grown to half the file (at least 4 MiB: copying
+ *      costs then amortise to a constant factor, like a growing array), every 30 s while the
+ *      file is small (the interval grows with the file's size), when the grid, models or plan
+ *      are written, and at close. ps_results_read replays the journal, so `pairsweep report`
+ *      and `status` see every acknowledged result even between checkpoints.
+ *
+ * After a crash the next ps_store_open (a rerun of the same job) finds FILE.h5 whole, replays
+ * the journal into a checkpoint and resumes; a stale FILE.h5.tmp is deleted. The same scheme
+ * covers a full disk: a failed journal append is cut back and reported, a failed checkpoint
+ * leaves FILE.h5 and the journal as they were. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsio.h"
+#include "h5io.h"
+#include "journal.h"
+#include "store_internal.h"
+
+struct ps_store {
+    char *path, *tmp, *jpath;
+    char sha[65];
+    int jfd;                  /* the journal, locked for writing */
+    off_t jend;               /* end of its last valid record */
+    int32_t jcount;           /* records since the last checkpoint */
+    ps_store_row *rows;       /* (n_rows) every stored row: file and journal */
+    int32_t n_rows, cap;
+    int has_grid, has_models, has_plan;
+    double last_ckpt;         /* ps_now() of the last checkpoint */
+    off_t file_bytes;         /* size of FILE.h5 at the last checkpoint */
+    int32_t every_n;          /* test override: checkpoint every n records (0: automatic) */
+    double every_s;
+};
+
+void ps__utc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int rows_push(ps_store *s, const ps_store_row *row)
+{
+    if (s->n_rows == s->cap) {
+        int32_t c = s->cap ? 2 * s->cap : 64;
+        ps_store_row *r = realloc(s->rows, (size_t)c * sizeof *r);
+        if (!r)
+            return PS_ENOMEM;
+        s->rows = r;
+        s->cap = c;
+    }
+    s->rows[s->n_rows++] = *row;
+    return 0;
+}
+
+static int rows_find(const ps_store_row *rows, int32_t n, const char *id)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (!strcmp(rows[i].task_id, id))
+            return (int)i;
+    return -1;
+}
+
+/* Applies one journal record to an open file whose stored rows are (*frows, *nf). */
+static int apply_record(hid_t fid, const ps__jrec *rec, ps_store_row **frows, int32_t *nf,
+                        const char *what, ps_err *err)
+{
+    if (rec->type == PS__J_SELECTION)
+        return ps__selection_put(fid, &rec->sel, what, err);
+    if (rows_find(*frows, *nf, rec->row.task_id) >= 0)
+        return 0;
+    const float *const cv[4] = {rec->curves[0], rec->curves[1], rec->curves[2], rec->curves[3]};
+    int rc = ps__result_append(fid, (hsize_t)*nf, &rec->row, cv, rec->epochs, rec->views,
+                               rec->n_views, rec->state, rec->n_state, what, err);
+    if (rc)
+        return rc;
+    ps_store_row *r = realloc(*frows, (size_t)(*nf + 1) * sizeof *r);
+    if (!r)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
+    r[(*nf)++] = rec->row;
+    *frows = r;
+    return 0;
+}
+
+/* Replays the journal's records [header, jend) into fid. */
+static int replay(ps_store *s, hid_t fid, ps_err *err)
+{
+    ps_store_row *frows = NULL;
+    int32_t nf = 0;
+    int rc = ps__table_read(fid, &ps__tasks_table, (void **)&frows, &nf, 0, s->path, err);
+    off_t off = PS__JOURNAL_HEADER;
+    while (!rc && off < s->jend) {
+        ps__jrec rec;
+        int r = ps__journal_next(s->jfd, &off, s->jend, &rec, 1);
+        if (r < 0)
+            rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory replaying the journal", s->jpath);
+        if (r <= 0)
+            break;
+        rc = apply_record(fid, &rec, &frows, &nf, s->path, err);
+        ps__jrec_free(&rec);
+    }
+    free(frows);
+    return rc;
+}
+
+typedef int (*edit_fn)(hid_t fid, const void *ctx, const char *what, ps_err *err);
+
+/* The checkpoint of the comment at the top: copy, edit, replay, close, fsync, rename. */
+static int checkpoint(ps_store *s, edit_fn edit, const void *ctx, ps_err *err)
+{
+    unlink(s->tmp);
+    int rc = ps__copy_file(s->path, s->tmp, err);
+    hid_t fid = -1;
+    if (!rc) {
+        fid = H5Fopen(s->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+        if (fid < 0)
+            rc = ps_err_set(err, PS_EIO, "%s: cannot open the checkpoint copy", s->tmp);
+    }
+    if (!rc && edit)
+        rc = edit(fid, ctx, s->path, err);
+    if (!rc)
+        rc = replay(s, fid, err);
+    if (fid >= 0 && H5Fclose(fid) < 0 && !rc)
+        rc = ps_err_set(err, PS_EIO, "%s: cannot complete the checkpoint: the disk is full or "
+                        "the file size limit is reached", s->tmp);
+    if (!rc)
+        rc = ps__replace(s->tmp, s->path, err);
+    if (rc) {
+        unlink(s->tmp);
+        if (err && !strstr(err->msg, "kept"))
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     "; every result so far is kept in %s and its journal", s->path);
+        return rc;
+    }
+    rc = ps__journal_reset(s->jfd, &s->jend, s->jpath, err);
+    struct stat st;
+    s->file_bytes = stat(s->path, &st) == 0 ? st.st_size : 0;
+    s->jcount = 0;
+    s->last_ckpt = ps_now();
+    return rc;
+}
+
+static int maybe_checkpoint(ps_store *s, ps_err *err)
+{
+    int due;
+    if (s->every_n > 0 || s->every_s > 0) {
+        due = (s->every_n > 0 && s->jcount >= s->every_n) ||
+              (s->every_s > 0 && ps_now() - s->last_ckpt >= s->every_s);
+    } else {
+        off_t jbytes = s->jend - PS__JOURNAL_HEADER;
+        off_t half = s->file_bytes / 2 > (4 << 20) ? s->file_bytes / 2 : (4 << 20);
+        double scale = (double)s->file_bytes / (16.0 * (1 << 20));
+        due = jbytes >= half || ps_now() - s->last_ckpt >= 30.0 * (scale > 1 ? scale : 1);
+    }
+    return due && s->jcount > 0 ? checkpoint(s, NULL, NULL, err) : 0;
+}
+
+static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const char *what,
+                      ps_err *err)
+{
+    char mn[4 * 66 + 1] = "", now[32];
+    for (int i = 0; i < 4; i++) {
+        strncat(mn, m->mnist_sha256[i] ? m->mnist_sha256[i] : "", 64);
+        if (i < 3)
+            strcat(mn, "\n");
+    }
+    ps__utc_now(now);
+    int rc = 0;
+    rc = rc ? rc : ps__attr_set_str(fid, "job_text", m->job_text ? m->job_text : "", what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "job_sha256", sha, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "job_name", m->job_name ? m->job_name : "", what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "pairsweep_version", PS_VERSION, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "mnist_sha256", mn, what, err);
+    rc = rc ? rc : ps__attr_set_i32(fid, "ranks", m->ranks, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "started", now, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "finished", "", what, err);
+    rc = rc ? rc : ps__attr_set_i32(fid, "complete", 0, what, err);
+    rc = rc ? rc : ps__attr_set_i32(fid, "planned_tasks", m->planned_tasks, what, err);
+    return rc;
+}
+
+int ps__file_create_empty(const char *tmp, const ps_store_meta *m, const char *sha,
+                          const char *what, ps_err *err)
+{
+    FILE *probe = fopen(tmp, "wb");
+    if (!probe)
+        return ps__create_error(tmp, errno, err);
+    fclose(probe);
+    hid_t fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (fid < 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot create an HDF5 file", tmp);
+    int rc = write_root(fid, m, sha, what, err);
+    rc = rc ? rc : ps__table_create(fid, &ps__tasks_table, 0, NULL, what, err);
+    rc = rc ? rc : ps__table_create(fid, &ps__sel_table, 0, NULL, what, err);
+    rc = rc ? rc : ps__curves_create(fid, what, err);
+    if (!rc) {
+        hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0)
+            rc = ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
+        else
+            H5Gclose(g);
+    }
+    if (H5Fclose(fid) < 0 && !rc)
+        rc = ps_err_set(err, PS_EIO, "%s: cannot write the file (disk full?)", tmp);
+    return rc;
+}
+
+static int create_new(ps_store *s, const ps_store_meta *m, ps_err *err)
+{
+    unlink(s->jpath);
+    int rc = ps__file_create_empty(s->tmp, m, s->sha, s->path, err);
+    rc = rc ? rc : ps__replace(s->tmp, s->path, err);
+    if (rc) {
+        unlink(s->tmp);
+        return rc;
+    }
+    rc = ps__journal_create(&s->jfd, s->jpath, s->sha, err);
+    rc = rc ? rc : ps__journal_lock(s->jfd, s->jpath, err);
+    s->jend = PS__JOURNAL_HEADER;
+    return rc;
+}
+
+/* Reads the stored rows and which optional tables exist; checks the job. */
+static int load_existing(ps_store *s, ps_err *err)
+{
+    hid_t fid;
+    int rc = ps__file_open(&fid, s->path, H5F_ACC_RDONLY, err);
+    if (rc)
+        return ps_err_set(err, PS_ESTATE, "%s: exists but is not a pairsweep results file (%s); "
+                          "use --restart to replace it", s->path,
+                          rc == PS_EFORMAT ? "not HDF5" : "unreadable");
+    char *sha = NULL, *name = NULL;
+    if (ps__attr_get_str(fid, "job_sha256", &sha, s->path, err) ||
+        ps__attr_get_str(fid, "job_name", &name, s->path, err)) {
+        rc = ps_err_set(err, PS_ESTATE, "%s: exists but is not a pairsweep results file (no "
+                        "job_sha256 attribute); use --restart to replace it", s->path);
+    } else if (strcmp(sha, s->sha) != 0) {
+        rc = ps_err_set(err, PS_ESTATE, "%s: holds results of another job ('%s', sha256 %.12s…, "
+                        "this job is %.12s…); use --restart to start over (this deletes them)",
+                        s->path, name, sha, s->sha);
+    } else {
+        rc = ps__table_read(fid, &ps__tasks_table, (void **)&s->rows, &s->n_rows, 0, s->path,
+                            err);
+        s->cap = s->n_rows;
+        s->has_grid = ps__exists(fid, "grid");
+        s->has_models = ps__exists(fid, "models");
+        s->has_plan = ps__exists(fid, "plan");
+    }
+    free(sha);
+    free(name);
+    H5Fclose(fid);
+    return rc;
+}
+
+/* Opens (or recreates a torn) journal and adds its rows to s->rows. */
+static int load_journal(ps_store *s, ps_err *err)
+{
+    if (access(s->jpath, F_OK) != 0) {
+        int rc = ps__journal_create(&s->jfd, s->jpath, s->sha, err);
+        s->jend = PS__JOURNAL_HEADER;
+        return rc ? rc : ps__journal_lock(s->jfd, s->jpath, err);
+    }
+    int hdr_ok;
+    int rc = ps__journal_open(&s->jfd, &s->jend, &hdr_ok, s->jpath, s->sha, 1, err);
+    rc = rc ? rc : ps__journal_lock(s->jfd, s->jpath, err);
+    if (rc)
+        return rc;
+    if (!hdr_ok) { /* killed while creating it: it holds nothing */
+        close(s->jfd);
+        s->jfd = -1;
+        rc = ps__journal_create(&s->jfd, s->jpath, s->sha, err);
+        return rc ? rc : ps__journal_lock(s->jfd, s->jpath, err);
+    }
+    off_t off = PS__JOURNAL_HEADER;
+    ps__jrec rec;
+    int r;
+    while ((r = ps__journal_next(s->jfd, &off, s->jend, &rec, 0)) > 0) {
+        if (rec.type == PS__J_RESULT && rows_find(s->rows, s->n_rows, rec.row.task_id) < 0 &&
+            rows_push(s, &rec.row))
+            r = -1;
+        if (rec.type == PS__J_RESULT || rec.type == PS__J_SELECTION)
+            s->jcount++;
+        ps__jrec_free(&rec);
+        if (r < 0)
+            break;
+    }
+    return r < 0 ? ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->jpath) : 0;
+}
+
+static int resume_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
+{
+    const ps_store_meta *m = ctx;
+    int rc = ps__attr_set_i32(fid, "ranks", m->ranks, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "finished", "", what, err);
+    rc = rc ? rc : ps__attr_set_i32(fid, "complete", 0, what, err);
+    return rc ? rc : ps__attr_set_i32(fid, "planned_tasks", m->planned_tasks, what, err);
+}
+
+int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, int restart,
+                  ps_err *err)
+{
+    ps__h5_quiet();
+    *out = NULL;
+    ps_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
+    s->jfd = -1;
+    s->path = strdup(path);
+    s->tmp = ps__path_with(path, ".tmp");
+    s->jpath = ps__path_with(path, ".journal");
+    const char *text = meta->job_text ? meta->job_text : "";
+    ps_sha256_hex(s->sha, text, strlen(text));
+    int rc = s->path && s->tmp && s->jpath ? 0 : ps_err_set(err, PS_ENOMEM, "out of memory");
+    struct stat st;
+    if (!rc) {
+        unlink(s->tmp); /* a checkpoint cut short by a crash: FILE.h5 is the previous one */
+        if (stat(path, &st) != 0 || restart)
+            rc = create_new(s, meta, err);
+        else if (!(rc = load_existing(s, err)) && !(rc = load_journal(s, err)))
+            rc = checkpoint(s, resume_edit, meta, err);
+    }
+    if (rc) {
+        ps_store_close(s, -1, NULL);
+        return rc;
+    }
+    s->file_bytes = stat(path, &st) == 0 ? st.st_size : 0;
+    s->last_ckpt = ps_now();
+    *out = s;
+    return 0;
+}
+
+void ps_store_set_checkpoint(ps_store *s, int32_t every_n, double every_seconds)
+{
+    s->every_n = every_n;
+    s->every_s = every_seconds;
+}
+
+int ps_store_checkpoint(ps_store *s, ps_err *err)
+{
+    return checkpoint(s, NULL, NULL, err);
+}
+
+typedef struct table_ctx { const ps__table *t; const void *rows; int32_t n; } table_ctx;
+
+static int table_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
+{
+    const table_ctx *c = ctx;
+    if (ps__exists(fid, c->t->dset))
+        return 0;
+    return ps__table_create(fid, c->t, (hsize_t)c->n, c->n ? c->rows : NULL, what, err);
+}
+
+static int write_table_once(ps_store *s, int *has, const ps__table *t, const void *rows,
+                            int32_t n, ps_err *err)
+{
+    if (*has)
+        return 0;
+    if (n < 0 || (n > 0 && !rows))
+        return ps_err_set(err, PS_EINVAL, "%s: bad rows for /%s", s->path, t->dset);
+    table_ctx c = {t, rows, n};
+    int rc = checkpoint(s, table_edit, &c, err);
+    if (!rc)
+        *has = 1;
+    return rc;
+}
+
+int ps_store_write_grid(ps_store *s, const ps_store_grid_row *rows, int32_t n, ps_err *err)
+{
+    return write_table_once(s, &s->has_grid, &ps__grid_table, rows, n, err);
+}
+
+int ps_store_write_models(ps_store *s, const ps_store_model_row *rows, int32_t n, ps_err *err)
+{
+    return write_table_once(s, &s->has_models, &ps__models_table, rows, n, err);
+}
+
+int ps_store_write_plan(ps_store *s, const ps_store_plan_row *rows, int32_t n, ps_err *err)
+{
+    return write_table_once(s, &s->has_plan, &ps__plan_table, rows, n, err);
+}
+
+int ps_store_rows(const ps_store *s, ps_store_row **rows, int32_t *n, ps_err *err)
+{
+    *rows = malloc((size_t)(s->n_rows ? s->n_rows : 1) * sizeof **rows);
+    if (!*rows)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
+    if (s->n_rows)
+        memcpy(*rows, s->rows, (size_t)s->n_rows * sizeof **rows);
+    *n = s->n_rows;
+    return 0;
+}
+
+/* The row of a finished task: its identity and the figures of its last epoch. */
+static void make_row(ps_store_row *row, const ps_task *t, const ps_train_result *res,
+                     int32_t rank)
+{
+    memset(row, 0, sizeof *row);
+    ps__scopy(row->task_id, t->id, sizeof row->task_id);
+    row->phase = t->phase;
+    ps__scopy(row->model, t->cfg.model, sizeof row->model);
+    row->grid = t->grid;
+    row->fold = t->fold;
+    row->rep = t->rep;
+    row->seed = t->cfg.seed;
+    row->status = (int32_t)res->status;
+    ps__scopy(row->reason, res->reason, sizeof row->reason);
+    row->rank = rank;
+    row->wall_seconds = res->wall_seconds;
+    row->epochs = res->epochs;
+    float nan = (float)NAN;
+    int last = res->epochs - 1;
+    row->train_loss = last >= 0 && res->train_loss ? res->train_loss[last] : nan;
+    row->train_acc = last >= 0 && res->train_acc ? res->train_acc[last] : nan;
+    row->eval_loss = last >= 0 && res->eval_loss ? res->eval_loss[last] : nan;
+    row->eval_acc = last >= 0 && res->eval_acc ? res->eval_acc[last] : nan;
+}
+
+int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
+                 ps_err *err)
+{
+    if (!task->id[0])
+        return ps_err_set(err, PS_EINVAL, "%s: a task without an id", s->path);
+    if (rows_find(s->rows, s->n_rows, task->id) >= 0)
+        return ps_err_set(err, PS_ESTATE, "%s: task %s is already stored", s->path, task->id);
+    ps_store_row row;
+    make_row(&row, task, res, rank);
+    int rc = ps__journal_add_result(s->jfd, &s->jend, &row, res, s->jpath, err);
+    if (rc)
+        return rc;
+    if (rows_push(s, &row))
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
+    s->jcount++;
+    return maybe_checkpoint(s, err);
+}
+
+int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *err)
+{
+    int rc = ps__journal_add_selection(s->jfd, &s->jend, sel, s->jpath, err);
+    if (rc)
+        return rc;
+    s->jcount++;
+    return maybe_checkpoint(s, err);
+}
+
+static int close_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
+{
+    char now[32];
+    ps__utc_now(now);
+    int rc = ps__attr_set_str(fid, "finished", now, what, err);
+    return rc ? rc : ps__attr_set_i32(fid, "complete", *(const int *)ctx ? 1 : 0, what, err);
+}
+
+int ps_store_close(ps_store *s, int complete, ps_err *err)
+{
+    if (!s)
+        return 0;
+    int rc = 0;
+    if (complete >= 0 && s->jfd >= 0) {
+        rc = checkpoint(s, close_edit, &complete, err);
+        if (!rc)
+            unlink(s->jpath); /* empty now: FILE.h5 holds everything */
+    }
+    if (s->jfd >= 0)
+        close(s->jfd);
+    free(s->rows);
+    free(s->path);
+    free(s->tmp);
+    free(s->jpath);
+    free(s);
+    return rc;
+}
