@@ -19,9 +19,9 @@ static char tmpdir[256];
 
 static const char *tpath(const char *name)
 {
-    static char buf[4][512];
+    static char buf[8][512];
     static int k;
-    k = (k + 1) % 4;
+    k = (k + 1) % 8;
     snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
     return buf[k];
 }
@@ -479,6 +479,76 @@ static void test_crash_kill(void)
     ps_results_free(&r);
 }
 
+/* Writes plan tasks [from, to) into a shard; with killed != 0 the writer dies (no close, no
+ * checkpoint) so that its results are only in the journal. */
+static void write_shard(const char *p, const char *job, int from, int to, int killed)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        ps_store_meta m;
+        fixture_meta(&m, "fixture", job, N_PLAN);
+        ps_err err = {0};
+        ps_store *s;
+        if (ps_store_open(&s, p, &m, 0, &err))
+            _exit(3);
+        ps_store_set_checkpoint(s, 1000, 0);
+        int rc = 0;
+        for (int i = from; i < to && !rc; i++)
+            add_plan_result(s, i, &err, &rc);
+        if (killed)
+            _exit(rc ? 3 : 0);
+        ps_store_selection sel = {"cnn", 1, 0.8f, 0.01f, 3};
+        rc = rc ? rc : ps_store_set_selection(s, &sel, &err);
+        _exit(rc || ps_store_close(s, 0, &err) ? 3 : 0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fprintf(stderr, "write_shard %s failed\n", p);
+}
+
+static void test_merge(void)
+{
+    const char *a = tpath("shard_a.h5"), *b = tpath("shard_b.h5"), *c = tpath("shard_c.h5");
+    write_shard(a, JOB_A, 0, 12, 0);
+    write_shard(b, JOB_A, 8, N_PLAN, 1); /* overlaps a on 8..11; only a journal */
+    CHECK(access(tpath("shard_b.h5.journal"), F_OK) == 0);
+    write_shard(c, JOB_B, 0, 3, 0);
+    const char *out = tpath("merged.h5");
+    const char *shards[3] = {a, b, c};
+    ps_err err = {0};
+    int32_t n = 0;
+    int mrc = ps_store_merge(out, shards, 2, &n, &err);
+    if (mrc)
+        fprintf(stderr, "merge: %s\n", err.msg);
+    CHECK_EQ_INT(mrc, 0);
+    CHECK_EQ_INT(n, N_PLAN);
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, out, &err), 0);
+    CHECK_EQ_INT(r.n_rows, N_PLAN);
+    CHECK_EQ_INT(r.n_journal, 0);
+    CHECK_EQ_INT(r.n_sel, 1);
+    CHECK_EQ_INT(r.complete, 1); /* planned_tasks rows present */
+    for (int i = 0; i < N_PLAN; i++) {
+        ps_task t;
+        plan_task(&t, i);
+        CHECK(!strcmp(r.rows[i].task_id, t.id));
+        if (i != 5)
+            CHECK_NEAR(r.eval_acc[(size_t)i * (size_t)r.epochs_max + (size_t)r.rows[i].epochs - 1],
+                       0.7f + 0.01f * (float)i, 1e-6);
+    }
+    ps_results_free(&r);
+    char args[600];
+    snprintf(args, sizeof args, "%s %d", out, N_PLAN);
+    CHECK_EQ_INT(run_python("check_merged.py", args), 0);
+    /* shards of different jobs are refused, naming the odd one; nothing is written */
+    const char *bad[2] = {a, c};
+    CHECK_EQ_INT(ps_store_merge(tpath("bad.h5"), bad, 2, &n, &err), PS_ESTATE);
+    CHECK_STR_CONTAINS(err.msg, c);
+    CHECK_STR_CONTAINS(err.msg, "another job");
+    CHECK(access(tpath("bad.h5"), F_OK) != 0);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_test_store_XXXXXX");
@@ -506,6 +576,7 @@ int main(void)
         T(test_refusals),
         T(test_full_disk),
         T(test_crash_kill),
+        T(test_merge),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));
     cleanup();
