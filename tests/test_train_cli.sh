@@ -1,0 +1,26 @@
+#!/bin/sh
+# CLI checks of `pairsweep models` and `pairsweep train`: usage: test_train_cli.sh PAIRSWEEP WORKDIR
+set -e
+p=$1
+w=$2
+out=$("$p" models)
+for m in 'cnn .* 59373 ' 'siamese .* 46033 ' 'siamese_aux .* 45937 ' 'siamese_v2 .* 46033 ' \
+         'resnet .* 65666 ' 'resnet_ws .* 66260 ' 'resnet_ws_aux .* 66260 ' 'aux_A6_k5 '; do
+    echo "$out" | grep -q "^$m" || { echo "models: missing '$m'"; exit 1; }
+done
+test "$(echo "$out" | wc -l)" -eq 44 || { echo "models: expected 43 models + header"; exit 1; }
+f=$w/cli_train.h5
+rm -f "$f"
+"$p" train --model shared_A1_k3 --seed 3 --epochs 2 --n-train 200 --n-test 100 \
+    --batch-size 50 --lr-step 1:0.1 --save "$f" > "$w/cli_train.out"
+grep -q '^epoch   2/2' "$w/cli_train.out"
+grep -q '^final test accuracy' "$w/cli_train.out"
+test -s "$f"
+for bad in "--model nope" "--model cnn --bn maybe" "--model cnn --epochs 0" "--seed 1" \
+           "--model cnn extra"; do
+    rc=0
+    "$p" train $bad 2>/dev/null >/dev/null || rc=$?
+    test $rc -eq 2 || { echo "train $bad: exit $rc, expected 2"; exit 1; }
+done
+"$p" train --help | grep -q -- '--lr-step'
+echo ok
