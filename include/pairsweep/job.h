@@ -86,8 +86,9 @@ int ps_job_parse(ps_job *job, const char *text, size_t len, const char *path, ps
 /* Reads path and parses it (a missing file is PS_EIO; an empty or binary file PS_EINVAL). */
 int ps_job_load(ps_job *job, const char *path, ps_err *err);
 
-/* Asks the model zoo about every model of the job: an unknown name, or a bn list with both
- * values for a model without BatchNorm, is PS_EINVAL with the line of the model. */
+/* Asks the model zoo about every model of the job: an unknown name, a bn value the model
+ * cannot take (it has no switchable BatchNorm), or several aux_weight values for a model
+ * without auxiliary loss is PS_EINVAL with the line of the offending key. */
 int ps_job_check_models(const ps_job *job, ps_err *err);
 
 void ps_job_free(ps_job *job);

@@ -11,6 +11,7 @@
 
 #include <yaml.h>
 
+#include "pairsweep/models.h"
 #include "pairsweep/rng.h"
 
 /* MNIST holds 60,000 training and 10,000 test images; a pair takes two. */
@@ -798,17 +799,20 @@ int ps_job_check_models(const ps_job *job, ps_err *err)
 {
     for (int32_t i = 0; i < job->n_models; i++) {
         const ps_job_model *m = &job->models[i];
-        ps_train_config cfg;
-        ps_state_view *views = NULL;
-        int32_t n_views = 0;
-        size_t n_state = 0;
+        ps_model_info info;
         ps_err e;
-        ps_job_config(&cfg, job, i, 0);
-        cfg.use_bn = -1;
-        if (ps_train_state_views(&views, &n_views, &n_state, &cfg, &e) < 0)
-            return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].name: %s (see `pairsweep "
-                              "models`)", job->path, (int)m->line, (int)i, e.msg);
-        free(views);
+        if (ps_model_lookup(&info, m->name, &e) < 0)
+            return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].name: %s (expected a model of "
+                              "`pairsweep models`)", job->path, (int)m->line, (int)i, e.msg);
+        const ps_job_axis *bn = &m->axis[PS_AXIS_BN], *aux = &m->axis[PS_AXIS_AUX];
+        if (!info.optional_bn && bn->line && (bn->n > 1 || bn->v[0] != info.default_bn))
+            return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].grid.bn: model '%s' cannot "
+                              "switch BatchNorm (expected no bn key, or bn: %s)", job->path,
+                              (int)bn->line, (int)i, m->name, info.default_bn ? "true" : "false");
+        if (info.loss != PS_LOSS_TARGET_AUX && aux->line && aux->n > 1)
+            return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].grid.aux_weight: model '%s' has "
+                              "no auxiliary loss (expected one value or none)", job->path,
+                              (int)aux->line, (int)i, m->name);
     }
     return 0;
 }

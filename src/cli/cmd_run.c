@@ -1,0 +1,407 @@
+/* pairsweep run: a study (job file) with MPI into one resumable results file. */
+#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "pairsweep/store.h"
+#include "pairsweep/sweep.h"
+
+#define EXIT_STOPPED 3
+#define DEFAULT_GRACE 60.0
+#define DEFAULT_GFLOPS 15.0
+
+/* The one mutable global of the program: a signal handler can only reach a static flag. It
+ * counts SIGINT/SIGTERM/SIGUSR1 deliveries; the sweep reads it (1: stop handing out tasks,
+ * 2 or more: give running tasks up). */
+static volatile sig_atomic_t stop_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (stop_signals < 100)
+        stop_signals = stop_signals + 1;
+}
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pairsweep run [options] JOB.yaml\n"
+            "\n"
+            "Runs the study of a job file: phase select (every model x grid point x CV fold, or\n"
+            "holdout repetition), then phase final (each group's best setups x seeds, tested on\n"
+            "the test pairs), into one HDF5 file. Under mpirun, rank 0 hands tasks out (longest\n"
+            "first) and stores results; the other ranks train. Without mpirun one process does\n"
+            "everything. Rerunning the same command resumes: only missing tasks run.\n"
+            "The job format (every key, type, default, meaning): docs/job-format.md\n"
+            "\n"
+            "  -o, --output FILE     results file (default results/NAME.h5, with --shard\n"
+            "                        results/NAME.shardI-of-N.h5; results/ is created)\n"
+            "      --mnist DIR       MNIST directory (default: the job's data.mnist, else\n"
+            "                        $PS_MNIST_DIR, else data/mnist)\n"
+            "      --restart         replace a results file of another job (or a damaged one)\n"
+            "      --shard I/N       run the I-th (1-based) of N shards of the plan; shards hold\n"
+            "                        whole model groups, so each runs its own final phase\n"
+            "      --deadline T      start no task that cannot finish within T (seconds or\n"
+            "                        [HH:]MM:SS) of the start; at T running tasks are given up.\n"
+            "                        Under SLURM the default is the job's end time\n"
+            "                        ($SLURM_JOB_END_TIME, else `squeue -o %%e`)\n"
+            "      --grace S         after SIGINT/SIGTERM/SIGUSR1, let running tasks finish for\n"
+            "                        up to S seconds (default %.0f); a second signal gives them up\n"
+            "      --rate GFLOPS     FLOP rate per worker assumed until tasks are measured, for\n"
+            "                        deadlines and estimates (default %.0f)\n"
+            "      --dry-run         print the plan (tasks per phase and model, estimated\n"
+            "                        core-hours, the sbatch line), run nothing\n"
+            "  -q, --quiet           no progress, only the summary\n"
+            "  -h, --help            this text\n"
+            "\n"
+            "Exit status: 0 the study is complete; 3 stopped (signal or deadline: run the same\n"
+            "command again to resume); 2 bad usage or bad job file; 1 other failures.\n",
+            DEFAULT_GRACE, DEFAULT_GFLOPS);
+}
+
+/* Seconds from "S", "S.s", "MM:SS" or "HH:MM:SS"; -1 when malformed. */
+static double parse_duration(const char *s)
+{
+    double parts[3];
+    int n = 0;
+    const char *p = s;
+    while (n < 3) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (errno || end == p || v < 0 || !isfinite(v))
+            return -1;
+        parts[n++] = v;
+        if (*end == '\0')
+            break;
+        if (*end != ':')
+            return -1;
+        p = end + 1;
+    }
+    if (*p == '\0' && n == 0)
+        return -1;
+    double t = 0;
+    for (int i = 0; i < n; i++)
+        t = t * 60 + parts[i];
+    return t;
+}
+
+/* Seconds until the SLURM job's end, or 0 when unknown (not under SLURM, no end time). */
+static double slurm_time_left(void)
+{
+    const char *end = getenv("SLURM_JOB_END_TIME");
+    if (end && *end) {
+        char *e;
+        long long t = strtoll(end, &e, 10);
+        if (!*e && t > 0)
+            return (double)(t - (long long)time(NULL));
+    }
+    const char *id = getenv("SLURM_JOB_ID");
+    if (!id || !*id || strspn(id, "0123456789_") != strlen(id))
+        return 0;
+    char cmd[128], line[128] = "";
+    snprintf(cmd, sizeof cmd, "squeue -h -j %s -o %%e 2>/dev/null", id);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return 0;
+    char *got = fgets(line, sizeof line, f);
+    pclose(f);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!got || !strptime(line, "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    return t > 0 ? difftime(t, time(NULL)) : 0;
+}
+
+static void hms(char *buf, size_t cap, double s)
+{
+    if (s < 0) {
+        snprintf(buf, cap, "?");
+        return;
+    }
+    long t = lround(s);
+    snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+typedef struct progress_state {
+    int tty;
+    int live;                  /* a \r line is on screen */
+} progress_state;
+
+static void on_progress(void *user, const ps_sweep_progress *p)
+{
+    progress_state *ps = user;
+    char el[32], eta[32], line[512];
+    hms(el, sizeof el, p->elapsed);
+    hms(eta, sizeof eta, p->eta);
+    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  running %d  %s elapsed, ETA %s",
+                     (int)p->done[0], (int)p->total[0], (int)p->done[1], (int)p->total[1],
+                     (int)p->running, el, eta);
+    if (ps->tty) {
+        if (p->event) {
+            printf("\r\033[K%s\n", p->event);
+            ps->live = 0;
+        }
+        /* the live line: counts, times, then the current best per model */
+        for (int32_t i = 0; i < p->n_models && n < 200 && n > 0; i++)
+            if (p->best[i].grid >= 0)
+                n += snprintf(line + n, sizeof line - (size_t)n, "  %s g%d %.3f%s",
+                              p->best[i].model, (int)p->best[i].grid, p->best[i].mean,
+                              p->best[i].selected ? "*" : "");
+        printf("\r\033[K%.150s", line);
+        ps->live = 1;
+        fflush(stdout);
+    } else if (p->event) {
+        printf("[%s] %s  (%s)\n", el, p->event, line);
+        fflush(stdout);
+    }
+}
+
+static void print_final_table(const char *path)
+{
+    ps_results r;
+    ps_err err = {0};
+    if (ps_results_read(&r, path, &err)) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        return;
+    }
+    printf("\n%-16s %5s %9s   %-18s %s\n", "model", "grid", "CV acc", "test acc (mean±std)",
+           "seeds");
+    for (int32_t s = 0; s < r.n_sel; s++) {
+        const ps_store_selection *sel = &r.sel[s];
+        double sum = 0, sumsq = 0;
+        int n = 0, bad = 0;
+        for (int32_t i = 0; i < r.n_rows; i++) {
+            const ps_store_row *row = &r.rows[i];
+            if (row->phase != PS_PHASE_FINAL || strcmp(row->model, sel->model))
+                continue;
+            if (row->status != PS_TASK_DONE) {
+                bad++;
+                continue;
+            }
+            sum += row->eval_acc;
+            sumsq += (double)row->eval_acc * row->eval_acc;
+            n++;
+        }
+        double mean = n ? sum / n : NAN;
+        double sd = n > 1 ? sqrt(fmax(0, (sumsq - sum * sum / n) / (n - 1))) : 0;
+        if (n)
+            printf("%-16s %5d %8.2f%%   %6.2f%% ± %5.2f%%     %d%s\n", sel->model, (int)sel->grid,
+                   100 * sel->cv_mean, 100 * mean, 100 * sd, n, bad ? " (+failed/diverged)" : "");
+        else
+            printf("%-16s %5d %8.2f%%   %-18s %d\n", sel->model, (int)sel->grid,
+                   100 * sel->cv_mean, "(not in the final phase)", 0);
+    }
+    ps_results_free(&r);
+}
+
+static int dry_run(const char *job_path, int32_t n_shards, double gflops)
+{
+    ps_job job;
+    ps_err err = {0};
+    int rc = ps_job_load(&job, job_path, &err);
+    if (!rc)
+        rc = ps_job_check_models(&job, &err);
+    if (rc) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        return ps_exit_status(rc);
+    }
+    ps_sweep_plan plan;
+    rc = ps_sweep_plan_job(&plan, &job, n_shards, &err);
+    if (rc) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        ps_job_free(&job);
+        return ps_exit_status(rc);
+    }
+    double rate = gflops * 1e9;
+    printf("job %s (%s): %s selection (%d folds x %d repetitions), then the best %d setup%s "
+           "per group x %d seeds; %d epochs, %d/%d pairs\n",
+           job.name, job.path, job.select_eval == PS_EVAL_KFOLD ? "k-fold" : "holdout",
+           job.select_eval == PS_EVAL_KFOLD ? (int)job.folds : 1, (int)job.select_reps,
+           (int)job.final_best, job.final_best > 1 ? "s" : "", (int)job.final_seeds,
+           (int)job.epochs, (int)job.n_train, (int)job.n_test);
+    printf("\n%-16s %-16s %5s %7s %7s %12s%s\n", "model", "group", "grid", "select", "final",
+           "core-hours", n_shards > 1 ? "  shard" : "");
+    for (int32_t i = 0; i < plan.n_models; i++) {
+        const ps_sweep_plan_model *m = &plan.models[i];
+        printf("%-16s %-16s %5d %7d %7d %12.3f", m->name, m->group, (int)m->n_grid,
+               (int)m->n_select, (int)m->n_final, (m->select_flops + m->final_flops) / rate / 3600);
+        if (n_shards > 1)
+            printf("  %d/%d", (int)m->shard + 1, (int)n_shards);
+        printf("\n");
+    }
+    double hours = plan.flops / rate / 3600;
+    printf("%-16s %-16s %5s %7d %7d %12.3f\n", "total", "", "", (int)plan.n_select,
+           (int)plan.n_final, hours);
+    printf("\n%d tasks, about %.2f core-hours at %.0f GFLOP/s per core (--rate; measure yours "
+           "with a short run).\n", (int)(plan.n_select + plan.n_final), hours, gflops);
+    if (n_shards > 1) {
+        printf("sbatch: bash slurm/submit-array.sh -n %d %s\n", (int)n_shards, job.path);
+    } else {
+        int workers = plan.n_select < 63 ? (int)plan.n_select : 63;
+        workers = workers < 1 ? 1 : workers;
+        double wall = hours / workers * 1.3 + 0.1; /* imbalance and start-up */
+        char t[32];
+        hms(t, sizeof t, wall * 3600);
+        printf("sbatch: sbatch -n %d -t %s slurm/pairsweep-mpi.sbatch %s\n", workers + 1, t,
+               job.path);
+    }
+    ps_sweep_plan_free(&plan);
+    ps_job_free(&job);
+    return 0;
+}
+
+static int parse_shard(const char *s, int32_t *shard, int32_t *n)
+{
+    int i = 0, k = 0, used = 0;
+    if (sscanf(s, "%d/%d%n", &i, &k, &used) != 2 || s[used] || k < 1 || i < 1 || i > k)
+        return -1;
+    *shard = i - 1;
+    *n = k;
+    return 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static int report_end(const ps_sweep_summary *s, int quiet)
+{
+    printf("%s: %d of %d tasks stored in %s (%d diverged, %d failed); %d run now in %.1f s on "
+           "%d rank%s\n", s->job_name, (int)s->stored, (int)s->planned, s->output,
+           (int)s->diverged, (int)s->failed, (int)s->ran, s->elapsed, (int)s->ranks,
+           s->ranks > 1 ? "s" : "");
+    if (s->ranks > 1)
+        printf("rank 0 (master) used %.2f s of CPU in %.1f s (%.1f%%); measured %.1f GFLOP/s per "
+               "worker\n", s->master_cpu, s->elapsed,
+               s->elapsed > 0 ? 100 * s->master_cpu / s->elapsed : 0, s->rate / 1e9);
+    else if (s->rate > 0)
+        printf("measured %.1f GFLOP/s\n", s->rate / 1e9);
+    if (s->complete) {
+        if (!quiet)
+            print_final_table(s->output);
+        return 0;
+    }
+    if (s->stopped || s->deadline_hit) {
+        fprintf(stderr, "pairsweep run: %s: %d of %d tasks stored in %s%s; run the same command "
+                "again to resume\n", s->stopped ? "stopped by a signal" : "deadline",
+                (int)s->stored, (int)s->planned, s->output,
+                s->abandoned ? " (running tasks were given up)" : "");
+        return EXIT_STOPPED;
+    }
+    fprintf(stderr, "pairsweep run: the study is not complete: %d of %d tasks stored in %s "
+            "(a group whose every setup diverged or failed has no final phase)\n",
+            (int)s->stored, (int)s->planned, s->output);
+    return 1;
+}
+
+int ps_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"mnist", required_argument, NULL, 'm'},
+        {"restart", no_argument, NULL, 'R'},      {"shard", required_argument, NULL, 's'},
+        {"deadline", required_argument, NULL, 'd'}, {"grace", required_argument, NULL, 'g'},
+        {"rate", required_argument, NULL, 'r'},   {"dry-run", no_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ps_sweep_opts o;
+    memset(&o, 0, sizeof o);
+    o.grace = DEFAULT_GRACE;
+    double gflops = DEFAULT_GFLOPS, deadline = -1;
+    int dry = 0, quiet = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.output = optarg; break;
+        case 'm': o.mnist_dir = optarg; break;
+        case 'R': o.restart = 1; break;
+        case 's':
+            if (parse_shard(optarg, &o.shard, &o.n_shards)) {
+                fprintf(stderr, "pairsweep run: --shard: expected I/N with 1 <= I <= N, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'd':
+            if ((deadline = parse_duration(optarg)) <= 0) {
+                fprintf(stderr, "pairsweep run: --deadline: expected seconds or [HH:]MM:SS > 0, "
+                        "got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'g':
+            if ((o.grace = parse_duration(optarg)) < 0) {
+                fprintf(stderr, "pairsweep run: --grace: expected seconds >= 0, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'r':
+            if ((gflops = parse_duration(optarg)) <= 0 || strchr(optarg, ':')) {
+                fprintf(stderr, "pairsweep run: --rate: expected GFLOP/s > 0, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'n': dry = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': run_usage(stdout); return 0;
+        default:
+            fprintf(stderr, "pairsweep run: unknown or incomplete option '%s' (try --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "pairsweep run: %s (try --help)\n",
+                optind >= argc ? "missing JOB.yaml" : "expected one job file");
+        return 2;
+    }
+    o.job_path = argv[optind];
+    if (dry)
+        return dry_run(o.job_path, o.n_shards, gflops);
+    o.rate = gflops * 1e9;
+    if (deadline < 0) {
+        double left = slurm_time_left();
+        if (left > 0)
+            deadline = left;
+    }
+    o.deadline = deadline > 0 ? deadline : 0;
+    progress_state ps = {isatty(STDOUT_FILENO), 0};
+    o.progress = quiet ? NULL : on_progress;
+    o.user = &ps;
+    o.stop = &stop_signals;
+    install_signals();
+    ps_sweep_summary s;
+    ps_err err = {0};
+    int rc = ps_sweep_run(&o, &s, &err);
+    if (ps.live)
+        printf("\n");
+    if (s.rank != 0)
+        return rc ? ps_exit_status(rc) : 0;
+    if (rc) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        if (s.output[0] && (s.stored || s.ran))
+            fprintf(stderr, "pairsweep run: %d tasks are stored in %s; fix the cause and run the "
+                    "same command to resume\n", (int)s.stored, s.output);
+        return ps_exit_status(rc);
+    }
+    return report_end(&s, quiet);
+}
