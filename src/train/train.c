@@ -10,6 +10,8 @@
  *   digit probabilities: P(d1 ≤ d2) = Σ_a p1(a) Σ_{b ≥ a} p2(b), loss −log P(true target).
  * - Evaluation runs in evaluation mode (BatchNorm running statistics) in chunks of the batch
  *   size; the arena is sized once for that batch size.
+ * - Every parameter takes the SGD step, also those without gradient in the loss (siamese_v2's
+ *   unused target head then only shrinks by weight decay); torch.optim.SGD would skip them.
  * - PS_EVAL_KFOLD and PS_EVAL_HOLDOUT still draw n_test test pairs (unused) so that a task's
  *   training pairs are the same whatever its evaluation; n_test must be > 0. */
 #include <math.h>
