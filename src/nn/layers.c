@@ -249,6 +249,71 @@ static void bn_geom(const ps_net *net, const ps_nn_node *d, size_t *outer, size_
     }
 }
 
+/* Sums over a contiguous run, deterministic and vectorisable: 16 float lanes over blocks of
+ * 256 values, each block's total added in double (the error stays that of a 256-term float
+ * sum, whatever n). */
+#define BN_LANES 16
+#define BN_BLOCK 256
+
+static double run_sum(const float *a, size_t n)
+{
+    double total = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float acc[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++)
+                acc[l] += a[i + j + l];
+        float s = 0.0f;
+        for (int l = 0; l < BN_LANES; l++)
+            s += acc[l];
+        total += s;
+    }
+    for (; i < n; i++)
+        total += a[i];
+    return total;
+}
+
+static double run_sqdev(const float *a, float mu, size_t n)
+{
+    double total = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float acc[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++) {
+                float t = a[i + j + l] - mu;
+                acc[l] += t * t;
+            }
+        float s = 0.0f;
+        for (int l = 0; l < BN_LANES; l++)
+            s += acc[l];
+        total += s;
+    }
+    for (; i < n; i++)
+        total += ((double)a[i] - mu) * ((double)a[i] - mu);
+    return total;
+}
+
+static double run_dot(const float *a, const float *b, size_t n)
+{
+    double total = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float acc[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++)
+                acc[l] += a[i + j + l] * b[i + j + l];
+        float s = 0.0f;
+        for (int l = 0; l < BN_LANES; l++)
+            s += acc[l];
+        total += s;
+    }
+    for (; i < n; i++)
+        total += (double)a[i] * b[i];
+    return total;
+}
+
 static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)rng;
@@ -263,16 +328,13 @@ static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
     for (size_t ch = 0; ch < c; ch++) {
         float mu, is;
         if (training) {
+            /* two passes (mean, then squared deviations) as PyTorch does */
             double s = 0.0, s2 = 0.0;
             for (size_t o = 0; o < outer; o++)
-                for (size_t i = 0; i < inner; i++)
-                    s += x[(o * c + ch) * inner + i];
+                s += run_sum(x + (o * c + ch) * inner, inner);
             double mu_d = s / (double)cnt;
             for (size_t o = 0; o < outer; o++)
-                for (size_t i = 0; i < inner; i++) {
-                    double t = x[(o * c + ch) * inner + i] - mu_d;
-                    s2 += t * t;
-                }
+                s2 += run_sqdev(x + (o * c + ch) * inner, (float)mu_d, inner);
             double var = s2 / (double)cnt;
             double unbiased = cnt > 1 ? s2 / (double)(cnt - 1) : var;
             mu = (float)mu_d;
@@ -286,13 +348,16 @@ static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
         mean[ch] = mu;
         invstd[ch] = is;
         float gm = gamma[ch], bt = beta[ch];
-        for (size_t o = 0; o < outer; o++)
+        for (size_t o = 0; o < outer; o++) {
+            size_t j0 = (o * c + ch) * inner;
+            const float *xr = x + j0;
+            float *hr = xhat + j0, *yr = y + j0;
             for (size_t i = 0; i < inner; i++) {
-                size_t j = (o * c + ch) * inner + i;
-                float h = (x[j] - mu) * is;
-                xhat[j] = h;
-                y[j] = gm * h + bt;
+                float h = (xr[i] - mu) * is;
+                hr[i] = h;
+                yr[i] = gm * h + bt;
             }
+        }
     }
 }
 
@@ -308,23 +373,24 @@ static void bn_backward(ps_net *net, ps_nn_node *d)
     float *dx = ps_nn_in_grad(net, d->in);
     for (size_t ch = 0; ch < c; ch++) {
         double sdy = 0.0, sdyx = 0.0;
-        for (size_t o = 0; o < outer; o++)
-            for (size_t i = 0; i < inner; i++) {
-                size_t j = (o * c + ch) * inner + i;
-                sdy += dy[j];
-                sdyx += (double)dy[j] * xhat[j];
-            }
+        for (size_t o = 0; o < outer; o++) {
+            size_t j0 = (o * c + ch) * inner;
+            sdy += run_sum(dy + j0, inner);
+            sdyx += run_dot(dy + j0, xhat + j0, inner);
+        }
         dgamma[ch] += (float)sdyx;
         dbeta[ch] += (float)sdy;
         if (!dx)
             continue;
         float k = gamma[ch] * invstd[ch] / (float)cnt;
         float a = (float)sdy, bb = (float)sdyx, fn = (float)cnt;
-        for (size_t o = 0; o < outer; o++)
-            for (size_t i = 0; i < inner; i++) {
-                size_t j = (o * c + ch) * inner + i;
-                dx[j] += k * (fn * dy[j] - a - xhat[j] * bb);
-            }
+        for (size_t o = 0; o < outer; o++) {
+            size_t j0 = (o * c + ch) * inner;
+            const float *dyr = dy + j0, *hr = xhat + j0;
+            float *dxr = dx + j0;
+            for (size_t i = 0; i < inner; i++)
+                dxr[i] += k * (fn * dyr[i] - a - hr[i] * bb);
+        }
     }
 }
 
@@ -358,9 +424,10 @@ static void relu_backward(ps_net *net, ps_nn_node *d)
         return;
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
     const float *y = OUT(net, d), *dy = DOUT(net, d);
-    for (size_t i = 0; i < n; i++)
-        if (y[i] > 0.0f)
-            dx[i] += dy[i];
+    for (size_t i = 0; i < n; i++) {
+        float g = dy[i];                      /* unconditional load: a branch-free select */
+        dx[i] += y[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 /* ---- MAXPOOL 2×2 stride 2 (floor), first maximum wins as in PyTorch ------------------------- */
