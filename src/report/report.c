@@ -1,0 +1,679 @@
+/* pairsweep report — the tables of a study and the effects the reports argue about. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "study.h"
+
+/* The comparisons of report 000 (pairs of models and the effect they measure), as data. */
+typedef struct comparison { const char *effect, *a, *b; } comparison;
+static const comparison comparisons000[] = {
+    {"weight sharing", "siamese", "cnn"},
+    {"weight sharing", "resnet_ws", "resnet"},
+    {"auxiliary loss", "siamese_aux", "siamese"},
+    {"auxiliary loss", "resnet_ws_aux", "resnet_ws"},
+};
+/* Report 002's structures: a model "<to>_<setup>" against "<from>_<setup>" for each setup
+ * (channel plan × kernel) present in the study. */
+typedef struct family { const char *effect, *a_prefix, *b_prefix; } family;
+static const family families002[] = {
+    {"weight sharing", "shared_", "indep_"},
+    {"auxiliary loss", "aux_", "shared_"},
+};
+
+int ps_report_format_parse(ps_report_format *fmt, const char *name, ps_err *err)
+{
+    static const char *const names[] = {"text", "markdown", "csv", "latex"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, names[i])) {
+            *fmt = (ps_report_format)i;
+            return 0;
+        }
+    return ps_err_set(err, PS_EINVAL, "--format: expected text, markdown, csv or latex, got '%s'",
+                      name);
+}
+
+/* ---- number formatting ------------------------------------------------------------------- */
+
+typedef struct ctx {
+    const ps_results *r;
+    int machine;               /* CSV: separate numeric columns at full precision */
+} ctx;
+
+static void fmt_num(char *b, size_t cap, double v, int prec)
+{
+    if (isnan(v))
+        snprintf(b, cap, "%s", "");
+    else
+        snprintf(b, cap, "%.*f", prec, v);
+}
+
+static void fmt_pm(char *b, size_t cap, double m, double sd, int prec)
+{
+    if (isnan(m))
+        snprintf(b, cap, "—");
+    else if (isnan(sd))
+        snprintf(b, cap, "%.*f", prec, m);
+    else
+        snprintf(b, cap, "%.*f ± %.*f", prec, m, prec, sd);
+}
+
+static void fmt_p(char *b, size_t cap, double p, int machine)
+{
+    if (isnan(p))
+        snprintf(b, cap, machine ? "" : "—");
+    else if (machine)
+        snprintf(b, cap, "%.10g", p);
+    else if (p < 0.0001)
+        snprintf(b, cap, "< 0.0001");
+    else
+        snprintf(b, cap, "%.4f", p);
+}
+
+/* ---- Table I and the study header ---------------------------------------------------------- */
+
+static void table_study(rtable *t, const ctx *c, const char *files, int32_t missing)
+{
+    static const char *const cols[] = {"Field", "Value", NULL};
+    const ps_results *r = c->r;
+    rt_init(t, "study", "Study", cols);
+    char v[64];
+    const char *rows[][2] = {{"job", r->job_name}, {"files", files},
+                             {"job_sha256", r->job_sha256}, {"started", r->started},
+                             {"finished", r->finished}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        rt_row(t, rows[i]);
+    snprintf(v, sizeof v, "%d of %d", (int)r->n_rows, (int)r->planned_tasks);
+    rt_row(t, (const char *[]){"tasks stored", v});
+    snprintf(v, sizeof v, "%d", (int)missing);
+    rt_row(t, (const char *[]){"tasks missing", v});
+    snprintf(v, sizeof v, "%d", (int)(study_count(r, 0, NULL, 1) + study_count(r, 1, NULL, 1)));
+    rt_row(t, (const char *[]){"tasks diverged", v});
+    snprintf(v, sizeof v, "%d", (int)(study_count(r, 0, NULL, 2) + study_count(r, 1, NULL, 2)));
+    rt_row(t, (const char *[]){"tasks failed", v});
+    rt_row(t, (const char *[]){"state", r->complete && !missing ? "complete" : "INCOMPLETE"});
+    if (!r->complete || missing)
+        rt_note(t, "INCOMPLETE study: %d planned task(s) missing; figures below use what is "
+                "stored. `pairsweep status` lists the cells; rerun the job to resume.",
+                (int)missing);
+}
+
+static void table1(rtable *t, const ctx *c, const char **models, int32_t nm)
+{
+    static const char *const cols[] = {"Model", "Architecture", "Parameters", NULL};
+    rt_init(t, "table1", "Table I: models", cols);
+    for (int32_t i = 0; i < nm; i++) {
+        const ps_store_model_row *m = NULL;
+        for (int32_t j = 0; j < c->r->n_models; j++)
+            if (!strcmp(c->r->models[j].model, models[i]))
+                m = &c->r->models[j];
+        char p[32];
+        snprintf(p, sizeof p, m ? "%lld" : "", m ? (long long)m->params : 0LL);
+        rt_row(t, (const char *[]){models[i], m ? m->arch : "(not recorded)", p});
+    }
+    if (c->r->n_models == 0)
+        rt_note(t, "This file has no /models table (written by `pairsweep run`); see "
+                "`pairsweep models`.");
+}
+
+/* ---- the selection ------------------------------------------------------------------------ */
+
+typedef struct gstat { int32_t grid; ps_summary s; } gstat;
+
+/* Per grid point of a model: the summary of its select accuracies (kind CV or holdout),
+ * sorted best first. */
+static int grid_stats(gstat **out, int32_t *ng, const ps_results *r, const char *model, int kind)
+{
+    obs *o;
+    int32_t n;
+    *out = NULL;
+    *ng = 0;
+    if (study_gather(&o, &n, r, PS_PHASE_SELECT, model, -1, kind))
+        return PS_ENOMEM;
+    gstat *g = malloc((size_t)(n ? n : 1) * sizeof *g);
+    double *x = malloc((size_t)(n ? n : 1) * sizeof *x);
+    int32_t k = 0;
+    for (int32_t i = 0; g && x && i < n; i++) {
+        int seen = 0;
+        for (int32_t j = 0; j < k; j++)
+            seen |= g[j].grid == o[i].grid;
+        if (seen)
+            continue;
+        int32_t m = 0;
+        for (int32_t j = 0; j < n; j++)
+            if (o[j].grid == o[i].grid)
+                x[m++] = o[j].acc;
+        g[k].grid = o[i].grid;
+        ps_stats_summary(&g[k].s, x, m);
+        k++;
+    }
+    for (int32_t i = 1; g && i < k; i++) /* insertion sort: best mean first */
+        for (int32_t j = i; j > 0 && g[j].s.mean > g[j - 1].s.mean; j--) {
+            gstat tmp = g[j];
+            g[j] = g[j - 1];
+            g[j - 1] = tmp;
+        }
+    free(o);
+    free(x);
+    if (!g)
+        return PS_ENOMEM;
+    *out = g;
+    *ng = k;
+    return 0;
+}
+
+static void hp_string(char *b, size_t cap, const ps_store_grid_row *g)
+{
+    if (!g) {
+        snprintf(b, cap, "(not recorded)");
+        return;
+    }
+    snprintf(b, cap, "batch %d, lr %g, momentum %g%s, BN %s, aux w %g, %d epochs", (int)g->batch_size,
+             g->lr, g->momentum, g->nesterov ? " (Nesterov)" : "",
+             g->use_bn < 0 ? "default" : g->use_bn ? "on" : "off", g->aux_weight, (int)g->epochs);
+}
+
+static void selection_row(rtable *t, const ctx *c, const char *model, const gstat *g,
+                          int32_t ng, int32_t chosen)
+{
+    const gstat *ch = NULL, *ru = NULL;
+    for (int32_t i = 0; i < ng; i++) {
+        if (g[i].grid == chosen && !ch)
+            ch = &g[i];
+        else if (!ru)
+            ru = &g[i];
+    }
+    char gs[16], hp[200], cv[64], rug[16], rucv[64], nf[16];
+    snprintf(gs, sizeof gs, "%d", (int)chosen);
+    snprintf(nf, sizeof nf, "%d", ch ? (int)ch->s.n : 0);
+    snprintf(rug, sizeof rug, ru ? "%d" : "—", ru ? (int)ru->grid : 0);
+    const ps_store_grid_row *gr = study_grid(c->r, model, chosen);
+    if (c->machine) {
+        char m1[32], s1[32], m2[32], s2[32], bs[16], lr[32], mo[32], bn[8], aw[32];
+        fmt_num(m1, 32, ch ? ch->s.mean : NAN, 6);
+        fmt_num(s1, 32, ch ? ch->s.sd : NAN, 6);
+        fmt_num(m2, 32, ru ? ru->s.mean : NAN, 6);
+        fmt_num(s2, 32, ru ? ru->s.sd : NAN, 6);
+        snprintf(bs, 16, "%d", gr ? (int)gr->batch_size : 0);
+        snprintf(lr, 32, "%g", gr ? gr->lr : NAN);
+        snprintf(mo, 32, "%g", gr ? gr->momentum : NAN);
+        snprintf(bn, 8, "%d", gr ? (int)gr->use_bn : -1);
+        snprintf(aw, 32, "%g", gr ? gr->aux_weight : NAN);
+        rt_row(t, (const char *[]){model, gs, bs, lr, mo, bn, aw, m1, s1, nf, ru ? rug : "", m2,
+                                   s2});
+        return;
+    }
+    hp_string(hp, sizeof hp, gr);
+    fmt_pm(cv, sizeof cv, ch ? ch->s.mean : NAN, ch ? ch->s.sd : NAN, 2);
+    fmt_pm(rucv, sizeof rucv, ru ? ru->s.mean : NAN, ru ? ru->s.sd : NAN, 2);
+    rt_row(t, (const char *[]){model, gs, hp, cv, nf, rug, rucv});
+}
+
+static int table_selection(rtable *t, const ctx *c, const char **models, int32_t nm)
+{
+    static const char *const hcols[] = {"Model", "Grid", "Hyper-parameters", "CV acc. (%)",
+                                        "Folds", "Runner-up", "Runner-up CV (%)", NULL};
+    static const char *const mcols[] = {"model", "grid", "batch_size", "lr", "momentum",
+                                        "use_bn", "aux_weight", "cv_mean", "cv_sd", "n",
+                                        "runner_up_grid", "runner_up_mean", "runner_up_sd",
+                                        NULL};
+    rt_init(t, "selection", "Selection: the chosen grid point per model (cross-validation)",
+            c->machine ? mcols : hcols);
+    for (int32_t i = 0; i < nm; i++) {
+        gstat *g;
+        int32_t ng;
+        if (grid_stats(&g, &ng, c->r, models[i], SEL_CV))
+            return PS_ENOMEM;
+        if (ng > 0) {
+            int32_t chosen = study_chosen(c->r, models[i], SEL_CV);
+            if (chosen != g[0].grid)
+                rt_note(t, "%s: the stored choice (grid %d) is not the best mean recomputed "
+                        "here (grid %d)", models[i], (int)chosen, (int)g[0].grid);
+            selection_row(t, c, models[i], g, ng, chosen);
+        }
+        free(g);
+    }
+    rt_note(t, "CV acc.: mean ± sd of the validation accuracy over the folds (and repetitions) "
+            "of the grid point.");
+    return 0;
+}
+
+/* ---- report 002's per-setup table (holdout repetitions, every setup reported) ------------- */
+
+/* Splits "shared_A5_k3" into structure, plan and kernel; other names give (name, "", ""). */
+static void split_setup(const char *name, char *st, char *plan, char *k)
+{
+    const char *a = strstr(name, "_A"), *kk = a ? strstr(a + 2, "_k") : NULL;
+    if (!a || !kk) {
+        snprintf(st, PS_NAME_MAX, "%s", name);
+        plan[0] = k[0] = 0;
+        return;
+    }
+    snprintf(st, PS_NAME_MAX, "%.*s", (int)(a - name), name);
+    snprintf(plan, 16, "%.*s", (int)(kk - a - 1), a + 1);
+    snprintf(k, 16, "%s", kk + 2);
+}
+
+static int summarise_obs(ps_summary s[3], const obs *o, int32_t n)
+{
+    double *x = malloc((size_t)(n ? n : 1) * 3 * sizeof *x);
+    if (!x)
+        return PS_ENOMEM;
+    for (int32_t i = 0; i < n; i++) {
+        x[i] = o[i].train_loss;
+        x[n + i] = o[i].eval_loss;
+        x[2 * n + i] = o[i].acc;
+    }
+    for (int k = 0; k < 3; k++)
+        ps_stats_summary(&s[k], x + k * n, n);
+    free(x);
+    return 0;
+}
+
+static int table_holdout(rtable *t, const ctx *c, const char **models, int32_t nm)
+{
+    static const char *const hcols[] = {"Structure", "A", "K", "Grid", "Train loss",
+                                        "Val. loss", "Val. acc. (%)", "n", NULL};
+    static const char *const mcols[] = {"model", "structure", "plan", "kernel", "grid",
+                                        "train_loss_mean", "train_loss_sd", "val_loss_mean",
+                                        "val_loss_sd", "val_acc_mean", "val_acc_sd", "n", NULL};
+    rt_init(t, "setups", "Every setup on its holdout validation split (report 002's layout)",
+            c->machine ? mcols : hcols);
+    for (int32_t i = 0; i < nm; i++) {
+        gstat *g;
+        int32_t ng;
+        if (grid_stats(&g, &ng, c->r, models[i], SEL_HOLDOUT))
+            return PS_ENOMEM;
+        for (int32_t j = 0; j < ng; j++) {
+            obs *o;
+            int32_t n;
+            ps_summary s[3];
+            if (study_gather(&o, &n, c->r, PS_PHASE_SELECT, models[i], g[j].grid, SEL_HOLDOUT) ||
+                summarise_obs(s, o, n)) {
+                free(o);
+                free(g);
+                return PS_ENOMEM;
+            }
+            free(o);
+            char st[PS_NAME_MAX], pl[16], k[16], gs[16], ns[16], v[6][48];
+            split_setup(models[i], st, pl, k);
+            snprintf(gs, sizeof gs, "%d", (int)g[j].grid);
+            snprintf(ns, sizeof ns, "%d", (int)n);
+            if (c->machine) {
+                for (int q = 0; q < 3; q++) {
+                    fmt_num(v[2 * q], 48, s[q].mean, 6);
+                    fmt_num(v[2 * q + 1], 48, s[q].sd, 6);
+                }
+                rt_row(t, (const char *[]){models[i], st, pl, k, gs, v[0], v[1], v[2], v[3],
+                                           v[4], v[5], ns});
+            } else {
+                fmt_pm(v[0], 48, s[0].mean, s[0].sd, 4);
+                fmt_pm(v[1], 48, s[1].mean, s[1].sd, 4);
+                fmt_pm(v[2], 48, s[2].mean, s[2].sd, 2);
+                rt_row(t, (const char *[]){st, pl, k, gs, v[0], v[1], v[2], ns});
+            }
+        }
+        free(g);
+    }
+    rt_note(t, "mean ± sd over the repetitions (new pairs and initialisation each), final "
+            "epoch.");
+    return 0;
+}
+
+/* ---- Table II ----------------------------------------------------------------------------- */
+
+static int table2(rtable *t, const ctx *c, const char **models, int32_t nm)
+{
+    static const char *const hcols[] = {"Model", "Grid", "Test acc. (%)", "95% CI", "Min",
+                                        "Max", "Seeds", "Test loss", "Diverged/failed", NULL};
+    static const char *const mcols[] = {"model", "grid", "n", "mean", "sd", "ci_lo", "ci_hi",
+                                        "min", "max", "loss_mean", "loss_sd", "diverged",
+                                        "failed", NULL};
+    rt_init(t, "table2", "Table II: final test accuracy over seeds", c->machine ? mcols : hcols);
+    for (int32_t i = 0; i < nm; i++) {
+        obs *o;
+        int32_t n;
+        ps_summary s[3];
+        if (study_gather(&o, &n, c->r, PS_PHASE_FINAL, models[i], -1, SEL_ANY) ||
+            summarise_obs(s, o, n)) {
+            free(o);
+            return PS_ENOMEM;
+        }
+        int32_t dv = study_count(c->r, 1, models[i], 1), fl = study_count(c->r, 1, models[i], 2);
+        char gs[16] = "", ns[16], v[10][48];
+        if (n)
+            snprintf(gs, sizeof gs, "%d", (int)o[0].grid);
+        for (int32_t j = 1; j < n; j++)
+            if (o[j].grid != o[0].grid)
+                snprintf(gs, sizeof gs, "several");
+        free(o);
+        if (n == 0 && dv + fl == 0)
+            continue;
+        snprintf(ns, sizeof ns, "%d", (int)n);
+        const ps_summary *a = &s[2];
+        if (c->machine) {
+            double nums[8] = {a->mean, a->sd, a->ci_lo, a->ci_hi, a->min, a->max, s[1].mean,
+                              s[1].sd};
+            for (int q = 0; q < 8; q++)
+                fmt_num(v[q], 48, nums[q], 6);
+            snprintf(v[8], 48, "%d", (int)dv);
+            snprintf(v[9], 48, "%d", (int)fl);
+            rt_row(t, (const char *[]){models[i], gs, ns, v[0], v[1], v[2], v[3], v[4], v[5],
+                                       v[6], v[7], v[8], v[9]});
+        } else {
+            fmt_pm(v[0], 48, a->mean, a->sd, 2);
+            if (isnan(a->ci_lo))
+                snprintf(v[1], 48, "—");
+            else
+                snprintf(v[1], 48, "[%.2f, %.2f]", a->ci_lo, a->ci_hi);
+            fmt_num(v[2], 48, a->min, 2);
+            fmt_num(v[3], 48, a->max, 2);
+            fmt_pm(v[4], 48, s[1].mean, s[1].sd, 4);
+            snprintf(v[5], 48, "%d/%d", (int)dv, (int)fl);
+            rt_row(t, (const char *[]){models[i], gs, v[0], v[1], v[2], v[3], ns, v[4], v[5]});
+        }
+    }
+    rt_note(t, "mean ± sd over seeds (sd with n − 1); 95%% CI of the mean from Student's t; "
+            "diverged and failed seeds are excluded from the figures and counted.");
+    return 0;
+}
+
+/* ---- effects ------------------------------------------------------------------------------ */
+
+typedef struct effect {
+    char effect[32], a[PS_NAME_MAX], b[PS_NAME_MAX];
+    const char *data;          /* "test", "cv", "holdout" */
+    ps_compare cmp;
+    double p_holm;
+    int ok;
+} effect;
+
+static int cmp_obs_key(const obs *x, const obs *y)
+{
+    return x->fold == y->fold && x->rep == y->rep;
+}
+
+/* Compares a and b on one kind of data; returns 0 with e->ok set, or a skip reason. */
+static const char *compare(effect *e, const ps_results *r, int phase, int kind)
+{
+    int32_t ga = phase == PS_PHASE_FINAL ? -1 : study_chosen(r, e->a, kind);
+    int32_t gb = phase == PS_PHASE_FINAL ? -1 : study_chosen(r, e->b, kind);
+    obs *oa = NULL, *ob = NULL;
+    int32_t na = 0, nb = 0;
+    if (study_gather(&oa, &na, r, phase, e->a, ga, kind) ||
+        study_gather(&ob, &nb, r, phase, e->b, gb, kind)) {
+        free(oa);
+        free(ob);
+        return "out of memory";
+    }
+    const char *why = NULL;
+    if (na == 0 || nb == 0) {
+        why = "no finished runs";
+    } else {
+        double *xa = malloc((size_t)(na + nb) * sizeof *xa), *xb = xa ? xa + na : NULL;
+        int32_t m = 0;
+        int paired = na == nb;
+        for (int32_t i = 0; xa && paired && i < na; i++) {
+            int32_t j = 0;
+            while (j < nb && !cmp_obs_key(&oa[i], &ob[j]))
+                j++;
+            if (j == nb) {
+                paired = 0;
+                break;
+            }
+            xa[m] = oa[i].acc;
+            xb[m++] = ob[j].acc;
+        }
+        if (!xa) {
+            why = "out of memory";
+        } else if (kind == SEL_CV) {
+            int32_t k = 0;
+            for (int32_t i = 0; i < na; i++)
+                k = oa[i].fold + 1 > k ? oa[i].fold + 1 : k;
+            if (!paired || k < 2)
+                why = "the folds of the two models do not match";
+            else
+                ps_stats_nadeau_bengio(&e->cmp, xa, xb, m, 1.0 / (k - 1));
+        } else if (paired) {
+            ps_stats_paired(&e->cmp, xa, xb, m);
+        } else {
+            for (int32_t i = 0; i < na; i++)
+                xa[i] = oa[i].acc;
+            for (int32_t i = 0; i < nb; i++)
+                xb[i] = ob[i].acc;
+            ps_stats_welch(&e->cmp, xa, na, xb, nb);
+        }
+        if (!why && isnan(e->cmp.p))
+            why = "too few runs (or no spread) for a test";
+        free(xa);
+    }
+    free(oa);
+    free(ob);
+    e->ok = why == NULL;
+    return why;
+}
+
+static int has_model(const char **models, int32_t nm, const char *m)
+{
+    for (int32_t i = 0; i < nm; i++)
+        if (!strcmp(models[i], m))
+            return 1;
+    return 0;
+}
+
+/* The list of (effect, a, b) pairs that apply to the study's models. */
+static int effect_pairs(effect **out, int32_t *n, rtable *t, const char **models, int32_t nm)
+{
+    size_t nc = sizeof comparisons000 / sizeof comparisons000[0];
+    effect *e = calloc(nc + 2 * (size_t)nm + 1, sizeof *e);
+    if (!e)
+        return PS_ENOMEM;
+    int32_t k = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const comparison *c = &comparisons000[i];
+        int ha = has_model(models, nm, c->a), hb = has_model(models, nm, c->b);
+        if (ha && hb) {
+            snprintf(e[k].effect, sizeof e[k].effect, "%s", c->effect);
+            snprintf(e[k].a, PS_NAME_MAX, "%s", c->a);
+            snprintf(e[k].b, PS_NAME_MAX, "%s", c->b);
+            k++;
+        } else if (ha || hb) {
+            rt_note(t, "skipped: %s (%s vs %s): %s is not in this study", c->effect, c->a, c->b,
+                    ha ? c->b : c->a);
+        }
+    }
+    for (size_t f = 0; f < sizeof families002 / sizeof families002[0]; f++)
+        for (int32_t i = 0; i < nm; i++) {
+            const family *fa = &families002[f];
+            size_t lb = strlen(fa->b_prefix);
+            if (strncmp(models[i], fa->b_prefix, lb))
+                continue;
+            char a[PS_NAME_MAX + 16];
+            snprintf(a, sizeof a, "%s%s", fa->a_prefix, models[i] + lb);
+            if (!has_model(models, nm, a))
+                continue;
+            snprintf(e[k].effect, sizeof e[k].effect, "%s", fa->effect);
+            memcpy(e[k].a, a, PS_NAME_MAX - 1); /* fits: has_model found it */
+            snprintf(e[k].b, PS_NAME_MAX, "%s", models[i]);
+            k++;
+        }
+    *out = e;
+    *n = k;
+    return 0;
+}
+
+static void effect_row(rtable *t, const effect *e, int machine)
+{
+    const ps_compare *c = &e->cmp;
+    char cmp[128], n[32], v[8][48];
+    snprintf(cmp, sizeof cmp, "%s − %s", e->a, e->b);
+    snprintf(n, sizeof n, c->n_a == c->n_b && strcmp(c->method, "Welch t") ? "%d" : "%d/%d",
+             (int)c->n_a, (int)c->n_b);
+    int sig = e->p_holm < 0.05;
+    if (machine) {
+        double nums[6] = {c->diff, c->ci_lo, c->ci_hi, c->t, c->df, 0};
+        for (int q = 0; q < 5; q++)
+            fmt_num(v[q], 48, nums[q], 6);
+        fmt_p(v[5], 48, c->p, 1);
+        fmt_p(v[6], 48, e->p_holm, 1);
+        char na[16], nb[16];
+        snprintf(na, sizeof na, "%d", (int)c->n_a);
+        snprintf(nb, sizeof nb, "%d", (int)c->n_b);
+        rt_row(t, (const char *[]){e->effect, e->a, e->b, e->data, c->method, na, nb, v[0],
+                                   v[1], v[2], v[3], v[4], v[5], v[6], sig ? "1" : "0"});
+        return;
+    }
+    snprintf(v[0], 48, "%+.2f", c->diff);
+    snprintf(v[1], 48, "[%+.2f, %+.2f]", c->ci_lo, c->ci_hi);
+    fmt_p(v[2], 48, c->p, 0);
+    fmt_p(v[3], 48, e->p_holm, 0);
+    rt_row(t, (const char *[]){e->effect, cmp, e->data, c->method, n, v[0], v[1], v[2], v[3],
+                               sig ? "significant" : "not significant"});
+}
+
+static void effect_sentence(rtable *t, const effect *e)
+{
+    const ps_compare *c = &e->cmp;
+    char p[32];
+    fmt_p(p, sizeof p, e->p_holm, 0);
+    static const char *const what[] = {"test accuracy", "CV accuracy", "validation accuracy"};
+    int w = !strcmp(e->data, "test") ? 0 : !strcmp(e->data, "cv") ? 1 : 2;
+    rt_note(t, "%s: %s − %s = %+.1f points [%+.1f, %+.1f] of %s (%s, n = %d%s), p %s%s (Holm), "
+            "%s.", e->effect, e->a, e->b, c->diff, c->ci_lo, c->ci_hi, what[w], c->method,
+            (int)c->n_a, c->n_a == c->n_b ? "" : " vs other", p[0] == '<' ? "" : "= ", p,
+            e->p_holm < 0.05 ? "significant" : "not significant");
+}
+
+static int table_effects(rtable *t, const ctx *c, const char **models, int32_t nm)
+{
+    static const char *const hcols[] = {"Effect", "Comparison", "Data", "Test", "n",
+                                        "Diff. (points)", "95% CI", "p", "p (Holm)", "Verdict",
+                                        NULL};
+    static const char *const mcols[] = {"effect", "a", "b", "data", "method", "n_a", "n_b",
+                                        "diff", "ci_lo", "ci_hi", "t", "df", "p", "p_holm",
+                                        "significant", NULL};
+    rt_init(t, "effects", "Effects: differences in mean accuracy (a − b, percentage points)",
+            c->machine ? mcols : hcols);
+    effect *pairs;
+    int32_t np;
+    if (effect_pairs(&pairs, &np, t, models, nm))
+        return PS_ENOMEM;
+    static const struct { const char *data; int phase, kind; } kinds[] = {
+        {"test", PS_PHASE_FINAL, SEL_ANY}, {"cv", PS_PHASE_SELECT, SEL_CV},
+        {"holdout", PS_PHASE_SELECT, SEL_HOLDOUT}};
+    effect *fam = malloc((size_t)(np ? np : 1) * sizeof *fam);
+    double *p = malloc((size_t)(np ? np : 1) * 2 * sizeof *p), *adj = p ? p + np : NULL;
+    for (int k = 0; fam && p && k < 3; k++) {
+        int32_t nf = 0;
+        for (int32_t i = 0; i < np; i++) {
+            effect e = pairs[i];
+            e.data = kinds[k].data;
+            const char *why = compare(&e, c->r, kinds[k].phase, kinds[k].kind);
+            if (why && strcmp(why, "no finished runs"))
+                rt_note(t, "skipped: %s (%s vs %s) on %s data: %s", e.effect, e.a, e.b, e.data,
+                        why);
+            if (e.ok) {
+                p[nf] = e.cmp.p;
+                fam[nf++] = e;
+            }
+        }
+        ps_stats_holm(adj, p, nf); /* Holm within each family of comparisons */
+        for (int32_t i = 0; i < nf; i++) {
+            fam[i].p_holm = adj[i];
+            effect_row(t, &fam[i], c->machine);
+        }
+        for (int32_t i = 0; i < nf; i++)
+            effect_sentence(t, &fam[i]);
+    }
+    int rc = fam && p ? 0 : PS_ENOMEM;
+    free(fam);
+    free(p);
+    free(pairs);
+    rt_note(t, "Tests: paired t where the models share seeds (same repetition → same pairs), "
+            "Welch otherwise; Nadeau-Bengio corrected resampled t on CV folds (variance × (1/n + "
+            "1/(k−1))). Holm's correction within each family (test, cv, holdout); significant "
+            "at 0.05 after it.");
+    return rc;
+}
+
+/* ---- the whole report --------------------------------------------------------------------- */
+
+static int emit(FILE *out, rtable *t, const ps_report_opts *o, const char *dir,
+                const char *stem, ps_err *err)
+{
+    int rc = t->oom ? ps_err_set(err, PS_ENOMEM, "report: out of memory") : 0;
+    if (!rc) {
+        if (o->fmt == PS_REPORT_CSV)
+            fprintf(out, "# table: %s%s\n", stem, t->name);
+        rt_print(out, t, o->fmt);
+    }
+    if (!rc && dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s%s.%s", dir, stem, t->name, rt_ext(o->fmt));
+        FILE *f = fopen(path, "w");
+        if (!f)
+            rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
+        else {
+            rt_print(f, t, o->fmt);
+            if (fclose(f) != 0)
+                rc = ps_err_set(err, PS_EIO, "%s: write failed (disk full?)", path);
+        }
+    }
+    rt_free(t);
+    return rc;
+}
+
+int report_study(FILE *out, const ps_results *r, const char *files, const char *stem,
+                 const ps_report_opts *o, ps_err *err)
+{
+    ctx c = {r, o->fmt == PS_REPORT_CSV};
+    const char **models;
+    int32_t nm, missing;
+    if (study_models(&models, &nm, r))
+        return ps_err_set(err, PS_ENOMEM, "report: out of memory");
+    rtable counts, problems, cells, t;
+    int rc = study_status_tables(&counts, &problems, &cells, r, 0, &missing)
+                 ? ps_err_set(err, PS_ENOMEM, "report: out of memory") : 0;
+    rt_free(&cells);
+    if (!rc) {
+        table_study(&t, &c, files, missing);
+        rc = emit(out, &t, o, o->out_dir, stem, err);
+    }
+    if (!rc) {
+        table1(&t, &c, models, nm);
+        rc = emit(out, &t, o, o->out_dir, stem, err);
+    }
+    int has_cv = 0, has_ho = 0, has_final = study_count(r, 1, NULL, 0) > 0;
+    for (int32_t i = 0; i < r->n_rows; i++) {
+        has_cv |= r->rows[i].phase == 0 && r->rows[i].fold >= 0;
+        has_ho |= r->rows[i].phase == 0 && r->rows[i].fold < 0;
+    }
+    if (!rc && has_cv)
+        rc = table_selection(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                                                 : emit(out, &t, o, o->out_dir, stem, err);
+    if (!rc && has_ho)
+        rc = table_holdout(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                                               : emit(out, &t, o, o->out_dir, stem, err);
+    if (!rc && has_final)
+        rc = table2(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                                        : emit(out, &t, o, o->out_dir, stem, err);
+    if (!rc)
+        rc = table_effects(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                                               : emit(out, &t, o, o->out_dir, stem, err);
+    if (!rc)
+        rc = emit(out, &counts, o, o->out_dir, stem, err);
+    else
+        rt_free(&counts);
+    if (!rc && problems.nrows)
+        rc = emit(out, &problems, o, o->out_dir, stem, err);
+    else
+        rt_free(&problems);
+    free(models);
+    if (!rc && o->out_dir)
+        rc = ps_report_figures(r, o->out_dir, stem, err);
+    return rc;
+}

@@ -1,0 +1,173 @@
+/* pairsweep report — the status of a study: every planned cell done, diverged, failed or
+ * missing. With a /plan table (written by the sweep) cells are accounted for one by one;
+ * without one, only the stored rows and the planned_tasks total are known. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "study.h"
+
+static const char *const status_names[] = {"done", "diverged", "failed", "missing"};
+static const char *const phase_names[] = {"select", "final"};
+
+static const char *phase_name(int32_t p)
+{
+    return p == 0 || p == 1 ? phase_names[p] : "?";
+}
+
+/* The row index matching a planned cell, or -1. */
+static int32_t match(const ps_results *r, const ps_store_plan_row *c, const char *used)
+{
+    for (int32_t i = 0; i < r->n_rows; i++) {
+        const ps_store_row *w = &r->rows[i];
+        if (used[i])
+            continue;
+        if (c->task_id[0] && !strcmp(w->task_id, c->task_id))
+            return i;
+        if (!c->task_id[0] && w->phase == c->phase && !strcmp(w->model, c->model) &&
+            (c->grid < 0 || w->grid == c->grid) && w->fold == c->fold && w->rep == c->rep)
+            return i;
+    }
+    return -1;
+}
+
+typedef struct tally { const char *model; int32_t phase, n[5]; } tally; /* done..missing, planned */
+
+static tally *tally_of(tally *t, int32_t *nt, const char *model, int32_t phase)
+{
+    for (int32_t i = 0; i < *nt; i++)
+        if (t[i].phase == phase && !strcmp(t[i].model, model))
+            return &t[i];
+    t[*nt] = (tally){model, phase, {0, 0, 0, 0, 0}};
+    return &t[(*nt)++];
+}
+
+static void cell_row(rtable *cells, const char *model, int32_t phase, int32_t grid,
+                     int32_t fold, int32_t rep, const char *status, const char *id)
+{
+    char g[16], f[16], p[16];
+    snprintf(g, sizeof g, grid < 0 ? "(chosen)" : "%d", (int)grid);
+    snprintf(f, sizeof f, fold < 0 ? "-" : "%d", (int)fold);
+    snprintf(p, sizeof p, "%d", (int)rep);
+    const char *row[] = {model, phase_name(phase), g, f, p, status, id};
+    rt_row(cells, row);
+}
+
+static void count_tables(rtable *counts, const tally *t, int32_t nt, int have_plan)
+{
+    static const char *const cols[] = {"Model", "Phase", "Planned", "Done", "Diverged",
+                                       "Failed", "Missing", NULL};
+    rt_init(counts, "status", "Status: tasks per model and phase", cols);
+    int32_t tot[5] = {0};
+    for (int32_t i = 0; i <= nt; i++) {
+        const int32_t *n = i < nt ? t[i].n : tot;
+        char v[5][16];
+        for (int k = 0; k < 5; k++) {
+            if (i < nt)
+                tot[k] += n[k];
+            if (!have_plan && (k == 3 || k == 4))
+                snprintf(v[k], 16, "?");
+            else
+                snprintf(v[k], 16, "%d", (int)n[k]);
+        }
+        const char *row[] = {i < nt ? t[i].model : "all", i < nt ? phase_name(t[i].phase) : "",
+                             v[4], v[0], v[1], v[2], v[3]};
+        rt_row(counts, row);
+    }
+}
+
+int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const ps_results *r,
+                        int all, int32_t *missing)
+{
+    static const char *const pcols[] = {"Task", "Model", "Phase", "Grid", "Fold", "Rep",
+                                        "Status", "Reason", NULL};
+    static const char *const ccols[] = {"Model", "Phase", "Grid", "Fold", "Rep", "Status",
+                                        "Task", NULL};
+    int32_t cap = r->n_plan + r->n_rows + 1, nt = 0;
+    tally *t = calloc((size_t)cap, sizeof *t);
+    char *used = calloc((size_t)r->n_rows + 1, 1);
+    if (!t || !used) {
+        free(t);
+        free(used);
+        return PS_ENOMEM;
+    }
+    rt_init(problems, "problems", "Tasks that did not finish normally", pcols);
+    rt_init(cells, "cells", all ? "Every cell of the study" : "Cells not done", ccols);
+    *missing = 0;
+    for (int32_t p = 0; p < r->n_plan; p++) {
+        const ps_store_plan_row *c = &r->plan[p];
+        int32_t i = match(r, c, used);
+        int s = i < 0 ? 3 : r->rows[i].status >= 0 && r->rows[i].status <= 2 ? r->rows[i].status
+                                                                                : 2;
+        if (i >= 0)
+            used[i] = 1;
+        tally *y = tally_of(t, &nt, c->model, c->phase);
+        y->n[s]++;
+        y->n[4]++;
+        *missing += s == 3;
+        if (all || s != 0)
+            cell_row(cells, c->model, c->phase, i >= 0 ? r->rows[i].grid : c->grid, c->fold,
+                     c->rep, status_names[s], i >= 0 ? r->rows[i].task_id : c->task_id);
+    }
+    for (int32_t i = 0; i < r->n_rows; i++) { /* rows outside the plan (or no plan at all) */
+        const ps_store_row *w = &r->rows[i];
+        int s = w->status >= 0 && w->status <= 2 ? w->status : 2;
+        if (s != 0) {
+            char g[16], f[16], p[16];
+            snprintf(g, sizeof g, "%d", (int)w->grid);
+            snprintf(f, sizeof f, w->fold < 0 ? "-" : "%d", (int)w->fold);
+            snprintf(p, sizeof p, "%d", (int)w->rep);
+            const char *row[] = {w->task_id, w->model, phase_name(w->phase), g, f, p,
+                                 status_names[s], w->reason};
+            rt_row(problems, row);
+        }
+        if (used[i])
+            continue;
+        tally *y = tally_of(t, &nt, w->model, w->phase);
+        y->n[s]++;
+        if (r->n_plan == 0)
+            y->n[4]++;
+        if (all || s != 0)
+            cell_row(cells, w->model, w->phase, w->grid, w->fold, w->rep, status_names[s],
+                     w->task_id);
+    }
+    if (r->n_plan == 0) {
+        *missing = r->planned_tasks > r->n_rows ? r->planned_tasks - r->n_rows : 0;
+        rt_note(cells, "This file has no /plan table: %d of %d planned tasks are missing, but "
+                "which cells they are is not recorded.", (int)*missing, (int)r->planned_tasks);
+    }
+    count_tables(counts, t, nt, r->n_plan > 0);
+    free(t);
+    free(used);
+    return counts->oom || problems->oom || cells->oom ? PS_ENOMEM : 0;
+}
+
+int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
+                     int32_t *missing, ps_err *err)
+{
+    rtable counts, problems, cells;
+    int32_t miss = 0;
+    if (study_status_tables(&counts, &problems, &cells, r, all, &miss))
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
+    fprintf(out, "%s: study '%s', %d of %d planned tasks stored%s, %s\n", path, r->job_name,
+            (int)r->n_rows, (int)r->planned_tasks,
+            r->n_journal ? " (some only in the journal: the writer is running or was killed)"
+                         : "",
+            r->complete ? "complete" : miss ? "INCOMPLETE" : "not marked complete");
+    fprintf(out, "  done %d, diverged %d, failed %d, missing %d\n\n",
+            (int)(study_count(r, 0, NULL, 0) + study_count(r, 1, NULL, 0)),
+            (int)(study_count(r, 0, NULL, 1) + study_count(r, 1, NULL, 1)),
+            (int)(study_count(r, 0, NULL, 2) + study_count(r, 1, NULL, 2)), (int)miss);
+    rt_print(out, &counts, PS_REPORT_TEXT);
+    if (problems.nrows)
+        rt_print(out, &problems, PS_REPORT_TEXT);
+    if (cells.nrows || cells.notes)
+        rt_print(out, &cells, PS_REPORT_TEXT);
+    rt_free(&counts);
+    rt_free(&problems);
+    rt_free(&cells);
+    if (missing)
+        *missing = miss;
+    return 0;
+}
