@@ -304,6 +304,53 @@ static void test_merge_shards(void)
                     tpaths("shard0.h5 shard1.h5 shard2.h5"), tpath("joined.csv")), 0);
 }
 
+/* A plan whose final cells are named after a group ("best_of"): the rows of whichever member
+ * was chosen must be accounted to those cells. */
+static void test_status_groups(void)
+{
+    ps_store_plan_row plan[4];
+    memset(plan, 0, sizeof plan);
+    for (int i = 0; i < 2; i++) { /* select cells of two members */
+        plan[i].phase = 0;
+        snprintf(plan[i].model, sizeof plan[i].model, i ? "m_b" : "m_a");
+        snprintf(plan[i].task_id, sizeof plan[i].task_id, "%016d", i);
+        plan[i].fold = -1;
+    }
+    for (int i = 2; i < 4; i++) { /* final cells under the group's name */
+        plan[i].phase = 1;
+        snprintf(plan[i].model, sizeof plan[i].model, "best_of");
+        plan[i].grid = -1;
+        plan[i].fold = -1;
+        plan[i].rep = i - 2;
+    }
+    ps_store_row rows[3];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 3; i++) {
+        rows[i].phase = i < 2 ? 0 : 1;
+        snprintf(rows[i].model, sizeof rows[i].model, i == 1 ? "m_b" : "m_a");
+        snprintf(rows[i].task_id, sizeof rows[i].task_id, "%016d", i < 2 ? i : 7);
+        rows[i].fold = -1;
+        rows[i].rep = 0;
+    }
+    ps_results r;
+    memset(&r, 0, sizeof r);
+    r.plan = plan;
+    r.n_plan = 4;
+    r.rows = rows;
+    r.n_rows = 3;
+    r.planned_tasks = 4;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int32_t missing = -1;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_report_status(f, &r, "mem", 1, &missing, &err), 0);
+    fclose(f);
+    CHECK_EQ_INT(missing, 1); /* best_of rep 1 */
+    CHECK_STR_CONTAINS(buf, "best_of");
+    free(buf);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_test_report_XXXXXX");
@@ -311,7 +358,7 @@ int main(void)
         return 1;
     static const check_test tests[] = {
         T(test_summary), T(test_tests), T(test_holm), T(test_report_000), T(test_report_002),
-        T(test_incomplete_and_status), T(test_figures), T(test_cli_refusals),
+        T(test_incomplete_and_status), T(test_status_groups), T(test_figures), T(test_cli_refusals),
         T(test_merge_shards),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));

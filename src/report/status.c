@@ -32,6 +32,31 @@ static int32_t match(const ps_results *r, const ps_store_plan_row *c, const char
     return -1;
 }
 
+/* Whether a plan cell of this phase names the model itself (else the model is a member of a
+ * group whose final cells are planned under the group's name). */
+static int planned_name(const ps_results *r, int32_t phase, const char *model)
+{
+    for (int32_t p = 0; p < r->n_plan; p++)
+        if (r->plan[p].phase == phase && !strcmp(r->plan[p].model, model))
+            return 1;
+    return 0;
+}
+
+/* Second chance for a cell planned under a group name: an unused row of the same phase, fold
+ * and repetition whose model is not planned under its own name. */
+static int32_t match_group(const ps_results *r, const ps_store_plan_row *c, const char *used)
+{
+    if (c->task_id[0])
+        return -1;
+    for (int32_t i = 0; i < r->n_rows; i++) {
+        const ps_store_row *w = &r->rows[i];
+        if (!used[i] && w->phase == c->phase && w->fold == c->fold && w->rep == c->rep &&
+            !planned_name(r, w->phase, w->model))
+            return i;
+    }
+    return -1;
+}
+
 typedef struct tally { const char *model; int32_t phase, n[5]; } tally; /* done..missing, planned */
 
 static tally *tally_of(tally *t, int32_t *nt, const char *model, int32_t phase)
@@ -95,13 +120,25 @@ int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const p
     rt_init(problems, "problems", "Tasks that did not finish normally", pcols);
     rt_init(cells, "cells", all ? "Every cell of the study" : "Cells not done", ccols);
     *missing = 0;
+    int32_t *at = malloc((size_t)(r->n_plan + 1) * sizeof *at);
+    if (!at) {
+        free(t);
+        free(used);
+        return PS_ENOMEM;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int32_t p = 0; p < r->n_plan; p++) {
+            if (pass == 1 && at[p] >= 0)
+                continue;
+            at[p] = pass == 0 ? match(r, &r->plan[p], used) : match_group(r, &r->plan[p], used);
+            if (at[p] >= 0)
+                used[at[p]] = 1;
+        }
     for (int32_t p = 0; p < r->n_plan; p++) {
         const ps_store_plan_row *c = &r->plan[p];
-        int32_t i = match(r, c, used);
+        int32_t i = at[p];
         int s = i < 0 ? 3 : r->rows[i].status >= 0 && r->rows[i].status <= 2 ? r->rows[i].status
                                                                                 : 2;
-        if (i >= 0)
-            used[i] = 1;
         tally *y = tally_of(t, &nt, c->model, c->phase);
         y->n[s]++;
         y->n[4]++;
@@ -138,6 +175,7 @@ int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const p
                 "which cells they are is not recorded.", (int)*missing, (int)r->planned_tasks);
     }
     count_tables(counts, t, nt, r->n_plan > 0);
+    free(at);
     free(t);
     free(used);
     return counts->oom || problems->oom || cells->oom ? PS_ENOMEM : 0;

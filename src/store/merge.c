@@ -156,7 +156,14 @@ static int is_complete(const merged *m)
             int found = 0;
             for (int32_t i = 0; i < m->n && !found; i++) {
                 const ps_store_row *r = &m->rows[i];
-                found = r->phase == c->phase && !strcmp(r->model, c->model) &&
+                int same_model = !strcmp(r->model, c->model);
+                if (!same_model && !c->task_id[0]) { /* a cell planned under a group's name */
+                    same_model = 1;
+                    for (int32_t q = 0; q < m->n_plan && same_model; q++)
+                        same_model = !(m->plan[q].phase == r->phase &&
+                                       !strcmp(m->plan[q].model, r->model));
+                }
+                found = r->phase == c->phase && same_model &&
                         (c->grid < 0 || r->grid == c->grid) && r->fold == c->fold &&
                         r->rep == c->rep;
             }
