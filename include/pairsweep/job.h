@@ -16,6 +16,8 @@
 
 #define PS_JOB_MAX_VALUES 64    /* values of one grid key */
 #define PS_JOB_MAX_MODELS 256
+#define PS_JOB_MAX_GRID 10000   /* grid points of one model */
+#define PS_JOB_MAX_TASKS 200000 /* selection tasks of a job */
 #define PS_JOB_NAME_MAX 64
 
 /* The grid keys of a model, in the order that defines grid point indices: the point index is

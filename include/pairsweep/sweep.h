@@ -162,7 +162,8 @@ typedef struct ps_sweep_summary {
     int32_t diverged, failed;  /* in the file */
     int32_t abandoned;         /* running tasks given up at the stop */
     double elapsed;            /* wall seconds */
-    double master_cpu;         /* rank 0's CPU seconds (user + system) */
+    double master_cpu;         /* rank 0's CPU seconds (user + system), start-up included */
+    double loop_cpu, loop_wall;/* rank 0's CPU and wall seconds while it handed out tasks */
     double rate;               /* measured FLOP/s per worker (0 when nothing ran) */
 } ps_sweep_summary;
 

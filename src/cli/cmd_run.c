@@ -290,9 +290,10 @@ static int report_end(const ps_sweep_summary *s, int quiet)
            (int)s->diverged, (int)s->failed, (int)s->ran, s->elapsed, (int)s->ranks,
            s->ranks > 1 ? "s" : "");
     if (s->ranks > 1)
-        printf("rank 0 (master) used %.2f s of CPU in %.1f s (%.1f%%); measured %.1f GFLOP/s per "
-               "worker\n", s->master_cpu, s->elapsed,
-               s->elapsed > 0 ? 100 * s->master_cpu / s->elapsed : 0, s->rate / 1e9);
+        printf("rank 0 (master): %.2f s of CPU while handing out tasks for %.1f s (%.2f%% of a "
+               "core), %.2f s in all; measured %.1f GFLOP/s per worker\n", s->loop_cpu,
+               s->loop_wall, s->loop_wall > 0 ? 100 * s->loop_cpu / s->loop_wall : 0,
+               s->master_cpu, s->rate / 1e9);
     else if (s->rate > 0)
         printf("measured %.1f GFLOP/s\n", s->rate / 1e9);
     if (s->complete) {

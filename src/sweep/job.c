@@ -22,7 +22,7 @@ typedef struct jctx {
     const char *path;
     yaml_document_t *doc;
     ps_err *err;
-    int32_t line_epochs, line_step, line_folds, line_holdout; /* for cross-checks */
+    int32_t line_epochs, line_step, line_folds, line_holdout, line_models; /* cross-checks */
 } jctx;
 
 static const char *const axis_names[PS_N_AXES] = {
@@ -533,7 +533,10 @@ static int parse_root(jctx *c, ps_job *job, const yaml_node_t *root)
         case 5: rc = parse_optimizer(c, job, v, &momentum, &wd); break;
         case 6: rc = parse_schedule(c, job, v); break;
         case 7: rc = parse_protocol(c, job, v); break;
-        case 8: models = v; break; /* after optimizer: its values are the grid defaults */
+        case 8: /* after optimizer: its values are the grid defaults */
+            models = v;
+            c->line_models = line_of(v);
+            break;
         default: break;
         }
     }
@@ -567,6 +570,20 @@ static int cross_check(jctx *c, ps_job *job)
         return fail_at(c, c->line_holdout ? c->line_holdout : 1, "protocol.holdout: %d "
                        "validation pairs of %d training pairs (expected fewer than data.n_train)",
                        (int)job->holdout, (int)job->n_train);
+    int64_t tasks = 0;
+    for (int32_t i = 0; i < job->n_models; i++) {
+        int64_t points = 1;
+        for (int a = 0; a < PS_N_AXES; a++)
+            points *= job->models[i].axis[a].n;
+        if (points > PS_JOB_MAX_GRID)
+            return fail_at(c, job->models[i].line, "models[%d].grid: %lld grid points (expected "
+                           "at most %d per model)", (int)i, (long long)points, PS_JOB_MAX_GRID);
+        tasks += points * job->select_reps *
+                 (job->select_eval == PS_EVAL_KFOLD ? job->folds : 1);
+    }
+    if (tasks > PS_JOB_MAX_TASKS)
+        return fail_at(c, c->line_models, "models: %lld selection tasks (expected at most %d)",
+                       (long long)tasks, PS_JOB_MAX_TASKS);
     int32_t avail = ps_job_select_train_pairs(job);
     for (int32_t i = 0; i < job->n_models; i++) {
         const ps_job_axis *ax = &job->models[i].axis[PS_AXIS_BATCH];
@@ -802,8 +819,10 @@ int ps_job_check_models(const ps_job *job, ps_err *err)
         ps_model_info info;
         ps_err e;
         if (ps_model_lookup(&info, m->name, &e) < 0)
-            return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].name: %s (expected a model of "
-                              "`pairsweep models`)", job->path, (int)m->line, (int)i, e.msg);
+            return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].name: %s%s", job->path,
+                              (int)m->line, (int)i, e.msg,
+                              strstr(e.msg, "pairsweep models") ? ""
+                                                                : " (see `pairsweep models`)");
         const ps_job_axis *bn = &m->axis[PS_AXIS_BN], *aux = &m->axis[PS_AXIS_AUX];
         if (!info.optional_bn && bn->line && (bn->n > 1 || bn->v[0] != info.default_bn))
             return ps_err_set(err, PS_EINVAL, "%s:%d: models[%d].grid.bn: model '%s' cannot "

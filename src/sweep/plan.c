@@ -180,18 +180,35 @@ static double task_cost(const ps_job *job, int32_t m, int32_t g, int final)
     return ps_train_cost_flops(&t.cfg);
 }
 
+/* Σ over a model's grid points of the cost of one task (selection, or final), and the
+ * largest: a task's cost depends on its grid point only through bn, so one task per bn value
+ * is priced. */
+static void model_costs(const ps_job *job, int32_t m, int final, double *sum, double *max)
+{
+    const ps_job_model *jm = &job->models[m];
+    int32_t n_bn = jm->axis[PS_AXIS_BN].n, stride = 1;
+    for (int a = PS_AXIS_BN + 1; a < PS_N_AXES; a++)
+        stride *= jm->axis[a].n;
+    *sum = 0;
+    *max = 0;
+    for (int32_t k = 0; k < n_bn; k++) {
+        double c = task_cost(job, m, k * stride, final);
+        *sum += c * (jm->n_grid / n_bn);
+        *max = c > *max ? c : *max;
+    }
+}
+
 double ps_plan_group_cost(const ps_job *job, int32_t group)
 {
     double sel = 0, fin_max = 0;
     for (int32_t m = 0; m < job->n_models; m++) {
         if (job->models[m].group_index != group)
             continue;
-        for (int32_t g = 0; g < job->models[m].n_grid; g++) {
-            sel += task_cost(job, m, g, 0) * select_per_point(job);
-            double f = task_cost(job, m, g, 1);
-            if (f > fin_max)
-                fin_max = f;
-        }
+        double sum, max;
+        model_costs(job, m, 0, &sum, &max);
+        sel += sum * select_per_point(job);
+        model_costs(job, m, 1, &sum, &max);
+        fin_max = max > fin_max ? max : fin_max;
     }
     int32_t setups = group_points(job, group);
     if (setups > job->final_best)
@@ -467,12 +484,10 @@ int ps_sweep_plan_job(ps_sweep_plan *plan, const ps_job *job, int32_t n_shards, 
         pm->shard = shard[grp];
         pm->n_grid = jm->n_grid;
         pm->n_select = jm->n_grid * select_per_point(job);
-        double fin_max = 0;
-        for (int32_t g = 0; g < jm->n_grid; g++) {
-            pm->select_flops += task_cost(job, m, g, 0) * select_per_point(job);
-            double f = task_cost(job, m, g, 1);
-            fin_max = f > fin_max ? f : fin_max;
-        }
+        double sum, fin_max;
+        model_costs(job, m, 0, &sum, &fin_max);
+        pm->select_flops = sum * select_per_point(job);
+        model_costs(job, m, 1, &sum, &fin_max);
         /* at most: a group of several models sends only its best setups to the final phase */
         pm->n_final = (jm->n_grid < job->final_best ? jm->n_grid : job->final_best) *
                       job->final_seeds;

@@ -898,11 +898,19 @@ static int master_init(master *m, const ps_job *job, int32_t ranks)
         rc = ps_err_set(m->err, PS_ENOMEM, "out of memory");
     if (rc)
         return rc;
+    /* a group's final phase, estimated: its whole cost less its selection's */
     for (int32_t g = 0; g < job->n_groups; g++)
         m->final_estimate[g] = ps_plan_group_cost(job, g);
-    for (int32_t t = 0; t < m->n_select; t++) {
-        int32_t g = job->models[m->select[t].model].group_index;
-        m->final_estimate[g] -= ps_train_cost_flops(&m->select[t].cfg);
+    for (int32_t i = 0; i < job->n_models; i++) {
+        ps_task t;
+        memset(&t, 0, sizeof t);
+        ps_job_config(&t.cfg, job, i, 0);
+        t.cfg.eval = job->select_eval;
+        t.cfg.folds = job->folds;
+        t.cfg.holdout = job->holdout;
+        m->final_estimate[job->models[i].group_index] -=
+            ps_train_cost_flops(&t.cfg) * job->models[i].n_grid * job->select_reps *
+            (job->select_eval == PS_EVAL_KFOLD ? job->folds : 1);
     }
     m->total[0] = m->n_select;
     return 0;
@@ -939,6 +947,16 @@ static int open_store(master *m, const ps_mnist *mn, const char *path)
     return ps_store_open(&m->store, path, &meta, m->o->restart, m->err);
 }
 
+/* CPU seconds (user + system) of this process so far. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return 0;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
 static int master_run(const ps_sweep_opts *o, const ps_job *job, const ps_mnist *mn,
                       int32_t ranks, ps_sweep_summary *sum, ps_err *err)
 {
@@ -965,7 +983,10 @@ static int master_run(const ps_sweep_opts *o, const ps_job *job, const ps_mnist 
               "%d rank%s", job->name, (int)(m.total[0] + final_total(&m)), (int)m.total[0],
               (int)final_total(&m), (int)(m.done[0] + m.done[1]), sum->output, (int)ranks,
               ranks > 1 ? "s" : "");
+        double cpu0 = cpu_seconds(), wall0 = ps_now();
         rc = ranks > 1 ? master_loop(&m) : master_alone(&m, mn);
+        sum->loop_cpu = cpu_seconds() - cpu0;
+        sum->loop_wall = ps_now() - wall0;
     }
     if (ranks > 1)
         stop_workers(&m);
@@ -1131,12 +1152,8 @@ int ps_sweep_run(const ps_sweep_opts *o, ps_sweep_summary *sum, ps_err *err)
         ps_mnist_free(&mn);
     }
     sum->elapsed = ps_now() - t0;
-    if (rank == 0) {
-        struct rusage ru;
-        if (!getrusage(RUSAGE_SELF, &ru))
-            sum->master_cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-                              (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-    }
+    if (rank == 0)
+        sum->master_cpu = cpu_seconds();
     if (!inited)
         MPI_Finalize();
     return rc;

@@ -1,0 +1,252 @@
+"""End-to-end tests of `pairsweep run` on jobs/tiny.yaml: /usr/bin/python3 e2e.py TEST MPIEXEC.
+
+Each test works in its own temporary directory. The results files are read with h5py and
+pandas only (results.py), never with pairsweep's own reader."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import results  # noqa: E402
+
+SRC = os.environ.get("PS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(os.environ.get("PS_BINARY_DIR", os.path.join(SRC, "build")), "pairsweep")
+TINY = os.path.join(SRC, "jobs", "tiny.yaml")
+# jobs/tiny.yaml: 2 models x 2 grid points x 2 folds, then 2 seeds each, 3 epochs
+TINY_SHAPE = dict(n_models=2, grid_points=2, folds=2, seeds=2, epochs=3)
+MPIEXEC = "mpiexec"
+
+
+def run(args, cwd, ranks=1, timeout=120):
+    cmd = ([MPIEXEC, "-np", str(ranks)] if ranks > 1 else []) + [BIN, "run"] + args
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def ok(p, what):
+    if p.returncode != 0:
+        raise results.Failed(f"{what}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+
+
+def reference(tmp):
+    """An uninterrupted one-rank run of the tiny job: results/tiny.h5 under tmp/ref."""
+    d = os.path.join(tmp, "ref")
+    os.makedirs(d)
+    ok(run(["-q", TINY], d), "reference run")
+    return os.path.join(d, "results", "tiny.h5")
+
+
+def test_tiny(tmp):
+    """1 rank and 3 ranks: complete, sane, selection = argmax; identical per-task results."""
+    one = reference(tmp)
+    results.check_study(one, **TINY_SHAPE)
+    d3 = os.path.join(tmp, "three")
+    os.makedirs(d3)
+    p = run([TINY], d3, ranks=3)
+    ok(p, "3-rank run")
+    for want in ("12 of 12 tasks stored", "rank 0 (master)", "test acc"):
+        results.expect(want in p.stdout, f"3-rank output lacks '{want}':\n{p.stdout}")
+    three = os.path.join(d3, "results", "tiny.h5")
+    r3 = results.check_study(three, **TINY_SHAPE)
+    results.expect(set(r3["tasks"]["rank"]) <= {1, 2}, "rank 0 ran tasks with workers present")
+    n = results.compare(one, three)
+    print(f"1 rank vs 3 ranks: {n} tasks identical")
+    # rerunning a complete study runs nothing and changes nothing
+    p = run(["-q", TINY], d3, ranks=3)
+    ok(p, "rerun of a complete study")
+    results.expect("12 of 12 tasks stored" in p.stdout and "0 run now" in p.stdout,
+                   f"rerun ran tasks:\n{p.stdout}")
+    results.compare(one, three)
+
+
+def interrupted_run(cmd, cwd, sig, after, target=None):
+    """Starts cmd, sends sig (to target's pid, else to the process) once `after` results have
+    been reported, returns (exit status, stdout, stderr)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen, lines = 0, []
+    for line in proc.stdout:
+        lines.append(line)
+        if ": done," in line:
+            seen += 1
+            if seen == after:
+                os.kill(proc.pid, sig)
+                break
+    out, err = proc.communicate(timeout=300)
+    return proc.returncode, "".join(lines) + out, err
+
+
+def test_interrupt(tmp):
+    """SIGTERM (1 rank, running task given up: --grace 0) and SIGUSR1 to mpirun (3 ranks,
+    running tasks finish), each followed by a rerun: complete and identical to an
+    uninterrupted run."""
+    ref = reference(tmp)
+    cases = [("sigterm-1rank", 1, signal.SIGTERM, ["--grace", "0"]),
+             ("sigusr1-3ranks", 3, signal.SIGUSR1, [])]
+    for name, ranks, sig, extra in cases:
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        cmd = ([MPIEXEC, "-np", str(ranks)] if ranks > 1 else []) + [BIN, "run"] + extra + [TINY]
+        rc, out, err = interrupted_run(cmd, d, sig, after=3)
+        path = os.path.join(d, "results", "tiny.h5")
+        results.expect(rc == 3, f"{name}: exit {rc}, expected 3\n{out}\n{err}")
+        results.expect("run the same command again to resume" in err, f"{name}: stderr {err}")
+        part = results.load(path)
+        n = len(part["tasks"])
+        results.expect(3 <= n < 12, f"{name}: {n} tasks stored after the signal")
+        results.expect(int(part["attrs"]["complete"]) == 0, f"{name}: marked complete")
+        p = run(["-q", TINY], d, ranks=ranks)
+        ok(p, f"{name}: resume")
+        results.expect(f"{12 - n} run now" in p.stdout, f"{name}: resume ran\n{p.stdout}")
+        results.check_study(path, **TINY_SHAPE)
+        results.compare(ref, path)
+        print(f"{name}: stopped with {n} of 12 stored; resumed; identical to the reference")
+
+
+def test_refuse(tmp):
+    """Another job's file is refused (exit 2, file untouched) unless --restart."""
+    ref = reference(tmp)
+    d = os.path.dirname(os.path.dirname(ref))
+    other = os.path.join(tmp, "other.yaml")
+    with open(TINY) as f:
+        text = f.read().replace("seed: 42", "seed: 43")
+    with open(other, "w") as f:
+        f.write(text)
+    before = open(ref, "rb").read()
+    p = run(["-q", "-o", ref, other], d)
+    results.expect(p.returncode == 2, f"exit {p.returncode}\n{p.stderr}")
+    results.expect(len(p.stderr.strip().splitlines()) == 1 and "restart" in p.stderr,
+                   f"stderr: {p.stderr}")
+    results.expect(open(ref, "rb").read() == before, "the refused file changed")
+    ok(run(["-q", "--restart", "-o", ref, other], d), "--restart")
+    r = results.load(ref)
+    results.expect(len(r["tasks"]) == 12 and int(r["attrs"]["complete"]) == 1, "restarted file")
+
+
+def test_shards_deadline_dry(tmp):
+    """--shard 1/2 + 2/2 hold the full run's tasks between them, identical; --deadline that
+    nothing fits stops at once (exit 3); --dry-run prints the plan and writes nothing."""
+    ref = reference(tmp)
+    full = results.load(ref)["tasks"].set_index("task_id")
+    d = os.path.join(tmp, "shards")
+    os.makedirs(d)
+    ids = set()
+    for i in (1, 2):
+        ok(run(["-q", "--shard", f"{i}/2", TINY], d), f"shard {i}/2")
+        s = results.load(os.path.join(d, "results", f"tiny.shard{i}-of-2.h5"))["tasks"]
+        s = s.set_index("task_id")
+        results.expect(not ids & set(s.index), "a task in both shards")
+        ids |= set(s.index)
+        cols = ["model", "grid", "fold", "rep", "seed", "status", "eval_acc", "train_loss"]
+        results.expect((s[cols] == full.loc[s.index, cols]).all().all(), f"shard {i} differs")
+    results.expect(ids == set(full.index), "the shards do not cover the study")
+    p = run(["--shard", "3/2", TINY], d)
+    results.expect(p.returncode == 2 and "--shard" in p.stderr, f"--shard 3/2: {p.stderr}")
+    p = run(["--shard", "1/3", TINY], d)
+    results.expect(p.returncode == 2 and "shards" in p.stderr, f"--shard 1/3: {p.stderr}")
+
+    d = os.path.join(tmp, "deadline")
+    os.makedirs(d)
+    p = run(["-q", "--deadline", "2", "--rate", "0.001", TINY], d)
+    results.expect(p.returncode == 3 and "deadline" in p.stderr, f"deadline: {p.returncode} "
+                   f"{p.stderr}")
+    results.expect(len(results.load(os.path.join(d, "results", "tiny.h5"))["tasks"]) == 0,
+                   "a task started that could not finish")
+    ok(run(["-q", "--deadline", "10:00", TINY], d), "a deadline that fits")
+
+    d = os.path.join(tmp, "dry")
+    os.makedirs(d)
+    p = run(["--dry-run", TINY], d)
+    ok(p, "--dry-run")
+    for want in ("siamese_aux", "resnet", "12 tasks", "core-hours", "sbatch -n"):
+        results.expect(want in p.stdout, f"--dry-run output lacks '{want}':\n{p.stdout}")
+    results.expect(os.listdir(d) == [], "--dry-run wrote files")
+
+
+# Bad job files: (name, text or bytes, line the error names, phrase it contains).
+MODEL = "models:\n  - name: resnet\n"
+BAD = [
+    ("syntax", "models: [\n  {name: resnet\n", 3, "not valid YAML"),
+    ("unknown-key", "name: x\nepoch: 3\n" + MODEL, 2, "unknown key 'epoch'"),
+    ("unknown-grid-key", MODEL + "    grid: {lr: 0.1, learning_rate: 1}\n", 3,
+     "unknown key 'learning_rate'"),
+    ("wrong-type", "epochs: many\n" + MODEL, 1, "epochs: expected an integer"),
+    ("wrong-type-list", "data: {n_train: [1, 2]}\n" + MODEL, 1, "n_train: expected an integer"),
+    ("missing-models", "name: x\nepochs: 3\n", 1, "missing required key 'models'"),
+    ("missing-name", "models:\n  - grid: {lr: 0.1}\n", 2, "missing required key 'name'"),
+    ("unknown-model", "epochs: 2\nmodels:\n  - name: resnet\n  - name: lenet5\n", 4,
+     "unknown model"),
+    ("empty-grid", MODEL + "    grid:\n      lr: []\n", 4, "empty grid"),
+    ("epochs-0", "epochs: 0\n" + MODEL, 1, "epochs: expected an integer in 1..10000, got 0"),
+    ("batch-too-big", "data: {n_train: 500}\n" + MODEL + "    grid: {batch_size: [50, 450]}\n", 4,
+     "larger than the 400 training pairs"),
+    ("lr-0", MODEL + "    grid: {lr: [0.1, 0]}\n", 3, "lr: expected a number > 0"),
+    ("lr-negative", MODEL + "    grid: {lr: -1}\n", 3, "lr: expected a number > 0"),
+    ("folds-1", "protocol: {kind: kfold, folds: 1}\n" + MODEL, 1, "folds: expected an integer in 2"),
+    ("duplicate-model", MODEL + "  - name: cnn\n  - name: resnet\n", 4, "already listed at line 2"),
+    ("duplicate-value", MODEL + "    grid: {batch_size: [50, 50]}\n", 3, "given twice"),
+    ("bn-not-switchable", MODEL + "    grid: {bn: [true, false]}\n", 3,
+     "cannot switch BatchNorm"),
+    ("aux-without-aux-loss", MODEL + "    grid: {aux_weight: [0.5, 1]}\n", 3,
+     "no auxiliary loss"),
+    ("too-many-grid-points", MODEL + "    grid: {lr: [" + ", ".join(
+        str(0.001 * (i + 1)) for i in range(64)) + "], batch_size: [" + ", ".join(
+        str(i + 1) for i in range(64)) + "], momentum: [" + ", ".join(
+        str(0.01 * i) for i in range(64)) + "]}\n", 2, "262144 grid points"),
+    ("empty", "", 1, "empty job file"),
+    ("comments-only", "# nothing\n", 1, "empty job file"),
+    ("binary", b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00\x00\x08\x08\x00", 2, "not a text file"),
+]
+
+
+def test_bad_jobs(tmp):
+    """Each bad job file: exit 2, one line on stderr naming FILE:LINE and what was expected,
+    no file written."""
+    for name, text, line, phrase in BAD:
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        path = os.path.join(d, name + ".yaml")
+        with open(path, "wb") as f:
+            f.write(text if isinstance(text, bytes) else text.encode())
+        p = run([path], d)
+        err = p.stderr.strip().splitlines()
+        results.expect(p.returncode == 2, f"{name}: exit {p.returncode}\n{p.stderr}")
+        results.expect(len(err) == 1, f"{name}: {len(err)} lines on stderr:\n{p.stderr}")
+        results.expect(f"{path}:{line}: " in err[0] and phrase in err[0],
+                       f"{name}: '{err[0]}' lacks '{path}:{line}: ...{phrase}'")
+        results.expect(os.listdir(d) == [name + ".yaml"], f"{name}: files written "
+                       f"{os.listdir(d)}")
+        print(f"{name:22s} {err[0].replace(path, 'JOB')}")
+    missing = os.path.join(tmp, "no-such.yaml")
+    p = run([missing], tmp)
+    results.expect(p.returncode == 2 and p.stderr.count("\n") == 1 and missing in p.stderr,
+                   f"missing file: {p.returncode} {p.stderr}")
+    p = run(["--bogus", TINY], tmp)
+    results.expect(p.returncode == 2 and "--bogus" in p.stderr, f"bad option: {p.stderr}")
+    p = run(["--deadline", "soon", TINY], tmp)
+    results.expect(p.returncode == 2 and "--deadline" in p.stderr, f"bad number: {p.stderr}")
+    p = run([], tmp)
+    results.expect(p.returncode == 2 and "missing JOB.yaml" in p.stderr, f"no job: {p.stderr}")
+
+
+TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "refuse": test_refuse,
+         "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TESTS:
+        sys.exit(f"usage: e2e.py {{{'|'.join(TESTS)}}} [MPIEXEC]")
+    if len(sys.argv) > 2:
+        MPIEXEC = sys.argv[2]
+    if not os.path.isdir(os.environ.get("PS_MNIST_DIR", os.path.join(SRC, "data", "mnist"))):
+        sys.exit("e2e: MNIST is missing: run scripts/setup.sh (PS_MNIST_DIR)")
+    tmp = tempfile.mkdtemp(prefix="ps-sweep-")
+    try:
+        TESTS[sys.argv[1]](tmp)
+    except results.Failed as e:
+        print(f"FAIL {sys.argv[1]}: {e}")
+        sys.exit(1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"ok   {sys.argv[1]}")
