@@ -16,7 +16,9 @@
  * buffers; parameter gradients; momentum) and by ps_net_reserve (one float arena with every
  * node's activation, gradient and saved values plus one im2col workspace; one int32 arena for
  * max-pooling indices). ps_net_forward, ps_net_backward and ps_nn_sgd_step never allocate.
- * Backward passes *add* into gradients; ps_net_zero_grad clears them.
+ * Backward passes *add* into parameter gradients; ps_net_zero_grad clears them and starts a
+ * new pass for the activation gradients (each is written by its first contributor, then
+ * added to, so none has to be cleared as a whole).
  */
 #ifndef PAIRSWEEP_NN_H
 #define PAIRSWEEP_NN_H
@@ -39,7 +41,7 @@ void ps_nn_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a
 
 /* Makes OpenBLAS single-threaded in this process. Each MPI rank trains its own task on one
  * core: the ranks are the parallelism, and BLAS threads would only oversubscribe the cores.
- * Idempotent; ps_net_create calls it. */
+ * Idempotent; ps_net_reserve calls it (nets that only plan, for counts, do not). */
 void ps_nn_blas_single_thread(void);
 
 /* ---- layer specifications ----------------------------------------------------------------- */
@@ -122,13 +124,14 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err);
  * the net has no dropout); training = 0 is evaluation mode. */
 void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng *rng);
 
-/* Clears every node gradient and every parameter gradient. */
+/* Clears every parameter gradient and every node gradient (node gradients lazily: see
+ * ps_net_dout). Call after ps_net_forward, before adding output gradients. */
 void ps_net_zero_grad(ps_net *net);
 
 /* Backward pass of the last forward: the caller has added dLoss/d(output) into the gradient
  * buffers of output nodes (ps_net_dout); parameter gradients are accumulated into
- * ps_net_grads(). The model input's gradient is computed only if ps_net_want_input_grad was
- * set. */
+ * ps_net_grads(). Nodes that no output gradient reaches are skipped (their gradient is 0).
+ * The model input's gradient is computed only if ps_net_want_input_grad was set. */
 void ps_net_backward(ps_net *net);
 
 /* Asks backward to also fill the gradient with respect to the input (tests). */
@@ -143,7 +146,8 @@ int32_t ps_net_n_nodes(const ps_net *net);
 ps_nn_shape ps_net_shape(const ps_net *net, int32_t node);
 /* A node's output after forward: (rows·n, c·h·w) for flat, (c, rows·n, h, w) for spatial. */
 const float *ps_net_out(const ps_net *net, int32_t node);
-/* The gradient buffer of a node's output, same layout; backward reads it. */
+/* The gradient buffer of a node's output, same layout, for the caller to add dLoss/d(output)
+ * into; the first call after ps_net_zero_grad clears it. Backward reads it. */
 float *ps_net_dout(ps_net *net, int32_t node);
 
 /* State and gradients: n_params trainable floats then buffers (n_state in all). */

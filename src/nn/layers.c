@@ -1,6 +1,8 @@
 /* pairsweep — the layer kinds: plan (shapes, parameters, FLOPs), forward and backward of each.
- * Spatial tensors are CNHW (C, M, H, W), flat ones (M, F); M = rows · n. Every backward adds
- * into the gradients it writes. */
+ * Spatial tensors are CNHW (C, M, H, W), flat ones (M, F); M = rows · n. Parameter gradients
+ * are accumulated (+=). An input gradient is written (=) by its first contributor of a
+ * backward pass and accumulated by the others (ps_nn_in_grad says which), so no pass has to
+ * clear the activation gradients first. */
 #include <math.h>
 #include <string.h>
 
@@ -64,7 +66,8 @@ static void spatial_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
 
 static void spatial_backward(ps_net *net, ps_nn_node *d)
 {
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     const float *dy = DOUT(net, d);
@@ -74,7 +77,7 @@ static void spatial_backward(ps_net *net, ps_nn_node *d)
             float *o = dx + (m * c + ch) * hw;
             const float *g = d->split ? dy + (m * c + ch) * hw : dy + (ch * n + m) * hw;
             for (size_t s = 0; s < hw; s++)
-                o[s] += g[s];
+                o[s] = acc ? o[s] + g[s] : g[s];
         }
 }
 
@@ -180,14 +183,16 @@ static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
     float *y = OUT(net, d);                                 /* (out, m, ho, wo) */
     ps_nn_im2col(cols, ps_nn_in_act(net, d->in), cin, m, d->ishape.h, d->ishape.w, d->k,
                  d->pad, ho, wo);
-    for (int gi = 0; gi < g; gi++)
-        ps_nn_gemm(0, 0, og, (int)l, kk, 1.0f, w + (size_t)gi * og * kk, kk,
-                   cols + (size_t)gi * kk * l, (int)l, 0.0f, y + (size_t)gi * og * l, (int)l);
+    /* y starts as the bias and the GEMM adds into it (beta 1): the bias pass is fused, and
+     * OpenBLAS's beta-0 "small matrix" path is slower for these shapes. */
     for (int o = 0; o < d->out; o++) {
         float *yo = y + (size_t)o * l, bo = b[o];
         for (size_t i = 0; i < l; i++)
-            yo[i] += bo;
+            yo[i] = bo;
     }
+    for (int gi = 0; gi < g; gi++)
+        ps_nn_gemm(0, 0, og, (int)l, kk, 1.0f, w + (size_t)gi * og * kk, kk,
+                   cols + (size_t)gi * kk * l, (int)l, 1.0f, y + (size_t)gi * og * l, (int)l);
 }
 
 static void conv_backward(ps_net *net, ps_nn_node *d)
@@ -199,7 +204,8 @@ static void conv_backward(ps_net *net, ps_nn_node *d)
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
     const float *dy = DOUT(net, d);                         /* (out, l) */
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     ps_nn_im2col(cols, ps_nn_in_act(net, d->in), cin, m, d->ishape.h, d->ishape.w, d->k,
                  d->pad, ho, wo);
     for (int gi = 0; gi < g; gi++)
@@ -217,6 +223,8 @@ static void conv_backward(ps_net *net, ps_nn_node *d)
     for (int gi = 0; gi < g; gi++)
         ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
                    dy + (size_t)gi * og * l, (int)l, 0.0f, cols + (size_t)gi * kk * l, (int)l);
+    if (!acc)
+        memset(dx, 0, (size_t)cin * m * d->ishape.h * d->ishape.w * sizeof(float));
     ps_nn_col2im(dx, cols, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
 }
 
@@ -370,7 +378,8 @@ static void bn_backward(ps_net *net, ps_nn_node *d)
     const float *invstd = xhat + cnt * c + c;
     const float *gamma = net->state + d->w_off;
     float *dgamma = net->grads + d->w_off, *dbeta = net->grads + d->b_off;
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     for (size_t ch = 0; ch < c; ch++) {
         double sdy = 0.0, sdyx = 0.0;
         for (size_t o = 0; o < outer; o++) {
@@ -388,8 +397,12 @@ static void bn_backward(ps_net *net, ps_nn_node *d)
             size_t j0 = (o * c + ch) * inner;
             const float *dyr = dy + j0, *hr = xhat + j0;
             float *dxr = dx + j0;
-            for (size_t i = 0; i < inner; i++)
-                dxr[i] += k * (fn * dyr[i] - a - hr[i] * bb);
+            if (acc)
+                for (size_t i = 0; i < inner; i++)
+                    dxr[i] += k * (fn * dyr[i] - a - hr[i] * bb);
+            else
+                for (size_t i = 0; i < inner; i++)
+                    dxr[i] = k * (fn * dyr[i] - a - hr[i] * bb);
         }
     }
 }
@@ -419,15 +432,23 @@ static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 
 static void relu_backward(ps_net *net, ps_nn_node *d)
 {
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
     const float *y = OUT(net, d), *dy = DOUT(net, d);
-    for (size_t i = 0; i < n; i++) {
-        float g = dy[i];                      /* unconditional load: a branch-free select */
-        dx[i] += y[i] > 0.0f ? g : 0.0f;
-    }
+    /* unconditional loads: branch-free selects that vectorise */
+    if (acc)
+        for (size_t i = 0; i < n; i++) {
+            float g = dy[i];
+            dx[i] += y[i] > 0.0f ? g : 0.0f;
+        }
+    else
+        for (size_t i = 0; i < n; i++) {
+            float g = dy[i];
+            dx[i] = y[i] > 0.0f ? g : 0.0f;
+        }
 }
 
 /* ---- MAXPOOL 2×2 stride 2 (floor), first maximum wins as in PyTorch ------------------------- */
@@ -461,25 +482,33 @@ static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
     float *y = OUT(net, d);
     int32_t *arg = net->iarena + d->idx;  /* like y: index into x */
     for (size_t p = 0; p < planes; p++)
-        for (int oy = 0; oy < ho; oy++)
+        for (int oy = 0; oy < ho; oy++) {
+            size_t r0 = p * h * w + (size_t)(2 * oy) * w;
+            const float *a = x + r0, *b = a + w;
+            float *yr = y + (p * ho + oy) * wo;
+            int32_t *ar = arg + (p * ho + oy) * wo;
             for (int ox = 0; ox < wo; ox++) {
-                size_t base = p * h * w + (size_t)(2 * oy) * w + 2 * ox;
-                size_t cand[4] = {base, base + 1, base + w, base + w + 1};
-                size_t best = cand[0];
-                for (int q = 1; q < 4; q++)
-                    if (x[cand[q]] > x[best])
-                        best = cand[q];
-                size_t j = (p * ho + oy) * wo + ox;
-                y[j] = x[best];
-                arg[j] = (int32_t)best;
+                /* scan order (0,0) (0,1) (1,0) (1,1); strict > keeps the first maximum */
+                int j = 2 * ox;
+                float m = a[j];
+                int32_t i = (int32_t)(r0 + j);
+                if (a[j + 1] > m) { m = a[j + 1]; i = (int32_t)(r0 + j + 1); }
+                if (b[j] > m) { m = b[j]; i = (int32_t)(r0 + w + j); }
+                if (b[j + 1] > m) { m = b[j + 1]; i = (int32_t)(r0 + w + j + 1); }
+                yr[ox] = m;
+                ar[ox] = i;
             }
+        }
 }
 
 static void pool_backward(ps_net *net, ps_nn_node *d)
 {
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
+    if (!acc)
+        memset(dx, 0, ps_nn_numel(&d->ishape) * (size_t)net->n * sizeof(float));
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
     const float *dy = DOUT(net, d);
     const int32_t *arg = net->iarena + d->idx;
@@ -525,13 +554,14 @@ static void linear_backward(ps_net *net, ps_nn_node *d)
     const float *x = ps_nn_in_act(net, d->in), *dy = DOUT(net, d);
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     ps_nn_gemm(1, 0, fout, fin, m, 1.0f, dy, fout, x, fin, 1.0f, dw, fin);
     for (int i = 0; i < m; i++)
         for (int o = 0; o < fout; o++)
             db[o] += dy[(size_t)i * fout + o];
     if (dx)
-        ps_nn_gemm(0, 0, m, fin, fout, 1.0f, dy, fout, w, fin, 1.0f, dx, fin);
+        ps_nn_gemm(0, 0, m, fin, fout, 1.0f, dy, fout, w, fin, acc ? 1.0f : 0.0f, dx, fin);
 }
 
 /* ---- FLATTEN: (C, M, HW) → (M, C·HW) -------------------------------------------------------- */
@@ -560,7 +590,8 @@ static void flatten_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
 
 static void flatten_backward(ps_net *net, ps_nn_node *d)
 {
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     size_t m = ROWS(net, d), c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
@@ -569,8 +600,11 @@ static void flatten_backward(ps_net *net, ps_nn_node *d)
         for (size_t r = 0; r < m; r++) {
             float *o = dx + (ch * m + r) * hw;
             const float *g = dy + (r * c + ch) * hw;
-            for (size_t s = 0; s < hw; s++)
-                o[s] += g[s];
+            if (acc)
+                for (size_t s = 0; s < hw; s++)
+                    o[s] += g[s];
+            else
+                memcpy(o, g, hw * sizeof(float));
         }
 }
 
@@ -631,11 +665,16 @@ static void add_backward(ps_net *net, ps_nn_node *d)
 {
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
     const float *dy = DOUT(net, d);
-    float *g[2] = {ps_nn_in_grad(net, d->in), ps_nn_in_grad(net, d->in2)};
-    for (int j = 0; j < 2; j++)
-        if (g[j])
+    int32_t ins[2] = {d->in, d->in2};
+    for (int j = 0; j < 2; j++) {
+        int acc;
+        float *g = ps_nn_in_grad(net, ins[j], &acc);
+        if (g && acc)
             for (size_t i = 0; i < n; i++)
-                g[j][i] += dy[i];
+                g[i] += dy[i];
+        else if (g)
+            memcpy(g, dy, n * sizeof(float));
+    }
 }
 
 static int concat_plan(ps_net *net, ps_nn_node *d, ps_err *err)
@@ -664,15 +703,15 @@ static void concat_backward(ps_net *net, ps_nn_node *d)
 {
     size_t m = ROWS(net, d), f1 = (size_t)d->ishape.c, f = (size_t)d->shape.c, f2 = f - f1;
     const float *dy = DOUT(net, d);
-    float *da = ps_nn_in_grad(net, d->in), *db = ps_nn_in_grad(net, d->in2);
-    for (size_t r = 0; r < m; r++) {
-        if (da)
-            for (size_t i = 0; i < f1; i++)
-                da[r * f1 + i] += dy[r * f + i];
-        if (db)
-            for (size_t i = 0; i < f2; i++)
-                db[r * f2 + i] += dy[r * f + f1 + i];
-    }
+    int acc_a, acc_b;
+    float *da = ps_nn_in_grad(net, d->in, &acc_a);
+    for (size_t r = 0; da && r < m; r++)
+        for (size_t i = 0; i < f1; i++)
+            da[r * f1 + i] = (acc_a ? da[r * f1 + i] : 0.0f) + dy[r * f + i];
+    float *db = ps_nn_in_grad(net, d->in2, &acc_b);
+    for (size_t r = 0; db && r < m; r++)
+        for (size_t i = 0; i < f2; i++)
+            db[r * f2 + i] = (acc_b ? db[r * f2 + i] : 0.0f) + dy[r * f + f1 + i];
 }
 
 /* ---- DROPOUT -------------------------------------------------------------------------------- */
@@ -704,13 +743,14 @@ static void dropout_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
 
 static void dropout_backward(ps_net *net, ps_nn_node *d)
 {
-    float *dx = ps_nn_in_grad(net, d->in);
+    int acc;
+    float *dx = ps_nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
     const float *dy = DOUT(net, d), *mask = net->arena + d->save;
     for (size_t i = 0; i < n; i++)
-        dx[i] += dy[i] * mask[i];
+        dx[i] = (acc ? dx[i] : 0.0f) + dy[i] * mask[i];
 }
 
 const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT] = {

@@ -189,7 +189,6 @@ int ps_net_create(ps_net **out, const ps_layer_spec *specs, int32_t n_specs, int
         ps_net_free(net);
         return ps_err_set(err, PS_ENOMEM, "nn: out of memory for %zu parameters", n_state);
     }
-    ps_nn_blas_single_thread();
     *out = net;
     return 0;
 }
@@ -244,7 +243,6 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
             off += ps_nn_numel(&d->shape) * (size_t)max_batch;
         }
     }
-    net->grad_begin = off;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         if (!d->view) {
@@ -255,7 +253,6 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
             d->grad = net->nodes[d->in].grad;
         }
     }
-    net->grad_end = off;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         const ps_nn_ops *o = &ps_nn_ops_table[d->kind];
@@ -284,6 +281,7 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
     net->arena = arena;
     net->iarena = iarena;
     net->cap = max_batch;
+    ps_nn_blas_single_thread();
     return 0;
 }
 
@@ -298,23 +296,33 @@ void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng
     }
 }
 
+/* The node whose arena storage a node's output uses (views share their input's). */
+static int32_t owner(const ps_net *net, int32_t node)
+{
+    while (node >= 0 && net->nodes[node].view)
+        node = net->nodes[node].in;
+    return node;
+}
+
 void ps_net_zero_grad(ps_net *net)
 {
     memset(net->grads, 0, net->n_params * sizeof(float));
-    if (net->arena)
-        memset(net->arena + net->grad_begin, 0,
-               (net->grad_end - net->grad_begin) * sizeof(float));
-    if (net->arena && net->want_dinput)
-        memset(net->arena + net->dinput, 0,
-               ps_nn_numel(&net->in_shape) * (size_t)net->cap * sizeof(float));
+    memset(net->gset, 0, sizeof net->gset);
+    net->gset_input = 0;
 }
 
 void ps_net_backward(ps_net *net)
 {
     for (int32_t i = net->n_nodes - 1; i >= 0; i--) {
         ps_nn_node *d = &net->nodes[i];
-        if (d->flows && !d->view)
+        /* a node no loss reached has a zero gradient: nothing to propagate */
+        if (d->flows && !d->view && net->gset[owner(net, i)])
             ps_nn_ops_table[d->kind].backward(net, d);
+    }
+    if (net->want_dinput && !net->gset_input) {
+        memset(net->arena + net->dinput, 0,
+               ps_nn_numel(&net->in_shape) * (size_t)net->n * sizeof(float));
+        net->gset_input = 1;
     }
 }
 
@@ -340,7 +348,16 @@ const float *ps_net_out(const ps_net *net, int32_t node)
 {
     return net->arena + net->nodes[node].act;
 }
-float *ps_net_dout(ps_net *net, int32_t node) { return net->arena + net->nodes[node].grad; }
+float *ps_net_dout(ps_net *net, int32_t node)
+{
+    int32_t o = owner(net, node);
+    float *g = net->arena + net->nodes[node].grad;
+    if (!net->gset[o]) {
+        memset(g, 0, ps_nn_numel(&net->nodes[o].shape) * (size_t)net->n * sizeof(float));
+        net->gset[o] = 1;
+    }
+    return g;
+}
 size_t ps_net_n_params(const ps_net *net) { return net->n_params; }
 size_t ps_net_n_state(const ps_net *net) { return net->n_state; }
 float *ps_net_state(ps_net *net) { return net->state; }
@@ -380,9 +397,17 @@ const float *ps_nn_in_act(const ps_net *net, int32_t in)
     return in == PS_NN_INPUT ? net->x : net->arena + net->nodes[in].act;
 }
 
-float *ps_nn_in_grad(ps_net *net, int32_t in)
+float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc)
 {
-    if (in == PS_NN_INPUT)
+    if (in == PS_NN_INPUT) {
+        *acc = net->gset_input;
+        net->gset_input = 1;
         return net->want_dinput ? net->arena + net->dinput : NULL;
-    return net->nodes[in].flows ? net->arena + net->nodes[in].grad : NULL;
+    }
+    if (!net->nodes[in].flows)
+        return NULL;
+    int32_t o = owner(net, in);
+    *acc = net->gset[o];
+    net->gset[o] = 1;
+    return net->arena + net->nodes[in].grad;
 }

@@ -45,10 +45,12 @@ struct ps_net {
     int32_t n;                 /* batch of the last forward */
     float *arena;              /* activations, gradients, saved values, workspace, dinput */
     int32_t *iarena;           /* max-pooling indices */
-    size_t grad_begin, grad_end; /* the node-gradient block of the arena (for zeroing) */
     size_t ws;                 /* im2col workspace offset */
     size_t dinput;             /* input gradient offset */
     const float *x;            /* input of the last forward (n, C, H, W) */
+    uint8_t gset[PS_NN_MAX_NODES]; /* node gradient holds a contribution of this backward
+                                     (indexed by the node owning the storage) */
+    uint8_t gset_input;        /* the same for the input gradient */
 };
 
 static inline size_t ps_nn_numel(const ps_nn_shape *s)
@@ -77,6 +79,9 @@ extern const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT];
 /* Pointers of a node's input(s) and output. The model input is net->x / dinput. */
 const ps_nn_shape *ps_nn_in_shape(const ps_net *net, int32_t in);
 const float *ps_nn_in_act(const ps_net *net, int32_t in);
-float *ps_nn_in_grad(ps_net *net, int32_t in);   /* NULL when no gradient flows there */
+/* The gradient buffer of input `in` for a backward kernel, or NULL when no gradient flows
+ * there. *acc = 0: the buffer holds nothing yet this pass and the caller must write all of
+ * it (=); *acc = 1: add (+=). The buffer counts as written after the call. */
+float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc);
 
 #endif
