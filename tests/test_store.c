@@ -549,6 +549,142 @@ static void test_merge(void)
     CHECK(access(tpath("bad.h5"), F_OK) != 0);
 }
 
+static off_t file_size(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+static void copy_prefix(const char *src, const char *dst, off_t n, off_t flip)
+{
+    FILE *a = fopen(src, "rb"), *b = fopen(dst, "wb");
+    for (off_t i = 0; a && b && i < n; i++) {
+        int c = fgetc(a);
+        fputc(i == flip ? c ^ 0x40 : c, b);
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+}
+
+/* A journal cut at any byte, or with a flipped byte, yields exactly its whole valid records. */
+static void test_torn_journal(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_PLAN);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("torn.h5"), *j = tpath("torn.h5.journal");
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    ps_store_set_checkpoint(s, 1000, 0);
+    off_t ends[4];
+    ends[0] = file_size(j);
+    for (int i = 0; i < 3; i++) {
+        int rc;
+        add_plan_result(s, i, &err, &rc);
+        CHECK_EQ_INT(rc, 0);
+        ends[i + 1] = file_size(j);
+    }
+    char cp[600], cj[600];
+    snprintf(cp, sizeof cp, "%s", tpath("cut.h5"));
+    snprintf(cj, sizeof cj, "%s", tpath("cut.h5.journal"));
+    copy_prefix(p, cp, file_size(p), -1);
+    int checked = 0;
+    for (off_t cut = ends[0]; cut <= ends[3]; cut += 37) {
+        copy_prefix(j, cj, cut, -1);
+        int whole = 0;
+        while (whole < 3 && ends[whole + 1] <= cut)
+            whole++;
+        ps_results r;
+        CHECK_EQ_INT(ps_results_read(&r, cp, &err), 0);
+        CHECK_EQ_INT(r.n_rows, whole);
+        CHECK_EQ_INT(r.n_journal, whole);
+        ps_results_free(&r);
+        checked++;
+    }
+    /* a flipped byte inside record 2 drops it and what follows */
+    copy_prefix(j, cj, ends[3], ends[1] + 100);
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, cp, &err), 0);
+    CHECK_EQ_INT(r.n_rows, 1);
+    ps_results_free(&r);
+    /* resuming from the cut copy keeps the whole records and cuts the torn tail */
+    copy_prefix(j, cj, ends[2] + 50, -1);
+    ps_store *s2;
+    CHECK_EQ_INT(ps_store_open(&s2, cp, &m, 0, &err), 0);
+    ps_store_row *rows;
+    int32_t n;
+    CHECK_EQ_INT(ps_store_rows(s2, &rows, &n, &err), 0);
+    free(rows);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(ps_store_close(s2, 0, &err), 0);
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    CHECK(checked > 20);
+}
+
+/* As root with mount(8) available: a read-only filesystem and a full one (a 512 KiB tmpfs). */
+static void test_tmpfs_limits(void)
+{
+    if (geteuid() != 0) {
+        printf("  (skipped: needs root for mount)\n");
+        return;
+    }
+    const char *ro = tpath("ro_mnt"), *full = tpath("full_mnt");
+    mkdir(ro, 0755);
+    mkdir(full, 0755);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o ro,size=64k tmpfs %s 2>/dev/null && "
+             "mount -t tmpfs -o size=512k tmpfs %s 2>/dev/null", ro, full);
+    if (system(cmd) != 0) {
+        printf("  (skipped: mount is not permitted here)\n");
+        snprintf(cmd, sizeof cmd, "umount %s %s 2>/dev/null", ro, full);
+        if (system(cmd)) { /* nothing to undo */ }
+        return;
+    }
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, 1000);
+    ps_err err = {0};
+    ps_store *s;
+    char p[700];
+    snprintf(p, sizeof p, "%s/x.h5", ro);
+    int rc_ro = ps_store_open(&s, p, &m, 0, &err);
+    char msg_ro[512];
+    snprintf(msg_ro, sizeof msg_ro, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/x.h5", full);
+    int acked = 0, rc = ps_store_open(&s, p, &m, 0, &err);
+    if (!rc) {
+        ps_store_set_checkpoint(s, 5, 0);
+        for (int i = 0; i < 1000 && !rc; i++) {
+            ps_task t;
+            fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+            ps_train_result r;
+            fixture_result(&r, 25, 0.8f, 0.1f, (unsigned)i);
+            rc = ps_store_add(s, &t, &r, 1, &err);
+            fixture_result_free(&r);
+            acked += !rc || strstr(err.msg, "kept in") != NULL;
+        }
+        printf("  full tmpfs after %d results: %s\n", acked, err.msg);
+        ps_store_close(s, -1, NULL); /* give up, as the program would after the error */
+    }
+    ps_results res;
+    ps_err e2 = {0};
+    int rr = ps_results_read(&res, p, &e2);
+    int32_t nr = rr ? -1 : res.n_rows;
+    if (!rr)
+        ps_results_free(&res);
+    snprintf(cmd, sizeof cmd, "umount %s %s", ro, full);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot unmount %s, %s\n", ro, full);
+    CHECK_EQ_INT(rc_ro, PS_EIO);
+    CHECK_STR_CONTAINS(msg_ro, "not writable");
+    CHECK_EQ_INT(rc, PS_EIO);
+    CHECK_STR_CONTAINS(err.msg, "disk is full");
+    CHECK(acked > 5);
+    CHECK_EQ_INT(rr, 0);
+    CHECK_EQ_INT(nr, acked);
+}
+
 static void setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_test_store_XXXXXX");
@@ -577,6 +713,8 @@ int main(void)
         T(test_full_disk),
         T(test_crash_kill),
         T(test_merge),
+        T(test_torn_journal),
+        T(test_tmpfs_limits),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));
     cleanup();

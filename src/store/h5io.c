@@ -8,7 +8,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsio.h"
 
 #define F(st, fld, ty) { #fld, offsetof(st, fld), sizeof(((st *)0)->fld), ty }
 
@@ -428,9 +433,54 @@ int ps__file_open(hid_t *fid, const char *path, unsigned flags, ps_err *err)
     if (is <= 0)
         return ps_err_set(err, PS_EFORMAT, "%s: not an HDF5 file (not a pairsweep results file)",
                           path);
-    hid_t f = H5Fopen(path, flags, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_file_locking(fapl, 0, 1); /* files are replaced by rename, never changed in place */
+    hid_t f = H5Fopen(path, flags, fapl);
+    H5Pclose(fapl);
     if (f < 0)
         return ps_err_set(err, PS_EFORMAT, "%s: cannot be opened as HDF5 (damaged file?)", path);
     *fid = f;
+    return 0;
+}
+
+hid_t ps__fapl_mem(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, (size_t)4 << 20, 0);
+    H5Pset_file_locking(fapl, 0, 1);
+    return fapl;
+}
+
+int ps__file_save(hid_t fid, const char *path, ps_err *err)
+{
+    ssize_t n = H5Fflush(fid, H5F_SCOPE_GLOBAL) < 0 ? -1 : H5Fget_file_image(fid, NULL, 0);
+    char *img = n > 0 ? malloc((size_t)n) : NULL;
+    if (img && H5Fget_file_image(fid, img, (size_t)n) != n) {
+        free(img);
+        img = NULL;
+    }
+    H5Fclose(fid); /* in memory: cannot fail on I/O */
+    if (!img)
+        return ps_err_set(err, n > 0 ? PS_ENOMEM : PS_EIO, "%s: cannot take the file's image "
+                          "(out of memory?)", path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        free(img);
+        return ps__create_error(path, e, err);
+    }
+    int e = ps__write_all(fd, img, (size_t)n);
+    if (!e && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    free(img);
+    if (e) {
+        unlink(path);
+        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+            return ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is "
+                              "reached (%s)", path, strerror(e));
+        return ps_err_set(err, PS_EIO, "%s: write failed: %s", path, strerror(e));
+    }
     return 0;
 }

@@ -76,6 +76,19 @@ int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, cons
 int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, int32_t n_views,
                       const float *state, size_t n_state, const char *what, ps_err *err);
 
+/* File access for files the store writes: HDF5's core driver without backing store, so that
+ * every edit happens in memory and HDF5 itself never writes to disk (a write failing inside
+ * HDF5 — a full disk during H5Fclose — leaves the library in a state where the file can
+ * neither be closed nor survive library shutdown). ps__file_save writes the image instead.
+ * File locking is off: files are only ever replaced by rename(2), never changed in place,
+ * and the journal carries the writer's lock. Caller closes the returned property list. */
+hid_t ps__fapl_mem(void);
+
+/* Saves an in-memory file: takes its image, closes fid (always), writes the image to path
+ * (created or truncated) and fsyncs it. A full disk gets its own message; on failure path is
+ * removed. */
+int ps__file_save(hid_t fid, const char *path, ps_err *err);
+
 /* Opens an existing file (H5F_ACC_RDONLY or H5F_ACC_RDWR), giving PS_EFORMAT for a file that is
  * not HDF5 and PS_EIO for one that cannot be read. */
 int ps__file_open(hid_t *fid, const char *path, unsigned flags, ps_err *err);

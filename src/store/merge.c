@@ -183,12 +183,13 @@ static int build(merged *m, const char *tmp, const char *const *shards, int n_sh
     meta.job_name = res[0].job_name;
     meta.job_text = res[0].job_text;
     meta.planned_tasks = res[0].planned_tasks;
-    int rc = ps__file_create_empty(tmp, &meta, res[0].job_sha256, m->what, err);
-    if (rc)
+    int rc = ps__file_create_mem(&m->fid, tmp, &meta, res[0].job_sha256, m->what, err);
+    if (rc) {
+        m->fid = -1;
         return rc;
-    m->fid = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+    }
     hid_t s0 = -1;
-    if (m->fid < 0 || ps__file_open(&s0, shards[0], H5F_ACC_RDONLY, err))
+    if (ps__file_open(&s0, shards[0], H5F_ACC_RDONLY, err))
         rc = ps_err_set(err, PS_EIO, "%s: cannot open the merged file", tmp);
     if (!rc && H5Aiterate2(s0, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, copy_attr_cb, &m->fid) < 0)
         rc = ps_err_set(err, PS_EIO, "%s: cannot copy the root attributes of %s", m->what,
@@ -203,8 +204,11 @@ static int build(merged *m, const char *tmp, const char *const *shards, int n_sh
         rc = add_shard(m, shards[i], &res[i], err);
     if (!rc)
         rc = ps__attr_set_i32(m->fid, "complete", is_complete(m), m->what, err);
-    if (m->fid >= 0 && H5Fclose(m->fid) < 0 && !rc)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot write the merged file (disk full?)", tmp);
+    if (rc)
+        H5Fclose(m->fid);
+    else
+        rc = ps__file_save(m->fid, tmp, err);
+    m->fid = -1;
     return rc;
 }
 

@@ -88,7 +88,9 @@ int ps_store_write_run(const char *path, const ps_train_config *cfg, const ps_tr
     }
     fclose(probe);
     int rc = 0;
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = ps__fapl_mem();
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     if (f < 0)
         rc = ps_err_set(err, PS_EIO, "%s: cannot create an HDF5 file", tmp);
     rc = rc ? rc : write_run_attrs(f, cfg, res, path, err);
@@ -96,8 +98,10 @@ int ps_store_write_run(const char *path, const ps_train_config *cfg, const ps_tr
     if (!rc)
         rc = ps__weights_write(f, "weights", res->views, res->n_views, res->state, res->n_state,
                                path, err);
-    if (f >= 0 && H5Fclose(f) < 0 && !rc)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot close the file (disk full?)", tmp);
+    if (f >= 0 && rc)
+        H5Fclose(f);
+    else if (f >= 0)
+        rc = ps__file_save(f, tmp, err);
     if (!rc)
         rc = ps__replace(tmp, path, err);
     if (rc)

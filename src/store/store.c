@@ -137,20 +137,19 @@ typedef int (*edit_fn)(hid_t fid, const void *ctx, const char *what, ps_err *err
 static int checkpoint(ps_store *s, edit_fn edit, const void *ctx, ps_err *err)
 {
     unlink(s->tmp);
-    int rc = ps__copy_file(s->path, s->tmp, err);
-    hid_t fid = -1;
-    if (!rc) {
-        fid = H5Fopen(s->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
-        if (fid < 0)
-            rc = ps_err_set(err, PS_EIO, "%s: cannot open the checkpoint copy", s->tmp);
-    }
+    hid_t fapl = ps__fapl_mem(); /* FILE.h5 is read into memory and edited there */
+    hid_t fid = H5Fopen(s->path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    int rc = fid < 0 ? ps_err_set(err, PS_EIO, "%s: cannot read the file for a checkpoint",
+                                  s->path) : 0;
     if (!rc && edit)
         rc = edit(fid, ctx, s->path, err);
     if (!rc)
         rc = replay(s, fid, err);
-    if (fid >= 0 && H5Fclose(fid) < 0 && !rc)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot complete the checkpoint: the disk is full or "
-                        "the file size limit is reached", s->tmp);
+    if (fid >= 0 && rc)
+        H5Fclose(fid);
+    else if (fid >= 0)
+        rc = ps__file_save(fid, s->tmp, err);
     if (!rc)
         rc = ps__replace(s->tmp, s->path, err);
     if (rc) {
@@ -193,6 +192,10 @@ static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const 
             strcat(mn, "\n");
     }
     ps__utc_now(now);
+    /* Attributes live in the object header (64 KiB at most with the default file format). */
+    if (m->job_text && strlen(m->job_text) > 60000)
+        return ps_err_set(err, PS_EINVAL, "%s: the job text is %zu bytes; at most 60000 are "
+                          "stored", what, strlen(m->job_text));
     int rc = 0;
     rc = rc ? rc : ps__attr_set_str(fid, "job_text", m->job_text ? m->job_text : "", what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "job_sha256", sha, what, err);
@@ -207,14 +210,16 @@ static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const 
     return rc;
 }
 
-int ps__file_create_empty(const char *tmp, const ps_store_meta *m, const char *sha,
-                          const char *what, ps_err *err)
+int ps__file_create_mem(hid_t *out, const char *tmp, const ps_store_meta *m, const char *sha,
+                        const char *what, ps_err *err)
 {
-    FILE *probe = fopen(tmp, "wb");
+    FILE *probe = fopen(tmp, "wb"); /* a missing or read-only directory gets its own message */
     if (!probe)
         return ps__create_error(tmp, errno, err);
     fclose(probe);
-    hid_t fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = ps__fapl_mem();
+    hid_t fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     if (fid < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot create an HDF5 file", tmp);
     int rc = write_root(fid, m, sha, what, err);
@@ -228,15 +233,20 @@ int ps__file_create_empty(const char *tmp, const ps_store_meta *m, const char *s
         else
             H5Gclose(g);
     }
-    if (H5Fclose(fid) < 0 && !rc)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot write the file (disk full?)", tmp);
-    return rc;
+    if (rc) {
+        H5Fclose(fid);
+        return rc;
+    }
+    *out = fid;
+    return 0;
 }
 
 static int create_new(ps_store *s, const ps_store_meta *m, ps_err *err)
 {
     unlink(s->jpath);
-    int rc = ps__file_create_empty(s->tmp, m, s->sha, s->path, err);
+    hid_t fid;
+    int rc = ps__file_create_mem(&fid, s->tmp, m, s->sha, s->path, err);
+    rc = rc ? rc : ps__file_save(fid, s->tmp, err);
     rc = rc ? rc : ps__replace(s->tmp, s->path, err);
     if (rc) {
         unlink(s->tmp);

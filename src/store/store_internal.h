@@ -9,10 +9,11 @@
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void ps__utc_now(char out[32]);
 
-/* Creates at tmp a study file with root attributes and empty /tasks, /selection, /curves and
- * /weights (no rename). */
-int ps__file_create_empty(const char *tmp, const ps_store_meta *m, const char *sha,
-                          const char *what, ps_err *err);
+/* Creates in memory (ps__fapl_mem) a study file with root attributes and empty /tasks,
+ * /selection, /curves and /weights; *fid is to be saved with ps__file_save(fid, tmp). tmp
+ * is probed for creation so that a bad directory gets a clear message. */
+int ps__file_create_mem(hid_t *fid, const char *tmp, const ps_store_meta *m, const char *sha,
+                        const char *what, ps_err *err);
 
 /* Appends one finished task as row `index` of /tasks and /curves, and its weights (when
  * n_views > 0) under /weights/<task id>. */
