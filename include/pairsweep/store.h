@@ -10,8 +10,14 @@
  *   /curves/train_loss, train_acc, eval_loss, eval_acc   float (rows × epochs), row i of
  *                         each belongs to row i of /tasks
  *   /weights/<task id>/<state_dict name>                 final state of each task
- * The file is flushed after every result, so a killed run leaves every finished result
- * readable. */
+ *   /models               H5TB table (Table I): model, arch, params, flops (ps_store_write_models)
+ *   /plan                 H5TB table: every planned cell (ps_store_write_plan), for status
+ * Every result is made durable before ps_store_add returns: first in FILE.h5.journal (a CRC'd
+ * append-only log, fdatasync'ed), then in FILE.h5 itself at the next checkpoint, which
+ * replaces FILE.h5 atomically (see src/store/store.c for why). A killed run therefore leaves
+ * FILE.h5 whole and every acknowledged result in it or in its journal; ps_results_read and a
+ * resumed ps_store_open read both. h5py/pandas users see results up to the last checkpoint
+ * (at most ~30 s old while running; everything after ps_store_close). */
 #ifndef PAIRSWEEP_STORE_H
 #define PAIRSWEEP_STORE_H
 

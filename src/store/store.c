@@ -15,10 +15,14 @@
  *   2. Every result is first appended to FILE.h5.journal — one record with its length and a
  *      CRC-32, made durable with fdatasync before ps_store_add returns. A record torn by a
  *      kill fails its CRC and is dropped: it had not been acknowledged.
- *   3. A checkpoint copies FILE.h5 to FILE.h5.tmp, appends the journal's records to the copy
- *      with the HDF5 API, closes and fsyncs it, renames it over FILE.h5 and only then empties
- *      the journal. A kill between the rename and the emptying leaves records that are in
- *      both: replay skips task ids already present, so nothing is stored twice.
+ *   3. A checkpoint reads FILE.h5 into memory (HDF5's core driver, no backing store),
+ *      appends the journal's records there with the HDF5 API, writes the image to
+ *      FILE.h5.tmp itself (write + fsync: HDF5 never writes to disk, so a full disk is an
+ *      ordinary write error — inside HDF5 a failed final flush leaves a file handle that can
+ *      neither be closed nor survive library shutdown), renames it over FILE.h5 and only then
+ *      empties the journal. A kill between the rename and the emptying leaves records that
+ *      are in both: replay skips task ids already present, so nothing is stored twice. The
+ *      price is memory: about twice the file's size during a checkpoint.
  *   4. Checkpoints run when the journal has grown to half the file (at least 4 MiB: copying
  *      costs then amortise to a constant factor, like a growing array), every 30 s while the
  *      file is small (the interval grows with the file's size), when the grid, models or plan
@@ -28,7 +32,8 @@
  * After a crash the next ps_store_open (a rerun of the same job) finds FILE.h5 whole, replays
  * the journal into a checkpoint and resumes; a stale FILE.h5.tmp is deleted. The same scheme
  * covers a full disk: a failed journal append is cut back and reported, a failed checkpoint
- * leaves FILE.h5 and the journal as they were. */
+ * leaves FILE.h5 and the journal as they were. The file is therefore not H5Fflush'ed after
+ * every result; the journal's fdatasync is that flush, and it is durable. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
