@@ -61,6 +61,9 @@ static void run_usage(FILE *out)
             "      --dry-run         print the plan (tasks per phase and model, estimated\n"
             "                        core-hours, the sbatch line), run nothing\n"
             "  -q, --quiet           no progress, only the summary\n"
+            "      --live, --lines   progress as one live line, or as plain lines (default:\n"
+            "                        live on a terminal, lines otherwise and under mpirun,\n"
+            "                        whose output to rank 0 always looks like a terminal)\n"
             "  -h, --help            this text\n"
             "\n"
             "Exit status: 0 the study is complete; 3 stopped (signal or deadline: run the same\n"
@@ -233,15 +236,26 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
            (int)job.epochs, (int)job.n_train, (int)job.n_test);
     printf("\n%-16s %-16s %5s %7s %7s %12s%s\n", "model", "group", "grid", "select", "final",
            "core-hours", n_shards > 1 ? "  shard" : "");
+    int shared_groups = 0;
     for (int32_t i = 0; i < plan.n_models; i++) {
         const ps_sweep_plan_model *m = &plan.models[i];
-        printf("%-16s %-16s %5d %7d %7d %12.3f", m->name, m->group, (int)m->n_grid,
-               (int)m->n_select, (int)m->n_final, (m->select_flops + m->final_flops) / rate / 3600);
+        int in_group = 0;
+        for (int32_t j = 0; j < plan.n_models; j++)
+            in_group += !strcmp(plan.models[j].group, m->group);
+        char fin[32];
+        snprintf(fin, sizeof fin, "%s%d", in_group > 1 ? "<=" : "", (int)m->n_final);
+        shared_groups |= in_group > 1;
+        printf("%-16s %-16s %5d %7d %7s %12.3f", m->name, m->group, (int)m->n_grid,
+               (int)m->n_select, fin, (m->select_flops + m->final_flops) / rate / 3600);
         if (n_shards > 1)
             printf("  %d/%d", (int)m->shard + 1, (int)n_shards);
         printf("\n");
     }
     double hours = plan.flops / rate / 3600;
+    if (shared_groups)
+        printf("(<=: only the group's best %d setup%s go%s to the final phase; a model's "
+               "core-hours count its final phase as if it were chosen)\n", (int)job.final_best,
+               job.final_best > 1 ? "s" : "", job.final_best > 1 ? "" : "es");
     printf("%-16s %-16s %5s %7d %7d %12.3f\n", "total", "", "", (int)plan.n_select,
            (int)plan.n_final, hours);
     printf("\n%d tasks, about %.2f core-hours at %.0f GFLOP/s per core (--rate; measure yours "
@@ -322,13 +336,14 @@ int ps_cmd_run(int argc, char **argv)
         {"deadline", required_argument, NULL, 'd'}, {"grace", required_argument, NULL, 'g'},
         {"rate", required_argument, NULL, 'r'},   {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"live", no_argument, NULL, 'L'},         {"lines", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     ps_sweep_opts o;
     memset(&o, 0, sizeof o);
     o.grace = DEFAULT_GRACE;
     double gflops = DEFAULT_GFLOPS, deadline = -1;
-    int dry = 0, quiet = 0, c;
+    int dry = 0, quiet = 0, live = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -363,6 +378,8 @@ int ps_cmd_run(int argc, char **argv)
             break;
         case 'n': dry = 1; break;
         case 'q': quiet = 1; break;
+        case 'L': live = 1; break;
+        case 'P': live = -1; break;
         case 'h': run_usage(stdout); return 0;
         default:
             fprintf(stderr, "pairsweep run: unknown or incomplete option '%s' (try --help)\n",
@@ -385,7 +402,10 @@ int ps_cmd_run(int argc, char **argv)
             deadline = left;
     }
     o.deadline = deadline > 0 ? deadline : 0;
-    progress_state ps = {isatty(STDOUT_FILENO), 0};
+    /* Under mpirun, rank 0's stdout is a pseudo-terminal whatever mpirun's own output is
+     * (Open MPI forwards it through a pty): a launcher's rank prints plain lines unless --live. */
+    int launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+    progress_state ps = {live > 0 || (live == 0 && !launched && isatty(STDOUT_FILENO)), 0};
     o.progress = quiet ? NULL : on_progress;
     o.user = &ps;
     o.stop = &stop_signals;
