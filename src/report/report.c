@@ -76,7 +76,8 @@ static void fmt_p(char *b, size_t cap, double p, int machine)
 
 /* ---- Table I and the study header ---------------------------------------------------------- */
 
-static void table_study(rtable *t, const ctx *c, const char *files, int32_t missing)
+static void table_study(rtable *t, const ctx *c, const char *files, int32_t missing,
+                        const int32_t miss_phase[2])
 {
     static const char *const cols[] = {"Field", "Value", NULL};
     const ps_results *r = c->r;
@@ -97,9 +98,10 @@ static void table_study(rtable *t, const ctx *c, const char *files, int32_t miss
     rt_row(t, (const char *[]){"tasks failed", v});
     rt_row(t, (const char *[]){"state", r->complete && !missing ? "complete" : "INCOMPLETE"});
     if (!r->complete || missing)
-        rt_note(t, "INCOMPLETE study: %d planned task(s) missing; figures below use what is "
-                "stored. `pairsweep status` lists the cells; rerun the job to resume.",
-                (int)missing);
+        rt_note(t, "INCOMPLETE study: %d planned task(s) missing (select %d, final %d)%s; the "
+                "tables and figures use what is stored. `pairsweep status` lists the cells; "
+                "rerun the job to resume.", (int)missing, (int)miss_phase[0], (int)miss_phase[1],
+                r->n_plan ? "" : " (no /plan table: per-phase counts unknown)");
 }
 
 static void table1(rtable *t, const ctx *c, const char **models, int32_t nm)
@@ -274,6 +276,35 @@ static int summarise_obs(ps_summary s[3], const obs *o, int32_t n)
     return 0;
 }
 
+/* Marks, within each structure, the lowest mean validation loss and the highest mean
+ * validation accuracy with a "*" (report 002 sets them in bold). Columns as in hcols below. */
+static void mark_best(rtable *t)
+{
+    for (int r = 0; r < t->nrows; r++) {
+        char **row = t->cells + (size_t)r * (size_t)t->ncols;
+        int best_loss = 1, best_acc = 1;
+        double l = strtod(row[5], NULL), a = strtod(row[6], NULL);
+        for (int q = 0; q < t->nrows; q++) {
+            char **o = t->cells + (size_t)q * (size_t)t->ncols;
+            if (q == r || strcmp(o[0], row[0]))
+                continue;
+            best_loss &= strtod(o[5], NULL) >= l;
+            best_acc &= strtod(o[6], NULL) <= a;
+        }
+        for (int k = 0; k < 2; k++) {
+            int col = k ? 6 : 5;
+            if (!(k ? best_acc : best_loss))
+                continue;
+            size_t n = strlen(row[col]);
+            char *q = realloc(row[col], n + 3);
+            if (q) {
+                memcpy(q + n, " *", 3);
+                row[col] = q;
+            }
+        }
+    }
+}
+
 static int table_holdout(rtable *t, const ctx *c, const char **models, int32_t nm)
 {
     static const char *const hcols[] = {"Structure", "A", "K", "Grid", "Train loss",
@@ -319,8 +350,10 @@ static int table_holdout(rtable *t, const ctx *c, const char **models, int32_t n
         }
         free(g);
     }
+    if (!c->machine)
+        mark_best(t);
     rt_note(t, "mean ± sd over the repetitions (new pairs and initialisation each), final "
-            "epoch.");
+            "epoch; * the best validation loss and accuracy of each structure.");
     return 0;
 }
 
@@ -590,6 +623,8 @@ static int table_effects(rtable *t, const ctx *c, const char **models, int32_t n
             effect_sentence(t, &fam[i]);
     }
     int rc = fam && p ? 0 : PS_ENOMEM;
+    if (t->nrows == 0)
+        rt_note(t, "No comparison applies to the models of this study.");
     free(fam);
     free(p);
     free(pairs);
@@ -638,9 +673,15 @@ int report_study(FILE *out, const ps_results *r, const char *files, const char *
     rtable counts, problems, cells, t;
     int rc = study_status_tables(&counts, &problems, &cells, r, 0, &missing)
                  ? ps_err_set(err, PS_ENOMEM, "report: out of memory") : 0;
+    int32_t miss_phase[2] = {0, 0};
+    for (int i = 0; !rc && i < cells.nrows; i++) {
+        const char *const *row = (const char *const *)cells.cells + (size_t)i * (size_t)cells.ncols;
+        if (!strcmp(row[5], "missing"))
+            miss_phase[!strcmp(row[1], "final")]++;
+    }
     rt_free(&cells);
     if (!rc) {
-        table_study(&t, &c, files, missing);
+        table_study(&t, &c, files, missing, miss_phase);
         rc = emit(out, &t, o, o->out_dir, stem, err);
     }
     if (!rc) {
