@@ -8,7 +8,9 @@
  * the ratio of the two. On a shared machine the wall-clock rate also counts other processes:
  * the rate per CPU second of this process is printed too. Not a test.
  *
- * usage: bench_train [--model NAME]... [--batch B] [--seconds S] [--gemm N] */
+ * usage: bench_train [--model NAME]... [--batch B] [--seconds S | --steps N] [--gemm N]
+ *   --seconds S  run each model for S seconds (default 2); --steps N: exactly N steps
+ *   --gemm N     side of the square sgemm measured (default 1024) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +76,8 @@ static void step(ps_net *net, const ps_model_info *info, const float *x, const i
                    ps_net_n_params(net), 0.01f, 0.9f, 0.0f, 0);
 }
 
-static int bench_model(const char *name, int32_t batch, double seconds, double gemm)
+static int bench_model(const char *name, int32_t batch, double seconds, long max_steps,
+                       double gemm)
 {
     ps_model_info info;
     ps_net *net;
@@ -105,7 +108,7 @@ static int bench_model(const char *name, int32_t batch, double seconds, double g
         step(net, &info, x, t, d, batch);
         steps++;
         el = ps_now() - t0;
-    } while (el < seconds);
+    } while (max_steps ? steps < max_steps : el < seconds);
     double cpu = cpu_now() - c0;
     double sps = (double)steps * batch / el, fl = ps_net_flops_train(net);
     double gf = sps * fl / 1e9;
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 {
     const char *names[64];
     int n_names = 0, batch = 100, gn = 1024;
+    long max_steps = 0;
     double seconds = 2.0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc && n_names < 64)
@@ -133,11 +137,13 @@ int main(int argc, char **argv)
             batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+            max_steps = atol(argv[++i]);
         else if (!strcmp(argv[i], "--gemm") && i + 1 < argc)
             gn = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_train [--model NAME]... [--batch B] [--seconds S] "
-                            "[--gemm N]\n");
+            fprintf(stderr, "usage: bench_train [--model NAME]... [--batch B] "
+                            "[--seconds S | --steps N] [--gemm N]\n");
             return 2;
         }
     }
@@ -151,13 +157,13 @@ int main(int argc, char **argv)
     int rc = 0;
     if (n_names)
         for (int i = 0; i < n_names; i++)
-            rc |= bench_model(names[i], batch, seconds, gemm);
+            rc |= bench_model(names[i], batch, seconds, max_steps, gemm);
     else
         for (int32_t i = 0; i < ps_models_count(); i++) {
             ps_model_info info;
             ps_model_get(&info, i);
             if (!strcmp(info.report, "000"))
-                rc |= bench_model(info.name, batch, seconds, gemm);
+                rc |= bench_model(info.name, batch, seconds, max_steps, gemm);
         }
     return rc;
 }

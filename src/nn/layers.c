@@ -103,10 +103,12 @@ void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k
                             memset(o, 0, (size_t)wo * sizeof(float));
                             continue;
                         }
+                        /* rows are short (≤ 14 floats): a plain loop beats memcpy calls */
+                        const float *xr = xp + (size_t)iy * w + (kx - pad);
                         for (int ox = 0; ox < lo; ox++)
                             o[ox] = 0.0f;
-                        memcpy(o + lo, xp + (size_t)iy * w + (lo + kx - pad),
-                               (size_t)(hi - lo) * sizeof(float));
+                        for (int ox = lo; ox < hi; ox++)
+                            o[ox] = xr[ox];
                         for (int ox = hi; ox < wo; ox++)
                             o[ox] = 0.0f;
                     }
