@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pairsweep/report.h"
 #include "pairsweep/store.h"
 #include "pairsweep/sweep.h"
 
@@ -209,6 +210,27 @@ static void print_final_table(const char *path)
     ps_results_free(&r);
 }
 
+/* The study's report (report.h: Table I, the selection, Table II, the effects) as text. */
+static void print_report(const char *path)
+{
+    ps_results r;
+    ps_err err = {0};
+    if (ps_results_read(&r, path, &err)) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        return;
+    }
+    ps_report_opts opts = {PS_REPORT_TEXT, NULL};
+    const char *paths[1] = {path};
+    printf("\n");
+    if (ps_report_write(stdout, &r, paths, 1, &opts, &err)) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        ps_results_free(&r);
+        print_final_table(path);
+        return;
+    }
+    ps_results_free(&r);
+}
+
 static int dry_run(const char *job_path, int32_t n_shards, double gflops)
 {
     ps_job job;
@@ -312,7 +334,7 @@ static int report_end(const ps_sweep_summary *s, int quiet)
         printf("measured %.1f GFLOP/s\n", s->rate / 1e9);
     if (s->complete) {
         if (!quiet)
-            print_final_table(s->output);
+            print_report(s->output);
         return 0;
     }
     if (s->stopped || s->deadline_hit) {

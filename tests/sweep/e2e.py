@@ -165,6 +165,29 @@ def test_shards_deadline_dry(tmp):
     results.expect(os.listdir(d) == [], "--dry-run wrote files")
 
 
+def test_diverge(tmp):
+    """A grid point whose tasks diverge: its rows say so (with the reason), it is not chosen,
+    the study goes on and completes."""
+    job = os.path.join(tmp, "diverge.yaml")
+    with open(job, "w") as f:
+        f.write("name: diverge\nseed: 1\nepochs: 2\ndata: {n_train: 200, n_test: 200}\n"
+                "protocol: {folds: 2, final: {seeds: 1}}\nmodels:\n"
+                "  - name: siamese_aux\n"
+                "    grid: {batch_size: 20, lr: [10, 0.001], momentum: 0.99}\n")
+    p = run([job], tmp)
+    ok(p, "diverging study")
+    results.expect("2 diverged" in p.stdout, f"summary:\n{p.stdout}")
+    r = results.load(os.path.join(tmp, "results", "diverge.h5"))
+    t, sel = r["tasks"], r["selection"]
+    bad = t[(t.phase == 0) & (t.grid == 0)]
+    results.expect(len(bad) == 2 and (bad.status == 1).all(), f"grid 0 rows:\n{bad}")
+    results.expect(bad.reason.str.contains("not finite").all(), f"reasons: {list(bad.reason)}")
+    good = t[t.grid == 1]
+    results.expect(len(good) == 3 and (good.status == 0).all(), f"grid 1 rows:\n{good}")
+    results.expect(list(sel.grid) == [1], f"selection {list(sel.grid)}")
+    results.expect(int(r["attrs"]["complete"]) == 1, "not complete")
+
+
 # Bad job files: (name, text or bytes, line the error names, phrase it contains).
 MODEL = "models:\n  - name: resnet\n"
 BAD = [
@@ -232,6 +255,7 @@ def test_bad_jobs(tmp):
 
 
 TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "refuse": test_refuse,
+         "diverge": test_diverge,
          "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
 
 if __name__ == "__main__":
