@@ -13,9 +13,11 @@
 #define IDX_MAX_DIM 1024
 #define IDX_MAX_ITEMS 100000000
 
-/* Reads exactly len bytes; returns 0, or PS_EFORMAT when the file ends early, or PS_EIO. */
-static int read_exact(gzFile f, void *buf, size_t len, const char *path, const char *what,
-                      ps_err *err)
+/* Reads exactly len bytes; returns 0, or PS_EFORMAT when the file ends early, or PS_EIO.
+ * base and total place these bytes in the part being read, for the message of a truncated
+ * file ("promises total bytes, the file has base + what was read"). */
+static int read_part(gzFile f, void *buf, size_t len, size_t base, size_t total,
+                     const char *path, const char *what, ps_err *err)
 {
     size_t done = 0;
     while (done < len) {
@@ -35,11 +37,49 @@ static int read_exact(gzFile f, void *buf, size_t len, const char *path, const c
                                   msg ? msg : "zlib error");
             return ps_err_set(err, PS_EFORMAT,
                               "%s: truncated: the header promises %zu bytes of %s, the file has %zu",
-                              path, len, what, done);
+                              path, total, what, base + done);
         }
         done += (size_t)n;
     }
     return 0;
+}
+
+/* Reads the payload of len bytes into a new buffer (*out, malloc'ed). The buffer grows with
+ * what the file really holds (from at most 16 MiB, doubling), so that a header that lies about
+ * the counts (up to 10^14 bytes) costs an error message, not a failed huge allocation. */
+static int read_payload(gzFile f, uint8_t **out, size_t len, const char *path, const char *what,
+                        ps_err *err)
+{
+    size_t cap = len < ((size_t)16 << 20) ? len : ((size_t)16 << 20), done = 0;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory for %zu bytes", path, cap);
+    for (;;) {
+        int rc = read_part(f, buf + done, cap - done, done, len, path, what, err);
+        if (rc) {
+            free(buf);
+            return rc;
+        }
+        done = cap;
+        if (done == len)
+            break;
+        size_t ncap = cap > len / 2 ? len : 2 * cap;
+        uint8_t *nb = realloc(buf, ncap);
+        if (!nb) {
+            free(buf);
+            return ps_err_set(err, PS_ENOMEM, "%s: out of memory for %zu bytes", path, ncap);
+        }
+        buf = nb;
+        cap = ncap;
+    }
+    *out = buf;
+    return 0;
+}
+
+static int read_exact(gzFile f, void *buf, size_t len, const char *path, const char *what,
+                      ps_err *err)
+{
+    return read_part(f, buf, len, 0, len, path, what, err);
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -102,12 +142,8 @@ int ps_idx_read_images(ps_idx_images *out, const char *path, ps_err *err)
         goto fail;
     }
     size_t len = (size_t)n * rows * cols;
-    pixels = malloc(len);
-    if (!pixels) {
-        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory for %zu bytes", path, len);
-        goto fail;
-    }
-    if ((rc = read_exact(f, pixels, len, path, "pixels", err)) || (rc = expect_eof(f, path, err)))
+    if ((rc = read_payload(f, &pixels, len, path, "pixels", err)) ||
+        (rc = expect_eof(f, path, err)))
         goto fail;
     gzclose(f);
     out->n = (int32_t)n;
@@ -146,12 +182,8 @@ int ps_idx_read_labels(ps_idx_labels *out, const char *path, ps_err *err)
                         n, IDX_MAX_ITEMS);
         goto fail;
     }
-    labels = malloc(n);
-    if (!labels) {
-        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory for %u labels", path, n);
-        goto fail;
-    }
-    if ((rc = read_exact(f, labels, n, path, "labels", err)) || (rc = expect_eof(f, path, err)))
+    if ((rc = read_payload(f, &labels, n, path, "labels", err)) ||
+        (rc = expect_eof(f, path, err)))
         goto fail;
     for (uint32_t i = 0; i < n; i++)
         if (labels[i] > 9) {
