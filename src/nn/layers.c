@@ -81,6 +81,71 @@ static void spatial_backward(ps_net *net, ps_nn_node *d)
         }
 }
 
+/* Sums over a contiguous run, deterministic and vectorisable: 16 float lanes over blocks of
+ * 256 values, each block's total added in double (the error stays that of a 256-term float
+ * sum, whatever n). */
+#define BN_LANES 16
+#define BN_BLOCK 256
+
+static double run_sum(const float *a, size_t n)
+{
+    double total = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float acc[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++)
+                acc[l] += a[i + j + l];
+        float s = 0.0f;
+        for (int l = 0; l < BN_LANES; l++)
+            s += acc[l];
+        total += s;
+    }
+    for (; i < n; i++)
+        total += a[i];
+    return total;
+}
+
+static double run_sqdev(const float *a, float mu, size_t n)
+{
+    double total = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float acc[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++) {
+                float t = a[i + j + l] - mu;
+                acc[l] += t * t;
+            }
+        float s = 0.0f;
+        for (int l = 0; l < BN_LANES; l++)
+            s += acc[l];
+        total += s;
+    }
+    for (; i < n; i++)
+        total += ((double)a[i] - mu) * ((double)a[i] - mu);
+    return total;
+}
+
+static double run_dot(const float *a, const float *b, size_t n)
+{
+    double total = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float acc[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++)
+                acc[l] += a[i + j + l] * b[i + j + l];
+        float s = 0.0f;
+        for (int l = 0; l < BN_LANES; l++)
+            s += acc[l];
+        total += s;
+    }
+    for (; i < n; i++)
+        total += (double)a[i] * b[i];
+    return total;
+}
+
 /* ---- CONV: im2col over the batch + one GEMM per group -------------------------------------- */
 
 void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k, int pad,
@@ -165,11 +230,25 @@ static int conv_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
+/* A 1×1 convolution without padding needs no im2col: its input (C, M·H·W) is its columns. */
+static int conv_pointwise(const ps_nn_node *d)
+{
+    return d->k == 1 && d->pad == 0;
+}
+
+/* The columns are kept from forward to backward (no second im2col). */
+static size_t conv_saved(const ps_nn_node *d, int32_t batch)
+{
+    if (conv_pointwise(d))
+        return 0;
+    return (size_t)d->ishape.c * d->k * d->k * (size_t)d->shape.rows * batch * d->shape.h *
+           d->shape.w;
+}
+
 static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
 {
     (void)net;
-    return (size_t)d->ishape.c * d->k * d->k * (size_t)d->shape.rows * batch * d->shape.h *
-           d->shape.w;
+    return conv_saved(d, batch);   /* the input gradient's columns */
 }
 
 static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
@@ -179,12 +258,16 @@ static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
     size_t l = (size_t)m * ho * wo;
-    float *cols = net->arena + net->ws;                     /* (cin·k·k, l) */
+    const float *x = ps_nn_in_act(net, d->in);              /* (cin, m, h, w) */
     const float *w = net->state + d->w_off;                 /* (out, cg, k, k) */
     const float *b = net->state + d->b_off;                 /* (out) */
     float *y = OUT(net, d);                                 /* (out, m, ho, wo) */
-    ps_nn_im2col(cols, ps_nn_in_act(net, d->in), cin, m, d->ishape.h, d->ishape.w, d->k,
-                 d->pad, ho, wo);
+    const float *cols = x;                                  /* (cin·k·k, l) */
+    if (!conv_pointwise(d)) {
+        ps_nn_im2col(net->arena + d->save, x, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad,
+                     ho, wo);
+        cols = net->arena + d->save;
+    }
     /* y starts as the bias and the GEMM adds into it (beta 1): the bias pass is fused, and
      * OpenBLAS's beta-0 "small matrix" path is slower for these shapes. */
     for (int o = 0; o < d->out; o++) {
@@ -202,32 +285,32 @@ static void conv_backward(ps_net *net, ps_nn_node *d)
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
     size_t l = (size_t)m * ho * wo;
-    float *cols = net->arena + net->ws;
+    int pw = conv_pointwise(d);
+    const float *cols = pw ? ps_nn_in_act(net, d->in) : net->arena + d->save; /* (cin·k·k, l) */
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
     const float *dy = DOUT(net, d);                         /* (out, l) */
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
-    ps_nn_im2col(cols, ps_nn_in_act(net, d->in), cin, m, d->ishape.h, d->ishape.w, d->k,
-                 d->pad, ho, wo);
     for (int gi = 0; gi < g; gi++)
         ps_nn_gemm(0, 1, og, kk, (int)l, 1.0f, dy + (size_t)gi * og * l, (int)l,
                    cols + (size_t)gi * kk * l, (int)l, 1.0f, dw + (size_t)gi * og * kk, kk);
-    for (int o = 0; o < d->out; o++) {
-        const float *g1 = dy + (size_t)o * l;
-        float s = 0.0f;
-        for (size_t i = 0; i < l; i++)
-            s += g1[i];
-        db[o] += s;
-    }
+    for (int o = 0; o < d->out; o++)
+        db[o] += (float)run_sum(dy + (size_t)o * l, l);
     if (!dx)
         return;
+    /* dcols = Wᵀ·dY: for a 1×1 convolution straight into dx, else into the workspace and
+     * then scattered back by col2im */
+    float *dcols = pw ? dx : net->arena + net->ws;
+    float beta = pw && acc ? 1.0f : 0.0f;
     for (int gi = 0; gi < g; gi++)
         ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
-                   dy + (size_t)gi * og * l, (int)l, 0.0f, cols + (size_t)gi * kk * l, (int)l);
+                   dy + (size_t)gi * og * l, (int)l, beta, dcols + (size_t)gi * kk * l, (int)l);
+    if (pw)
+        return;
     if (!acc)
         memset(dx, 0, (size_t)cin * m * d->ishape.h * d->ishape.w * sizeof(float));
-    ps_nn_col2im(dx, cols, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
+    ps_nn_col2im(dx, dcols, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
 }
 
 /* ---- BN: per channel over (outer, C, inner); BatchNorm2d on CNHW, BatchNorm1d on (M, F) ---- */
@@ -257,71 +340,6 @@ static void bn_geom(const ps_net *net, const ps_nn_node *d, size_t *outer, size_
         *outer = ROWS(net, d);
         *inner = 1;
     }
-}
-
-/* Sums over a contiguous run, deterministic and vectorisable: 16 float lanes over blocks of
- * 256 values, each block's total added in double (the error stays that of a 256-term float
- * sum, whatever n). */
-#define BN_LANES 16
-#define BN_BLOCK 256
-
-static double run_sum(const float *a, size_t n)
-{
-    double total = 0.0;
-    size_t i = 0;
-    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
-        float acc[BN_LANES] = {0};
-        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
-            for (int l = 0; l < BN_LANES; l++)
-                acc[l] += a[i + j + l];
-        float s = 0.0f;
-        for (int l = 0; l < BN_LANES; l++)
-            s += acc[l];
-        total += s;
-    }
-    for (; i < n; i++)
-        total += a[i];
-    return total;
-}
-
-static double run_sqdev(const float *a, float mu, size_t n)
-{
-    double total = 0.0;
-    size_t i = 0;
-    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
-        float acc[BN_LANES] = {0};
-        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
-            for (int l = 0; l < BN_LANES; l++) {
-                float t = a[i + j + l] - mu;
-                acc[l] += t * t;
-            }
-        float s = 0.0f;
-        for (int l = 0; l < BN_LANES; l++)
-            s += acc[l];
-        total += s;
-    }
-    for (; i < n; i++)
-        total += ((double)a[i] - mu) * ((double)a[i] - mu);
-    return total;
-}
-
-static double run_dot(const float *a, const float *b, size_t n)
-{
-    double total = 0.0;
-    size_t i = 0;
-    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
-        float acc[BN_LANES] = {0};
-        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
-            for (int l = 0; l < BN_LANES; l++)
-                acc[l] += a[i + j + l] * b[i + j + l];
-        float s = 0.0f;
-        for (int l = 0; l < BN_LANES; l++)
-            s += acc[l];
-        total += s;
-    }
-    for (; i < n; i++)
-        total += (double)a[i] * b[i];
-    return total;
 }
 
 static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
@@ -757,7 +775,7 @@ static void dropout_backward(ps_net *net, ps_nn_node *d)
 
 const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT] = {
     [PS_L_SPATIAL] = {spatial_plan, spatial_forward, spatial_backward, NULL, NULL, NULL},
-    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, NULL, NULL, conv_work},
+    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, conv_saved, NULL, conv_work},
     [PS_L_BN] = {bn_plan, bn_forward, bn_backward, bn_saved, NULL, NULL},
     [PS_L_RELU] = {same_plan, relu_forward, relu_backward, NULL, NULL, NULL},
     [PS_L_MAXPOOL] = {pool_plan, pool_forward, pool_backward, NULL, pool_isaved, NULL},
