@@ -141,7 +141,10 @@ static int stop_after_first(void *user, int32_t epoch, const ps_train_result *pa
 {
     int *calls = user;
     (*calls)++;
-    return epoch == 0 && isfinite(partial->eval_acc[0]) && isnan(partial->eval_acc[1]);
+    int state_ok = partial->n_state > 0 && isfinite(partial->state[0]) &&
+                   isfinite(partial->state[partial->n_state - 1]);
+    return epoch == 0 && state_ok && isfinite(partial->eval_acc[0]) &&
+           isnan(partial->eval_acc[1]);
 }
 
 static void test_callback_stops(void)

@@ -454,6 +454,8 @@ int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_m
             break;
         }
         result->wall_seconds = ps_now() - t0;
+        /* the callback sees the state after this epoch too */
+        memcpy(result->state, ps_net_state(t.net), result->n_state * sizeof(float));
         if (cb && cb(user, e, result)) {
             rc = ps_err_set(err, PS_EINTR, "train: %s stopped after epoch %d", info.name, e + 1);
             break;
