@@ -109,6 +109,13 @@ static double slurm_time_left(void)
         if (!*e && t > 0)
             return (double)(t - (long long)time(NULL));
     }
+    /* only the master needs it: other ranks do not ask squeue (hundreds of ranks would) */
+    const char *ranks[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++) {
+        const char *r = getenv(ranks[i]);
+        if (r && strcmp(r, "0"))
+            return 0;
+    }
     const char *id = getenv("SLURM_JOB_ID");
     if (!id || !*id || strspn(id, "0123456789_") != strlen(id))
         return 0;

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import results  # noqa: E402
@@ -155,6 +156,14 @@ def test_shards_deadline_dry(tmp):
     results.expect(len(results.load(os.path.join(d, "results", "tiny.h5"))["tasks"]) == 0,
                    "a task started that could not finish")
     ok(run(["-q", "--deadline", "10:00", TINY], d), "a deadline that fits")
+    # under SLURM the job's end time is the deadline
+    d = os.path.join(tmp, "slurm-end")
+    os.makedirs(d)
+    env = dict(os.environ, SLURM_JOB_ID="1", SLURM_JOB_END_TIME=str(int(time.time()) + 5))
+    p = subprocess.run([BIN, "run", "-q", "--rate", "0.001", TINY], cwd=d, env=env,
+                       capture_output=True, text=True, timeout=120)
+    results.expect(p.returncode == 3 and "deadline" in p.stderr,
+                   f"SLURM_JOB_END_TIME: {p.returncode} {p.stderr}")
 
     d = os.path.join(tmp, "dry")
     os.makedirs(d)
