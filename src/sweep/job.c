@@ -319,7 +319,7 @@ static int parse_final(jctx *c, ps_job *job, const yaml_node_t *n)
         yaml_node_t *v = node_at(c, p->value);
         switch ((rc = key_index(c, node_at(c, p->key), "protocol.final", keys, &seen))) {
         case 0: rc = get_int(c, v, "protocol.final.seeds", 0, 10000, &job->final_seeds); break;
-        case 1: rc = get_int(c, v, "protocol.final.best", 1, 10000, &job->final_best); break;
+        case 1: rc = get_int(c, v, "protocol.final.best", 1, 64, &job->final_best); break;
         default: break;
         }
     }
