@@ -13,8 +13,9 @@
 #   tests/slurm/cluster.sh logs DIR            # tails of the three daemons' logs
 #
 # `start` waits until the node is idle (ready for jobs) and fails with the daemon's log tail
-# when one does not come up; on failure it stops what it started. Ports are chosen free at start,
-# so several clusters (e.g. parallel ctest runs) do not collide. Tuned for fast tests:
+# when one does not come up; on failure it stops what it started and removes DIR
+# (PS_SLURM_KEEP=1 keeps it). Ports are chosen free at start (and chosen again when one was
+# taken in between), so several clusters (e.g. parallel ctest runs) do not collide. Tuned for fast tests:
 # cred_expire=5 (a requeued job waits this long before it can run again, default 120 s),
 # sched_interval=2, bf_interval=1. MinJobAge=900 keeps finished jobs visible to
 # `scontrol show job` (there is no slurmdbd, hence no sacct); finished jobs are also logged to
@@ -46,11 +47,13 @@ need_tools() {
   [ "$(id -u)" -eq 0 ] || die "this one-node cluster runs its daemons as root (SlurmUser=root); run as root"
 }
 
-# A TCP port nobody listens on (connect to it fails), from a range away from SLURM's 6817/6818.
+# A TCP port nobody listens on (connect to it fails), from 10000-32767: away from SLURM's
+# 6817/6818 and below Linux's ephemeral ports (32768-60999), which outgoing connections take.
+# A port taken between this check and the daemon's bind is caught by cmd_start (it retries).
 free_port() {
   local p tries=0
   while [ $tries -lt 200 ]; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
+    p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22768 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"; return 0
     fi
@@ -170,16 +173,54 @@ wait_daemon() {
   local d=$1 name=$2 pidf=$3 i
   for i in $(seq 1 100); do
     if pid_alive "$(read_pid "$pidf")"; then return 0; fi
+    grep -qs 'Unable to bind listen port' "$d/log/$name.log" && break
     sleep 0.1
   done
   log_tail "$d/log/$name.out"
   log_tail "$d/log/$name.log"
-  die "$name did not start (no live PID in $pidf after 10 s)"
+  die "$name did not start (no live PID in $pidf; its log is above)"
 }
 
 node_state() {
-  SLURM_CONF=$1/slurm.conf sinfo -h -N -n localhost -o '%T' 2>/dev/null | head -n 1 || true
+  SLURM_CONF=$1/slurm.conf timeout 5 sinfo -h -N -n localhost -o '%T' 2>/dev/null | head -n 1 || true
 }
+
+# Starts munged, slurmctld and slurmd in DIR (its slurm.conf written) and waits for the node
+# to be idle. Run in a subshell: `die` ends only the attempt.
+start_daemons() {
+  local d=$1
+  start_munge "$d"
+  export SLURM_CONF=$d/slurm.conf
+  # -i: ignore saved state (a fresh cluster every time).
+  slurmctld -i -f "$d/slurm.conf" >>"$d/log/slurmctld.out" 2>&1 ||
+    { log_tail "$d/log/slurmctld.out"; log_tail "$d/log/slurmctld.log"; die "slurmctld failed to start"; }
+  wait_daemon "$d" slurmctld "$d/run/slurmctld.pid"
+  slurmd -N localhost -f "$d/slurm.conf" >>"$d/log/slurmd.out" 2>&1 ||
+    { log_tail "$d/log/slurmd.out"; log_tail "$d/log/slurmd.log"; die "slurmd failed to start"; }
+  wait_daemon "$d" slurmd "$d/run/slurmd.pid"
+  # Wait for the node to register and become idle (usually well under a second).
+  local i st="" p
+  for i in $(seq 1 300); do
+    port_clash "$d" && die "a daemon could not bind its port"
+    for p in slurmctld slurmd munged; do
+      pid_alive "$(read_pid "$d/run/$p.pid")" || { all_logs "$d"; die "$p died while the node was coming up"; }
+    done
+    st=$(node_state "$d")
+    case "$st" in
+      idle) break ;;
+      *drain*|*down*|*fail*|*inval*)
+        if [ "$i" -gt 50 ]; then break; fi ;;
+    esac
+    sleep 0.1
+  done
+  if [ "$st" != idle ]; then
+    SLURM_CONF=$d/slurm.conf scontrol show node localhost >&2 2>/dev/null || true
+    all_logs "$d"
+    die "node 'localhost' is '${st:-unknown}', not idle, after 30 s"
+  fi
+}
+
+port_clash() { grep -qs 'Address already in use' "$1"/log/slurmctld.log "$1"/log/slurmd.log; }
 
 cmd_start() {
   need_tools
@@ -193,44 +234,32 @@ cmd_start() {
   fi
   # Unix socket paths must stay under 108 bytes: the longest is the munge socket.
   [ ${#d} -le 60 ] || die "directory path too long for Unix sockets (${#d} > 60 chars): $d"
-  mkdir -p "$d/munge" "$d/state" "$d/spool" "$d/log" "$d/run"
-  chmod 0755 "$d"
-  local t0=$SECONDS ok=0
-  # On any failure below, stop whatever was started and keep the logs visible.
-  trap 'if [ $ok -eq 0 ]; then cmd_stop "$d" --keep >/dev/null 2>&1 || true; say "logs kept in $d/log"; fi' EXIT
-  write_conf "$d"
-  start_munge "$d"
-  export SLURM_CONF=$d/slurm.conf
-  # -i: ignore saved state (a fresh cluster every time).
-  slurmctld -i -f "$d/slurm.conf" >>"$d/log/slurmctld.out" 2>&1 ||
-    { log_tail "$d/log/slurmctld.out"; log_tail "$d/log/slurmctld.log"; die "slurmctld failed to start"; }
-  wait_daemon "$d" slurmctld "$d/run/slurmctld.pid"
-  slurmd -N localhost -f "$d/slurm.conf" >>"$d/log/slurmd.out" 2>&1 ||
-    { log_tail "$d/log/slurmd.out"; log_tail "$d/log/slurmd.log"; die "slurmd failed to start"; }
-  wait_daemon "$d" slurmd "$d/run/slurmd.pid"
-  # Wait for the node to register and become idle (usually well under a second).
-  local i st=""
-  for i in $(seq 1 300); do
-    st=$(node_state "$d")
-    case "$st" in
-      idle) break ;;
-      *drain*|*down*|*fail*|*inval*)
-        if [ "$i" -gt 50 ]; then break; fi ;;
-    esac
-    for p in slurmctld slurmd munged; do
-      pid_alive "$(read_pid "$d/run/$p.pid")" || { all_logs "$d"; die "$p died while the node was coming up"; }
-    done
-    sleep 0.1
+  local t0=$SECONDS attempt
+  for attempt in 1 2 3 4; do
+    rm -rf "${d:?}"/{munge,state,spool,log,run,pmix}
+    mkdir -p "$d/munge" "$d/state" "$d/spool" "$d/log" "$d/run"
+    chmod 0755 "$d"
+    write_conf "$d"
+    if (start_daemons "$d"); then
+      say "up in $((SECONDS - t0)) s: $d (export SLURM_CONF=$d/slurm.conf)"
+      echo "$d"
+      return 0
+    fi
+    cmd_stop "$d" --keep >/dev/null 2>&1 || true
+    if port_clash "$d" && [ $attempt -lt 4 ]; then
+      say "a port of slurm.conf was taken meanwhile: retrying with other ports"
+      continue
+    fi
+    break
   done
-  if [ "$st" != idle ]; then
-    SLURM_CONF=$d/slurm.conf scontrol show node localhost >&2 2>/dev/null || true
-    all_logs "$d"
-    die "node 'localhost' is '${st:-unknown}', not idle, after 30 s"
+  # The logs were printed above; keep the directory only when asked to.
+  if [ "${PS_SLURM_KEEP:-0}" = 1 ]; then
+    say "stopped what was started; logs kept in $d/log (PS_SLURM_KEEP=1)"
+  else
+    rm -rf "$d"
+    say "stopped what was started and removed $d (PS_SLURM_KEEP=1 keeps it)"
   fi
-  ok=1
-  trap - EXIT
-  say "up in $((SECONDS - t0)) s: $d (export SLURM_CONF=$d/slurm.conf)"
-  echo "$d"
+  exit 1
 }
 
 # PIDs of the processes this cluster runs for jobs: slurmstepd (started by our slurmd with an
@@ -271,14 +300,14 @@ cmd_stop() {
       pids+=("$pid")
     fi
   done
-  for i in $(seq 1 100); do
+  for i in $(seq 1 50); do
     left=()
     for pid in ${pids[@]+"${pids[@]}"}; do pid_alive "$pid" && left+=("$pid"); done
     [ ${#left[@]} -eq 0 ] && break
     sleep 0.1
   done
   for pid in ${left[@]+"${left[@]}"}; do
-    say "PID $pid did not stop on SIGTERM within 10 s: SIGKILL"
+    say "PID $pid did not stop on SIGTERM within 5 s: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   done
   # Anything a job left behind.

@@ -22,7 +22,7 @@ log "job $id ended: $st"
 [ "$st" = " 1 COMPLETED," ] || fail "job $id: $st, expected COMPLETED"
 out=pairsweep-$id.out
 grep -q 'study complete' "$out" || fail "$out does not say 'study complete'"
-grep -q 'results in results/ under' "$out" || fail "$out does not say where the results are"
+grep -q "study complete at .*: 12 tasks in $WORK/results/" "$out" || fail "$out does not say where the results are"
 files=(results/*.h5)
 [ ${#files[@]} -eq 1 ] && [ -f "${files[0]}" ] || fail "expected one results file in $WORK/results, found: ${files[*]}"
 compare_check "${files[0]}"
