@@ -5,7 +5,11 @@
 # (slurm.conf, munge key and socket, state, spool, logs, pid files) lives under one short
 # directory, /tmp/psl.XXXXXX by default (Unix socket paths must stay under 108 bytes).
 #
-#   dir=$(tests/slurm/cluster.sh start [DIR])  # start; prints DIR on stdout (the only output there)
+#   dir=$(tests/slurm/cluster.sh start [--owner PID] [DIR])
+#                                              # start; prints DIR on stdout (the only output
+#                                              # there); with --owner, a watchdog stops the
+#                                              # cluster when process PID is gone (e.g. a test
+#                                              # killed by its timeout)
 #   export SLURM_CONF=$dir/slurm.conf          # then sbatch/squeue/scontrol talk to it
 #   tests/slurm/cluster.sh status DIR          # daemons' PIDs, node state; exit 1 if not up
 #   tests/slurm/cluster.sh stop DIR [--keep]   # kill the daemons by their recorded PIDs, wait
@@ -336,8 +340,38 @@ cmd_status() {
   [ $up -eq 1 ]
 }
 
+# Stops the cluster in DIR once process OWNER is gone (a test killed by a timeout cannot run
+# its own clean-up); ends by itself when DIR disappears (a normal stop).
+cmd_watch() {
+  local d=${1:?} owner=${2:?}
+  while [ -d "$d" ] && kill -0 "$owner" 2>/dev/null; do sleep 2; done
+  if [ -e "$d/slurm.conf" ]; then
+    say "owner PID $owner of $d is gone: stopping its cluster"
+    cmd_stop "$d"
+  fi
+}
+
+start_owned() {
+  local owner=$1
+  shift
+  local d
+  d=$(cmd_start "$@") || exit 1
+  # The watchdog runs in its own session, so that killing the owner's process group spares it.
+  setsid bash "${BASH_SOURCE[0]}" watch "$d" "$owner" </dev/null >>"$d/log/watch.log" 2>&1 &
+  echo "$d"
+}
+
 case "${1:-}" in
-  start) shift; cmd_start "$@" ;;
+  start)
+    shift
+    if [ "${1:-}" = --owner ]; then
+      owner=${2:?--owner needs a PID}
+      shift 2
+      start_owned "$owner" "$@"
+    else
+      cmd_start "$@"
+    fi ;;
+  watch) shift; cmd_watch "$@" ;;
   stop) shift; cmd_stop "$@" ;;
   status) shift; cmd_status "$@" ;;
   logs) shift; all_logs "${1:?usage: cluster.sh logs DIR}" ;;

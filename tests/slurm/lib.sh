@@ -65,7 +65,7 @@ trap 'exit 143' TERM
 
 cluster_start() {
   local t=$SECONDS
-  CLUSTER_DIR=$("$CLUSTER" start) || { CLUSTER_DIR=""; fail "the one-node SLURM cluster did not start (see above)"; }
+  CLUSTER_DIR=$("$CLUSTER" start --owner $$) || { CLUSTER_DIR=""; fail "the one-node SLURM cluster did not start (see above)"; }
   export SLURM_CONF=$CLUSTER_DIR/slurm.conf
   log "cluster up in $((SECONDS - t)) s: $CLUSTER_DIR"
 }
