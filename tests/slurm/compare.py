@@ -2,13 +2,16 @@
 """Checks pairsweep results files with h5py, independently of pairsweep's own reader.
 
     compare.py check FILE          FILE is complete: root attribute complete == 1, every task
-                                   id once, as many rows as planned_tasks, every row done,
-                                   curves and weights present for every row
+                                   id once, as many rows as planned_tasks (and /plan rows),
+                                   every row done, curves and weights present for every row,
+                                   a /models row for every model and a /grid row for every
+                                   grid point that has tasks
     compare.py same A B            A and B hold the same study with the same results: same job
                                    SHA-256, same task ids, and per task id the same phase,
                                    model, grid point, fold, repetition, seed, status, epochs,
                                    final figures, per-epoch curves, and final weights (bit for
-                                   bit); the same selection per model. Rank and wall time may
+                                   bit); the same selection per model and the same /grid
+                                   hyper-parameters. Rank and wall time may
                                    differ. A and B must both pass `check`.
 
 Prints one line per problem and exits 1 when there is any, else prints a one-line summary and
@@ -100,7 +103,34 @@ def check(path):
             problems.append(f"{path}: task {tid} has no /weights/{tid}")
     if not sel:
         problems.append(f"{path}: empty /selection")
+    # The file describes what its tasks ran: a /models row per model, a /grid row per (model,
+    # grid point), a /plan row per planned task.
+    models = {r["model"] for r in rows.values()}
+    if "models" in f:
+        have = {text(x) for x in f["models"]["model"]}
+        for m in sorted(models - have):
+            problems.append(f"{path}: model {m} has tasks but no /models row")
+    else:
+        problems.append(f"{path}: no /models table")
+    grid = table(f, "grid")
+    for key in sorted({(r["model"], r["grid"]) for r in rows.values()} - set(grid)):
+        problems.append(f"{path}: tasks of {key[0]} grid point {key[1]} but no /grid row")
+    if "plan" in f and planned is not None and f["plan"].shape[0] != int(planned):
+        problems.append(f"{path}: /plan has {f['plan'].shape[0]} rows, planned_tasks = {planned}")
     return rows, curves, weights, sel, attr(f, "job_sha256"), problems
+
+
+def table(f, name):
+    """{(model, grid): the row's other fields} of /grid (hyper-parameters of each point)."""
+    out = {}
+    if name not in f:
+        return out
+    t = f[name][...]
+    for r in t:
+        key = (text(r["model"]), int(r["grid"]))
+        out[key] = tuple(text(r[c]) if t.dtype[c].kind == "S" else r[c].item()
+                         for c in t.dtype.names if c not in ("model", "grid"))
+    return out
 
 
 def same(a, b):
@@ -132,6 +162,10 @@ def same(a, b):
                     problems.append(f"task {tid}: weights {k} differ")
     if sa != sb:
         problems.append(f"selection differs: {sa} vs {sb}")
+    ga, gb = table(h5py.File(a, "r"), "grid"), table(h5py.File(b, "r"), "grid")
+    for key in sorted(set(ga) | set(gb)):
+        if ga.get(key) != gb.get(key):
+            problems.append(f"/grid {key}: {ga.get(key)} vs {gb.get(key)}")
     return len(ra), problems
 
 
