@@ -55,11 +55,12 @@ if [ -z "$nshards" ]; then
   [ "$nshards" -ge 1 ] || { say "cannot read the model groups from the plan of $job: give -n"; exit 2; }
   [ "$nshards" -le 64 ] || nshards=64
 fi
-opts=(${PS_SBATCH_OPTS:-})
+read -r -a extra <<<"${PS_SBATCH_OPTS:-}"   # extra sbatch options, split on blanks
+opts=(${extra[@]+"${extra[@]}"})
 [ -n "$time_limit" ] && opts+=(--time="$time_limit")
 [ "$ranks" -gt 1 ] && opts+=(--ntasks="$ranks")
-array_line=(sbatch --parsable "${opts[@]}" --array="1-$nshards" "$here/pairsweep-array.sbatch" "$job" "$nshards" "$@")
-merge_line=(sbatch --parsable ${PS_SBATCH_OPTS:-} --dependency=afterok:ARRAYJOB --kill-on-invalid-dep=yes
+array_line=(sbatch --parsable ${opts[@]+"${opts[@]}"} --array="1-$nshards" "$here/pairsweep-array.sbatch" "$job" "$nshards" "$@")
+merge_line=(sbatch --parsable ${extra[@]+"${extra[@]}"} --dependency=afterok:ARRAYJOB --kill-on-invalid-dep=yes
             "$here/pairsweep-merge.sbatch" "$job" "$nshards")
 
 if [ $dry -eq 1 ]; then
