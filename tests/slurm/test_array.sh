@@ -15,6 +15,10 @@ echo "$dry" | sed 's/^/    /'
 grep -q '^sbatch line (array): sbatch .*--array=1-2 ' <<<"$dry" || fail "--dry-run printed no array sbatch line"
 grep -q '^sbatch line (merge): sbatch .*--dependency=afterok:' <<<"$dry" || fail "--dry-run printed no merge sbatch line"
 grep -q '^total: .* core-hours' <<<"$dry" || fail "--dry-run printed no core-hours total"
+# The shards' task counts add up to the plan's.
+sum=$(sed -n 's|^shard [0-9]*/2: \([0-9]*\) tasks.*|\1|p' <<<"$dry" | awk '{ s += $1 } END { print s + 0 }')
+planned=$(sed -n 's/^\([0-9]*\) tasks, about .*/\1/p' <<<"$dry" | head -n 1)
+[ -n "$planned" ] && [ "$sum" -eq "$planned" ] || fail "--dry-run: the shards hold $sum tasks, the plan ${planned:-?}"
 
 cluster_start
 ids=$(bash "$SLURM_DIR_SBATCH/submit-array.sh" -n $n -t 10 "$TINY_JOB" | tail -n 1) || fail "submit-array.sh failed"
