@@ -46,9 +46,8 @@ cluster_stop() {
   if [ -n "$CLUSTER_DIR" ] && [ -d "$CLUSTER_DIR" ]; then
     if [ $rc -ne 0 ]; then
       log "test failed (status $rc): job logs and daemon logs follow"
-      for f in "$WORK"/*.out; do
-        [ -f "$f" ] || continue
-        echo "---- $f"; tail -n 40 "$f"
+      find "$WORK" -name '*.out' | sort | while read -r f; do
+        echo "---- $f"; grep -v '^\[[0-9]*:[0-9][0-9]:[0-9][0-9]\] ' "$f" | tail -n 40
       done
       echo "---- jobs"
       SLURM_CONF=$CLUSTER_DIR/slurm.conf scontrol show job 2>/dev/null | grep -E 'JobId=|JobState=|Restarts=|ExitCode' | head -n 40
