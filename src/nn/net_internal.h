@@ -40,7 +40,7 @@ struct ps_net {
     float *grads;              /* (n_params) */
     float *mom;                /* (n_params) */
     int32_t n_views;
-    ps_nn_view views[3 * PS_NN_MAX_NODES];
+    ps_nn_view views[4 * PS_NN_MAX_NODES]; /* ≤ 4 per node (BN: weight, bias, 2 buffers) */
     int32_t cap;               /* reserved batch size, 0 = none */
     int32_t n;                 /* batch of the last forward */
     float *arena;              /* activations, gradients, saved values, workspace, dinput */
