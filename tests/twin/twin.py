@@ -4,7 +4,8 @@ Defines each model of the zoo independently in PyTorch (from the reports' descri
 the same state_dict names), loads the initial state pairsweep wrote (twin_dump), and checks
 that pairsweep and PyTorch agree within 1e-4 (max abs difference) on
   - the training-mode logits (and digit logits) before any step,
-  - the logits after one SGD step (momentum 0.9, weight decay) in training mode,
+  - the logits after one SGD step (momentum 0.9, Nesterov for every other model, weight
+    decay) in training mode,
   - every parameter and running statistic after two steps,
   - the evaluation-mode logits of the final state.
 usage: /usr/bin/python3 twin.py TWIN.h5
@@ -206,7 +207,8 @@ def check_model(name, g):
     a = dict(g.attrs)
     kind = a["loss"].decode() if isinstance(a["loss"], bytes) else str(a["loss"])
     opt = torch.optim.SGD(model.parameters(), lr=float(a["lr"]), momentum=float(a["momentum"]),
-                          weight_decay=float(a["weight_decay"]))
+                          weight_decay=float(a["weight_decay"]),
+                          nesterov=bool(int(np.array(a["nesterov"]).reshape(-1)[0])))
     model.train()
     worst = 0.0
     for step in range(2):
@@ -224,8 +226,9 @@ def check_model(name, g):
     with torch.no_grad():
         out, _ = model(x)
     worst = max(worst, expect("logits_eval", maxdiff(out, g["logits_eval"])))
-    print("%-14s %7d params  %-10s max abs diff %.2e  %s" %
-          (name, n_params, kind, worst, "ok" if not failures else "FAIL"))
+    print("%-14s %7d params  %-10s %-9s max abs diff %.2e  %s" %
+          (name, n_params, kind, "nesterov" if opt.defaults["nesterov"] else "momentum", worst,
+           "ok" if not failures else "FAIL"))
     return failures
 
 

@@ -6,7 +6,8 @@
  *   state2/<name>                    the state after two SGD steps (momentum, weight decay),
  *                                    running statistics included
  *   logits_eval (n,2)                evaluation-mode outputs of the final state
- * and attributes lr, momentum, weight_decay, nesterov, aux_weight, loss ("target",
+ * and attributes lr, momentum, weight_decay, nesterov (every other model), aux_weight, loss
+ * ("target",
  * "target_aux", "digits"). tests/twin/twin.py rebuilds each model in PyTorch, loads state0 by
  * name and compares. The loss is the one src/train optimises: target CE, + w·(CE d1 + CE d2)
  * for aux models, CE d1 + CE d2 for siamese_v2.
@@ -79,7 +80,7 @@ static int write_state(hid_t g, const char *group, const ps_net *net)
     return rc;
 }
 
-static int dump_model(hid_t f, const char *name, uint64_t seed)
+static int dump_model(hid_t f, const char *name, uint64_t seed, int nesterov)
 {
     ps_model_info info;
     ps_net *net;
@@ -115,7 +116,7 @@ static int dump_model(hid_t f, const char *name, uint64_t seed)
             rc |= write_floats(g, "digits0", 3, dd, ps_net_out(net, ps_net_find(net, info.digits)));
         loss_and_grad(net, &info, &b);
         ps_nn_sgd_step(ps_net_state(net), ps_net_grads(net), ps_net_momentum(net),
-                       ps_net_n_params(net), LR, MOMENTUM, WD, 0);
+                       ps_net_n_params(net), LR, MOMENTUM, WD, nesterov);
     }
     rc |= write_state(g, "state2", net);
     ps_net_forward(net, b.x, N, 0, NULL);
@@ -127,6 +128,7 @@ static int dump_model(hid_t f, const char *name, uint64_t seed)
     const char *loss = info.loss == PS_LOSS_TARGET ? "target"
                        : info.loss == PS_LOSS_TARGET_AUX ? "target_aux" : "digits";
     rc |= H5LTset_attribute_string(g, ".", "loss", loss) < 0;
+    rc |= H5LTset_attribute_int(g, ".", "nesterov", &nesterov, 1) < 0;
     H5Gclose(g);
     ps_net_free(net);
     return rc ? -1 : 0;
@@ -145,7 +147,7 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
-        rc |= dump_model(f, models[i], 1000 + i);
+        rc |= dump_model(f, models[i], 1000 + i, (int)(i % 2)); /* every other: Nesterov */
     H5Fclose(f);
     return rc ? 1 : 0;
 }
