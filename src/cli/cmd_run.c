@@ -292,8 +292,11 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
     if (n_shards > 1) {
         printf("sbatch: bash slurm/submit-array.sh -n %d %s\n", (int)n_shards, job.path);
     } else {
-        int workers = plan.n_select < 63 ? (int)plan.n_select : 63;
-        workers = workers < 1 ? 1 : workers;
+        /* enough workers for about a quarter of an hour of work each, at most 63 (and no
+         * more than there are selection tasks to start with) */
+        int workers = (int)ceil(hours / 0.25);
+        int most = plan.n_select < 63 ? (int)plan.n_select : 63;
+        workers = workers > most ? most : workers < 1 ? 1 : workers;
         double wall = hours / workers * 1.3 + 0.1; /* imbalance and start-up */
         char t[32];
         hms(t, sizeof t, wall * 3600);
