@@ -70,7 +70,7 @@ int ps_cmd_data(int argc, char **argv)
     long n = 1000, seed = 0;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': dir = optarg; break;
         case 'n':
@@ -86,8 +86,12 @@ int ps_cmd_data(int argc, char **argv)
             }
             break;
         case 'h': data_usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "pairsweep data: option '%s' needs a value (try --help)\n",
+                    argv[optind - 1]);
+            return 2;
         default:
-            fprintf(stderr, "pairsweep data: unknown or incomplete option '%s' (try --help)\n",
+            fprintf(stderr, "pairsweep data: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
             return 2;
         }

@@ -6,12 +6,24 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define IDX_MAGIC_IMAGES 0x00000803u
 #define IDX_MAGIC_LABELS 0x00000801u
 #define IDX_MAX_DIM 1024
 #define IDX_MAX_ITEMS 100000000
+
+/* zlib's message without the "PATH: " it starts with. */
+static const char *zlib_reason(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    if (!msg || !*msg)
+        return "zlib error";
+    if (!strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
+        return msg + n + 2;
+    return msg;
+}
 
 /* Reads exactly len bytes; returns 0, or PS_EFORMAT when the file ends early, or PS_EIO.
  * base and total place these bytes in the part being read, for the message of a truncated
@@ -23,18 +35,16 @@ static int read_part(gzFile f, void *buf, size_t len, size_t base, size_t total,
     while (done < len) {
         unsigned chunk = (len - done) > (1u << 30) ? (1u << 30) : (unsigned)(len - done);
         int n = gzread(f, (char *)buf + done, chunk);
-        if (n < 0) {
-            int zerr = 0;
-            const char *msg = gzerror(f, &zerr);
-            return ps_err_set(err, PS_EFORMAT, "%s: corrupt or unreadable data in %s (%s)", path,
-                              what, msg ? msg : "zlib error");
-        }
+        int zerr = Z_OK;
+        const char *msg = n > 0 ? NULL : gzerror(f, &zerr);
+        if (n < 0 || (n == 0 && zerr != Z_OK && zerr != Z_STREAM_END))
+            return ps_err_set(err, PS_EFORMAT, "%s: %s (%s)", path,
+                              zerr == Z_ERRNO ? "cannot read" : "corrupt gzip data",
+                              zerr == Z_ERRNO ? strerror(errno) : zlib_reason(msg, path));
         if (n == 0) {
-            int zerr = 0;
-            const char *msg = gzerror(f, &zerr);
-            if (zerr != Z_OK && zerr != Z_STREAM_END)
-                return ps_err_set(err, PS_EFORMAT, "%s: corrupt gzip data in %s (%s)", path, what,
-                                  msg ? msg : "zlib error");
+            if (!strcmp(what, "the header"))
+                return ps_err_set(err, PS_EFORMAT, "%s: truncated: %zu bytes, shorter than an "
+                                  "idx header", path, base + done);
             return ps_err_set(err, PS_EFORMAT,
                               "%s: truncated: the header promises %zu bytes of %s, the file has %zu",
                               path, total, what, base + done);
@@ -99,13 +109,18 @@ static int expect_eof(gzFile f, const char *path, ps_err *err)
         int zerr = 0;
         const char *msg = gzerror(f, &zerr);
         return ps_err_set(err, PS_EFORMAT, "%s: corrupt gzip data at the end (%s)", path,
-                          msg ? msg : "zlib error");
+                          zlib_reason(msg, path));
     }
     return 0;
 }
 
 static gzFile open_idx(const char *path, ps_err *err)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ps_err_set(err, PS_EIO, "%s: is a directory (expected an idx file)", path);
+        return NULL;
+    }
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# CI stage: AddressSanitizer + UndefinedBehaviorSanitizer on the whole test suite.
+#
+# Configures build-asan (Debug with -O1 as the sanitizers advise, -DPS_SANITIZE=ON: -fsanitize=address,undefined with
+# -fno-sanitize-recover=undefined), builds everything, runs every ctest test except the
+# "slurm" label (a real SLURM cluster: slow, and it runs the Release binary). Every sanitizer
+# report of every process (tests, the pairsweep binary under the script tests, mpirun ranks,
+# forked children) goes to a file under build-asan/sanitizer-logs/ instead of stderr, so that
+# a report cannot hide behind a test that expects a failure exit status; the stage fails when
+# any test fails OR when any report file exists. Leak checking is on; tests/hardening/lsan.supp
+# suppresses Open MPI and HDF5 internals only, never pairsweep code.
+#
+#   bash scripts/check-sanitize.sh                 # everything
+#   PS_ASAN_DIR=build-x bash scripts/check-sanitize.sh
+#   PS_SANITIZE_EXCLUDE='slurm|twin' ...           # ctest -E regex (default: none)
+#   PS_TEST_JOBS=2                                 # ctest -j
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+dir=${PS_ASAN_DIR:-build-asan}
+logs=$top/$dir/sanitizer-logs
+say() { printf 'check-sanitize: %s\n' "$*"; }
+
+say "configuring $dir (Debug, PS_SANITIZE=ON)"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DPS_SANITIZE=ON >"$dir.configure.log" 2>&1 ||
+  { cat "$dir.configure.log"; exit 1; }
+say "building"
+cmake --build "$dir" -j"$(nproc)" >"$dir.build.log" 2>&1 || { tail -50 "$dir.build.log"; exit 1; }
+
+rm -rf "$logs"
+mkdir -p "$logs"
+# halt on the first error; a distinctive exit code (86) so that a report is never mistaken for
+# the exit status 1 or 2 a bad-input test expects; reports into files (log_path appends .PID).
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=86:abort_on_error=0:\
+detect_stack_use_after_return=0:strict_string_checks=1:check_initialization_order=1:\
+fast_unwind_on_malloc=0:log_path=$logs/asan"
+export LSAN_OPTIONS="suppressions=$top/tests/hardening/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$logs/ubsan"
+# fast_unwind_on_malloc=0: Open MPI and HDF5 are built without frame pointers, so only the slow
+# unwinder sees their frames at allocation time, and the suppressions need those frames.
+# Open MPI: keep its plugins loaded at MPI_Finalize (a dlclose'd plugin's leaks would show as
+# "<unknown module>" and escape the suppressions), and no single-copy shared-memory probing.
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+
+exclude=${PS_SANITIZE_EXCLUDE:-}
+args=(--test-dir "$dir" --output-on-failure -j"${PS_TEST_JOBS:-2}" --timeout 900 -LE slurm)
+[ -n "$exclude" ] && args+=(-E "$exclude")
+say "running ctest ${args[*]}"
+start=$(date +%s)
+rc=0
+ctest "${args[@]}" || rc=$?
+say "ctest finished in $(( $(date +%s) - start )) s (status $rc)"
+
+reports=$(find "$logs" -type f -size +0 | sort)
+if [ -n "$reports" ]; then
+  say "sanitizer reports:"
+  for f in $reports; do
+    printf '==== %s\n' "$f"
+    head -60 "$f"
+  done
+  say "FAILED: $(echo "$reports" | wc -l) sanitizer report file(s) in $logs"
+  exit 1
+fi
+if [ "$rc" -ne 0 ]; then
+  say "FAILED: ctest status $rc"
+  exit 1
+fi
+say "OK: every test passed, no sanitizer report"

@@ -1,0 +1,82 @@
+/* libFuzzer harness: the MNIST idx reader (ps_idx_read_images and ps_idx_read_labels, raw or
+ * gzip). The readers take a path, so each input is written to a file in /dev/shm (or $TMPDIR)
+ * and read with both. Besides crashes, sanitizer reports and leaks (or a huge allocation: a
+ * header that lies about the counts), it checks the contract: success means a consistent
+ * result; failure means PS_EIO/PS_EFORMAT with one line naming the file. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pairsweep/data.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char path[256];
+
+static void make_path(void)
+{
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/ps-fuzz-idx-%ld", dir ? dir : "/tmp", (long)getpid());
+}
+
+static void check_message(const ps_err *err, int rc)
+{
+    if (rc != PS_EFORMAT && rc != PS_EIO)
+        __builtin_trap();
+    if (strncmp(err->msg, path, strlen(path)) != 0 || strchr(err->msg, '\n'))
+        __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!path[0])
+        make_path();
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        abort();
+    if (size && fwrite(data, 1, size, f) != size)
+        abort();
+    fclose(f);
+
+    ps_idx_images img;
+    ps_idx_labels lab;
+    ps_err err;
+    memset(&err, 0, sizeof err);
+    int rc = ps_idx_read_images(&img, path, &err);
+    if (rc == 0) {
+        if (img.n < 1 || img.rows < 1 || img.cols < 1 || img.rows > 1024 || img.cols > 1024)
+            __builtin_trap();
+        /* touch every pixel: the buffer must really hold n x rows x cols bytes */
+        unsigned sum = 0;
+        for (size_t i = 0; i < (size_t)img.n * (size_t)img.rows * (size_t)img.cols; i++)
+            sum += img.pixels[i];
+        if (img.rows % 2 == 0 && img.cols % 2 == 0 && img.n <= 64) {
+            float *pooled = malloc((size_t)img.n * (size_t)(img.rows / 2) * (size_t)(img.cols / 2) *
+                                   sizeof(float));
+            if (pooled)
+                ps_pool2x2(pooled, img.pixels, img.n, img.rows, img.cols);
+            free(pooled);
+        }
+        (void)sum;
+        ps_idx_images_free(&img);
+    } else {
+        check_message(&err, rc);
+    }
+    memset(&err, 0, sizeof err);
+    rc = ps_idx_read_labels(&lab, path, &err);
+    if (rc == 0) {
+        if (lab.n < 1)
+            __builtin_trap();
+        for (int32_t i = 0; i < lab.n; i++)
+            if (lab.labels[i] > 9)
+                __builtin_trap();
+        ps_idx_labels_free(&lab);
+    } else {
+        check_message(&err, rc);
+    }
+    unlink(path);
+    return 0;
+}

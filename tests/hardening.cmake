@@ -1,0 +1,37 @@
+# Hardening (issue 9): the bad-input catalogue and the fault tests, each running the real
+# pairsweep binary (tests/hardening/*.sh; docs/hardening.md has the table). The sanitizer,
+# valgrind and fuzzing stages are separate scripts (scripts/check-*.sh), not ctest tests.
+if(TARGET pairsweep)
+  foreach(t cli jobs mnist results)
+    ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/bad_inputs.sh
+                       ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening)
+    set_tests_properties(hardening_${t} PROPERTIES TIMEOUT 300 LABELS hardening)
+  endforeach()
+  if(TARGET ps_sweep)
+    foreach(t kill_worker kill_master)
+      ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/faults.sh
+                         ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening
+                         ${MPIEXEC_EXECUTABLE})
+      set_tests_properties(hardening_${t} PROPERTIES TIMEOUT 400 LABELS hardening)
+    endforeach()
+  endif()
+endif()
+
+# libFuzzer harnesses: only in the fuzzing build of scripts/check-fuzz.sh (clang,
+# -DPS_FUZZ=ON, every library compiled with -fsanitize=fuzzer-no-link,address,undefined).
+if(PS_FUZZ)
+  set(PS_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR}/fuzz)
+  add_executable(fuzz_job ${PS_FUZZ_DIR}/fuzz_job.c)
+  target_link_libraries(fuzz_job PRIVATE ps_sweep)
+  add_executable(fuzz_idx ${PS_FUZZ_DIR}/fuzz_idx.c)
+  target_link_libraries(fuzz_idx PRIVATE ps_data)
+  add_executable(fuzz_results ${PS_FUZZ_DIR}/fuzz_results.c
+                 ${CMAKE_CURRENT_LIST_DIR}/test_store_fixture.c)
+  target_include_directories(fuzz_results PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  target_link_libraries(fuzz_results PRIVATE ps_store ZLIB::ZLIB)
+  foreach(f fuzz_job fuzz_idx fuzz_results)
+    target_include_directories(${f} PRIVATE ${PS_INCLUDE})
+    target_link_options(${f} PRIVATE -fsanitize=fuzzer)
+    set_target_properties(${f} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  endforeach()
+endif()
