@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Faults of issue 9 on the real binary:
+#   faults.sh kill_worker PAIRSWEEP WORKDIR MPIEXEC
+#       a 3-rank study; SIGKILL of a worker rank once results are being stored (mpirun then
+#       ends the job); rerunning the same command completes the study; every task appears
+#       exactly once and equals the uninterrupted 1-rank reference (tests/hardening/compare.py).
+#   faults.sh kill_master PAIRSWEEP WORKDIR MPIEXEC
+#       SIGKILL of the process that writes the file at many points (single process, then rank
+#       0 under mpirun); after every kill the file opens with h5py and its table reads; the
+#       same command resumes; in the end the study is complete and equals the reference.
+set -uo pipefail
+what=$1
+ps=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+work=$3/$what
+mpiexec=${4:-mpirun}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+py=${PS_PYTHON:-/usr/bin/python3}
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work" || exit 1
+table=$work/../table-$what.md
+: >"$table"
+# shellcheck source=tests/hardening/lib.sh
+. "$here/lib.sh"
+export OPENBLAS_NUM_THREADS=1
+ulimit -c 0
+
+# The study: jobs/tiny.yaml's shape (2 models, 4 grid points, 2 folds, then 2 seeds each: 12
+# tasks) with more epochs, so that a kill lands while tasks run and results are stored.
+cat >faults.yaml <<'EOF'
+name: faults
+seed: 9
+epochs: 8
+data: {n_train: 400, n_test: 400}
+optimizer: {momentum: 0.9}
+protocol: {kind: kfold, folds: 2, final: {seeds: 2, best: 1}}
+models:
+  - name: siamese_aux
+    grid: {batch_size: 50, lr: [0.05, 0.01], aux_weight: 1.0}
+  - name: resnet
+    grid: {batch_size: [25, 50], lr: 0.05}
+EOF
+
+row() { printf '| %s | %s |\n' "$(md_cell "$1")" "$(md_cell "$2")" >>"$table"; }
+
+# the uninterrupted reference, one rank
+rc=0
+timeout 600 "$ps" run -q -o ref.h5 faults.yaml >ref.out 2>ref.err || rc=$?
+if [ "$rc" -ne 0 ]; then fail "reference run" "status $rc: $(cat ref.err)"; finish; exit 1; fi
+pass "reference run: $(head -1 ref.out)"
+
+# journal_records FILE: results acknowledged so far (journal records past the 80-byte header)
+stored() { local j=$1.journal; [ -f "$j" ] && [ "$(stat -c %s "$j")" -gt 80 ]; }
+
+# rank_pid MPIRUN_PID RANK: the pid of a rank, from the environment Open MPI gives it
+rank_pid() {
+  local p
+  for p in $(pgrep -P "$1"); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+      echo "$p"; return 0
+    fi
+  done
+  return 1
+}
+
+# opens FILE: the file opens with h5py and /tasks reads (when it exists at all)
+opens() {
+  [ -e "$1" ] || { echo "no file yet"; return 0; }
+  "$py" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(len(f['tasks'][:]), 'rows in /tasks')" "$1"
+}
+
+kill_worker() {
+  "$mpiexec" -np 3 "$ps" run -q -o w.h5 faults.yaml >w1.out 2>w1.err &
+  local mp=$! t=0 victim=""
+  while [ $t -lt 1200 ] && ! stored w.h5; do sleep 0.1; t=$((t + 1)); done
+  victim=$(rank_pid "$mp" 1 || true)
+  if [ -z "$victim" ]; then
+    fail "kill a worker" "no rank 1 found under mpirun (pid $mp), or no result stored in 120 s"
+    kill -KILL "$mp" 2>/dev/null; wait "$mp"; return
+  fi
+  kill -KILL "$victim"
+  local rc=0 w=0
+  while kill -0 "$mp" 2>/dev/null && [ $w -lt 600 ]; do sleep 0.1; w=$((w + 1)); done
+  if kill -0 "$mp" 2>/dev/null; then
+    fail "kill a worker" "mpirun still running 60 s after the worker died (hang)"
+    kill -KILL "$mp"
+  fi
+  wait "$mp" || rc=$?
+  row "SIGKILL of worker rank 1 (3 ranks) after the first stored result" \
+    "mpirun ended the job, status $rc; stderr: $(grep -v '^\s*$' w1.err | head -3)"
+  [ "$rc" -ne 0 ] && pass "kill a worker: mpirun ended the job (status $rc)" ||
+    fail "kill a worker" "mpirun exited 0 although a rank was killed"
+  say "     after the kill: $(opens w.h5)"
+  rc=0
+  timeout 600 "$mpiexec" -np 3 "$ps" run -q -o w.h5 faults.yaml >w2.out 2>w2.err || rc=$?
+  row "the same command again (3 ranks)" "status $rc: $(head -1 w2.out)"
+  [ "$rc" -eq 0 ] && pass "kill a worker: the rerun completes: $(head -1 w2.out)" ||
+    fail "kill a worker: rerun" "status $rc: $(cat w2.err)"
+  local cmp
+  cmp=$("$py" "$here/compare.py" ref.h5 w.h5 2>&1) && pass "kill a worker: $cmp" ||
+    fail "kill a worker: compare with the uninterrupted run" "$cmp"
+  row "compared with the uninterrupted 1-rank run" "$cmp"
+}
+
+kill_master() {
+  local i rc kills=0 opened=0 tries=0 o
+  # rank 0 under mpirun, twice, 1.5 s and 2.5 s after the start (the plan is written, tasks run)
+  for d in 1.5 2.5; do
+    "$mpiexec" -np 3 "$ps" run -q -o m.h5 faults.yaml >m3.out 2>m3.err &
+    local mp=$! victim="" w=0
+    sleep "$d"
+    victim=$(rank_pid "$mp" 0 || true)
+    tries=$((tries + 1))
+    if [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null; then kills=$((kills + 1)); fi
+    while kill -0 "$mp" 2>/dev/null && [ $w -lt 600 ]; do sleep 0.1; w=$((w + 1)); done
+    kill -0 "$mp" 2>/dev/null && { fail "kill rank 0" "mpirun still running 60 s later"; kill -KILL "$mp"; }
+    wait "$mp"
+    if o=$(opens m.h5 2>&1); then
+      opened=$((opened + 1)); say "     rank 0 killed after $d s: $o"
+    else
+      fail "kill rank 0 after $d s" "m.h5 does not open: $o"
+    fi
+  done
+  # the single-process writer, at staggered points: each run resumes the last and is killed in
+  # turn (start-up, plan writing, training, journal appends, checkpoints)
+  local delays=(0.4 0.7 0.9 1.1 0.8 1.3 1.0 1.6 1.2 0.6)
+  for d in "${delays[@]}"; do
+    "$ps" run -q -o m.h5 faults.yaml >m.out 2>m.err &
+    local p=$!
+    sleep "$d"
+    tries=$((tries + 1))
+    if kill -KILL "$p" 2>/dev/null; then kills=$((kills + 1)); fi
+    wait "$p" 2>/dev/null
+    if o=$(opens m.h5 2>&1); then
+      opened=$((opened + 1)); say "     killed after $d s: $o"
+    else
+      fail "kill the writer after $d s" "m.h5 does not open: $o"
+    fi
+  done
+  row "SIGKILL of rank 0 (the master, the only writer) under mpirun at 1.5 s and 2.5 s, then of the single-process writer at 10 points (0.4 to 1.6 s after each start), each run resuming the last" \
+    "$kills of $tries kills landed before the study ended; the file opened with h5py after $opened of $tries"
+  [ "$kills" -ge 5 ] && pass "kill the writer: $kills of $tries kills landed" ||
+    fail "kill the writer" "only $kills of $tries kills landed before the study ended"
+  rc=0
+  timeout 600 "$mpiexec" -np 3 "$ps" run -q -o m.h5 faults.yaml >m4.out 2>m4.err || rc=$?
+  row "the same command again (3 ranks)" "status $rc: $(head -1 m4.out)"
+  [ "$rc" -eq 0 ] && pass "kill the writer: the rerun completes: $(head -1 m4.out)" ||
+    fail "kill the writer: rerun" "status $rc: $(cat m4.err)"
+  local cmp
+  cmp=$("$py" "$here/compare.py" ref.h5 m.h5 2>&1) && pass "kill the writer: $cmp" ||
+    fail "kill the writer: compare with the uninterrupted run" "$cmp"
+  row "compared with the uninterrupted 1-rank run" "$cmp"
+}
+
+case "$what" in
+  kill_worker) kill_worker ;;
+  kill_master) kill_master ;;
+  *) say "unknown fault $what"; exit 2 ;;
+esac
+finish
