@@ -26,6 +26,7 @@ packages=(
   gnuplot-nox
   python3 python3-numpy python3-h5py python3-pandas python3-scipy python3-torch
   slurmctld slurmd slurm-client munge
+  clang-14 libclang-rt-14-dev valgrind
   ca-certificates
 )
 if [ -n "${PS_EXTRA_PACKAGES:-}" ]; then
