@@ -44,6 +44,11 @@ void ps_nn_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a
  * Idempotent; ps_net_reserve calls it (nets that only plan, for counts, do not). */
 void ps_nn_blas_single_thread(void);
 
+/* Checks that cblas_sgemm is OpenBLAS's (and not, say, GSL's reference libgslcblas, which a
+ * link order can slip in and which is ~10× slower). Returns 0 or PS_ESTATE naming both
+ * libraries. ps_net_reserve calls it. */
+int ps_nn_blas_check(ps_err *err);
+
 /* ---- layer specifications ----------------------------------------------------------------- */
 
 typedef enum ps_layer_kind {

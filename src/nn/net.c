@@ -235,6 +235,9 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
         return ps_err_set(err, PS_EINVAL, "nn: batch size %d, expected > 0", max_batch);
     if (max_batch <= net->cap)
         return 0;
+    int rc = ps_nn_blas_check(err);
+    if (rc)
+        return rc;
     size_t off = 0, ioff = 0, ws = 0;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
