@@ -64,7 +64,7 @@ for h in "${harnesses[@]}"; do
   crashes=$(find "$art" -type f | sort)
   if [ "$rc" -ne 0 ] || [ -n "$crashes" ]; then
     say "$h: FAILED (status $rc) — $stats"
-    grep -E 'ERROR|SUMMARY|runtime error|deadly signal|Test unit written|timeout|out-of-memory' \
+    grep -E 'CONTRACT BROKEN|ERROR|SUMMARY|runtime error|deadly signal|Test unit written|timeout|out-of-memory' \
       "$log" | head -20 || true
     for c in $crashes; do say "$h: crashing input kept at $c (reproduce: $dir/fuzz/$h $c)"; done
     failed+=("$h")

@@ -43,6 +43,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87:log_path=$l
 # Open MPI: keep its plugins loaded at MPI_Finalize (a dlclose'd plugin's leaks would show as
 # "<unknown module>" and escape the suppressions), and no single-copy shared-memory probing.
 export OMPI_MCA_mca_base_component_disable_dlclose=1
+# Sanitized code runs 2-5x slower: tests that wait with fixed timeouts scale them by this.
+export PS_TEST_TIMEOUT_SCALE=${PS_TEST_TIMEOUT_SCALE:-4}
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 
 exclude=${PS_SANITIZE_EXCLUDE:-}

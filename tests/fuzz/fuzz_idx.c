@@ -14,6 +14,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A broken contract: say which (the check-fuzz log shows it), then crash so libFuzzer keeps
+ * the input. */
+#define BROKEN(why, msg) \
+    do { \
+        fprintf(stderr, "fuzz_idx: CONTRACT BROKEN: %s: %s\n", why, msg); \
+        __builtin_trap(); \
+    } while (0)
+
 static char path[256];
 
 static void make_path(void)
@@ -25,9 +33,9 @@ static void make_path(void)
 static void check_message(const ps_err *err, int rc)
 {
     if (rc != PS_EFORMAT && rc != PS_EIO)
-        __builtin_trap();
+        BROKEN("unexpected error code", err->msg);
     if (strncmp(err->msg, path, strlen(path)) != 0 || strchr(err->msg, '\n'))
-        __builtin_trap();
+        BROKEN("the message is not one line starting with the file name", err->msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = ps_idx_read_images(&img, path, &err);
     if (rc == 0) {
         if (img.n < 1 || img.rows < 1 || img.cols < 1 || img.rows > 1024 || img.cols > 1024)
-            __builtin_trap();
+            BROKEN("implausible dimensions accepted", path);
         /* touch every pixel: the buffer must really hold n x rows x cols bytes */
         unsigned sum = 0;
         for (size_t i = 0; i < (size_t)img.n * (size_t)img.rows * (size_t)img.cols; i++)
@@ -69,10 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = ps_idx_read_labels(&lab, path, &err);
     if (rc == 0) {
         if (lab.n < 1)
-            __builtin_trap();
+            BROKEN("no labels accepted", path);
         for (int32_t i = 0; i < lab.n; i++)
             if (lab.labels[i] > 9)
-                __builtin_trap();
+                BROKEN("a label outside 0..9 accepted", path);
         ps_idx_labels_free(&lab);
     } else {
         check_message(&err, rc);

@@ -155,7 +155,7 @@ models: [{name: cnn}]
   # a grid of 64^5 points (64 values per key, the most a key takes): refused at once, not
   # planned for minutes
   vals() { awk -v s="$1" 'BEGIN { for (i = 1; i <= 64; i++) printf "%s%g", (i > 1 ? ", " : ""), i * s }'; }
-  limit=20 job_case grid-absurd - "name: j
+  limit=$((20 * ${PS_TEST_TIMEOUT_SCALE:-1})) job_case grid-absurd - "name: j
 models:
   - name: siamese_aux
     grid:

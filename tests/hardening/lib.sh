@@ -12,7 +12,8 @@
 fails=0
 checks=0
 table=${table:-/dev/null}
-limit=${PS_HARDENING_TIMEOUT:-60}
+# seconds a command may take (scaled under the sanitizers: PS_TEST_TIMEOUT_SCALE)
+limit=$(( ${PS_HARDENING_TIMEOUT:-60} * ${PS_TEST_TIMEOUT_SCALE:-1} ))
 
 say() { printf '%s\n' "$*"; }
 
