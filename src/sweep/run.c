@@ -10,7 +10,7 @@
  * makes a task's pairs from the task's seed.
  *
  * Waiting never spins: Open MPI's blocking calls busy-poll (FACTS.md), so the master and idle
- * workers probe with MPI_Iprobe and sleep between probes (100 µs, doubling to 2 ms). */
+ * workers probe with MPI_Iprobe and sleep between probes (100 µs, doubling to 10 ms). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -35,7 +35,7 @@ enum { W_UNKNOWN = 0, W_IDLE, W_BUSY };
 #define DEFAULT_RATE 1.5e10   /* FLOP/s per worker assumed until tasks are measured */
 #define DEADLINE_MARGIN 1.25  /* a task starts only if cost / rate × margin fits */
 #define SLEEP_MIN_NS 100000L
-#define SLEEP_MAX_NS 2000000L
+#define SLEEP_MAX_NS 10000000L
 
 /* ---- waiting without spinning ----------------------------------------------------------- */
 
