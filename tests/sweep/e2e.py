@@ -106,6 +106,50 @@ def test_interrupt(tmp):
         print(f"{name}: stopped with {n} of 12 stored; resumed; identical to the reference")
 
 
+def rank_pid(mpirun_pid, rank):
+    """The pid of an MPI rank started by mpirun (its OMPI_COMM_WORLD_RANK)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid != mpirun_pid:
+                continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if f"OMPI_COMM_WORLD_RANK={rank}".encode() in env:
+            return int(pid)
+    return None
+
+
+def test_kill_worker(tmp):
+    """SIGKILL of a worker in the middle of a 3-rank study (mpirun then ends the job): the
+    rerun completes it, every task once, identical to an uninterrupted run."""
+    ref = reference(tmp)
+    d = os.path.join(tmp, "killed")
+    os.makedirs(d)
+    proc = subprocess.Popen([MPIEXEC, "-np", "3", BIN, "run", TINY], cwd=d,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    for line in proc.stdout:
+        if ": done," in line:
+            killed = rank_pid(proc.pid, 2)
+            results.expect(killed is not None, "rank 2 not found under mpirun")
+            os.kill(killed, signal.SIGKILL)
+            break
+    proc.communicate(timeout=120)
+    results.expect(proc.returncode != 0, "mpirun succeeded although a rank was killed")
+    p = run(["-q", TINY], d, ranks=3)
+    ok(p, "rerun after the kill")
+    path = os.path.join(d, "results", "tiny.h5")
+    results.check_study(path, **TINY_SHAPE)
+    results.compare(ref, path)
+    print(f"worker {killed} killed; rerun: {p.stdout.splitlines()[0]}")
+
+
 def test_refuse(tmp):
     """Another job's file is refused (exit 2, file untouched) unless --restart."""
     ref = reference(tmp)
@@ -264,7 +308,7 @@ def test_bad_jobs(tmp):
 
 
 TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "refuse": test_refuse,
-         "diverge": test_diverge,
+         "diverge": test_diverge, "kill_worker": test_kill_worker,
          "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
 
 if __name__ == "__main__":
