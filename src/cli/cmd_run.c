@@ -156,9 +156,15 @@ static void on_progress(void *user, const ps_sweep_progress *p)
     char el[32], eta[32], line[512];
     hms(el, sizeof el, p->elapsed);
     hms(eta, sizeof eta, p->eta);
-    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  running %d  %s elapsed, ETA %s",
+    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  running %d  ",
                      (int)p->done[0], (int)p->total[0], (int)p->done[1], (int)p->total[1],
-                     (int)p->running, el, eta);
+                     (int)p->running);
+    if (!ps->tty && p->event) {
+        printf("[%s] %s  (%sETA %s)\n", el, p->event, line, eta);
+        fflush(stdout);
+        return;
+    }
+    n += snprintf(line + n, sizeof line - (size_t)n, "%s elapsed, ETA %s", el, eta);
     if (ps->tty) {
         if (p->event) {
             printf("\r\033[K%s\n", p->event);
@@ -172,9 +178,6 @@ static void on_progress(void *user, const ps_sweep_progress *p)
                               p->best[i].selected ? "*" : "");
         printf("\r\033[K%.150s", line);
         ps->live = 1;
-        fflush(stdout);
-    } else if (p->event) {
-        printf("[%s] %s  (%s)\n", el, p->event, line);
         fflush(stdout);
     }
 }
