@@ -241,6 +241,37 @@ def test_diverge(tmp):
     results.expect(int(r["attrs"]["complete"]) == 1, "not complete")
 
 
+def test_holdout(tmp):
+    """Report 002's protocol on a small scale: a holdout split × repetitions, two models in one
+    group, a step schedule; only the group's best setup goes to the final phase."""
+    job = os.path.join(tmp, "holdout.yaml")
+    with open(job, "w") as f:
+        f.write("name: holdout\nseed: 5\nepochs: 3\ndata: {n_train: 300, n_test: 200}\n"
+                "schedule: {kind: step, step_epoch: 2, gamma: 0.1}\n"
+                "protocol: {kind: holdout, holdout: 100, repetitions: 3, "
+                "final: {seeds: 2, best: 1}}\nmodels:\n"
+                "  - {name: indep_A1_k3, group: small, grid: {batch_size: 25, lr: 0.05}}\n"
+                "  - {name: shared_A1_k3, group: small, grid: {batch_size: 25, lr: 0.05}}\n")
+    ok(run(["-q", job], tmp), "holdout study")
+    r = results.load(os.path.join(tmp, "results", "holdout.h5"))
+    t, sel = r["tasks"], r["selection"]
+    s = t[t.phase == 0]
+    results.expect(len(s) == 6 and (s.fold == -1).all() and sorted(s.rep) == [0, 0, 1, 1, 2, 2],
+                   f"selection rows:\n{s}")
+    results.expect((s.groupby("rep").seed.nunique() == 1).all() and s.seed.nunique() == 3,
+                   "a repetition's seed is not shared by the models")
+    means = s.groupby("model").eval_acc.mean().reindex(["indep_A1_k3", "shared_A1_k3"])
+    best = means.idxmax()  # ties: the earlier model of the job
+    f = t[t.phase == 1]
+    results.expect(len(f) == 2 and (f.model == best).all(), f"final rows {list(f.model)}, "
+                   f"means {dict(means)}")
+    results.expect(sorted(sel.model) == ["indep_A1_k3", "shared_A1_k3"], f"selection {sel}")
+    g = r["grid"]
+    results.expect((g.lr_step_epoch == 2).all() and (abs(g.lr_step_gamma - 0.1) < 1e-7).all(),
+                   f"grid schedule:\n{g}")
+    results.expect(int(r["attrs"]["complete"]) == 1, "not complete")
+
+
 # Bad job files: (name, text or bytes, line the error names, phrase it contains).
 MODEL = "models:\n  - name: resnet\n"
 BAD = [
@@ -308,7 +339,7 @@ def test_bad_jobs(tmp):
 
 
 TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "refuse": test_refuse,
-         "diverge": test_diverge, "kill_worker": test_kill_worker,
+         "diverge": test_diverge, "kill_worker": test_kill_worker, "holdout": test_holdout,
          "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
 
 if __name__ == "__main__":
