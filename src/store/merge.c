@@ -51,10 +51,13 @@ typedef struct merged {
     const char *what;
     ps_store_row *rows;        /* (n) rows of the merged file */
     int32_t n;
-    int has_grid, has_models, has_plan;
-    int32_t planned;
-    ps_store_plan_row *plan;   /* (n_plan) from the first shard that has one */
+    int32_t planned;           /* sum of the shards' planned tasks */
+    ps_store_plan_row *plan;   /* (n_plan) every shard's plan */
     int32_t n_plan;
+    ps_store_grid_row *grid;   /* (n_grid) union of the shards' grid tables */
+    int32_t n_grid;
+    ps_store_model_row *models;/* (n_models) union of the shards' model tables */
+    int32_t n_models;
 } merged;
 
 /* Weights of rows that came from a shard's journal, read back from that journal. */
@@ -83,27 +86,59 @@ static int journal_weights(merged *m, const char *shard, const char *sha, ps_err
     return rc;
 }
 
+/* Appends n items of size sz to *arr (holding *len), skipping those equal (by same) to one
+ * already there; the merged tables are the union of every shard's. */
+static int append_unique(void **arr, int32_t *len, const void *items, int32_t n, size_t sz,
+                         int (*same)(const void *, const void *), const char *what, ps_err *err)
+{
+    if (n <= 0)
+        return 0;
+    char *a = realloc(*arr, (size_t)(*len + n) * sz);
+    if (!a)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory merging tables", what);
+    *arr = a;
+    for (int32_t i = 0; i < n; i++) {
+        const char *it = (const char *)items + (size_t)i * sz;
+        int dup = 0;
+        for (int32_t j = 0; j < *len && !dup && same; j++)
+            dup = same(a + (size_t)j * sz, it);
+        if (!dup)
+            memcpy(a + (size_t)(*len)++ * sz, it, sz);
+    }
+    return 0;
+}
+
+static int same_grid(const void *x, const void *y)
+{
+    const ps_store_grid_row *a = x, *b = y;
+    return !strcmp(a->model, b->model) && a->grid == b->grid;
+}
+
+static int same_plan(const void *x, const void *y)
+{
+    const ps_store_plan_row *a = x, *b = y;
+    return !strcmp(a->task_id, b->task_id) && a->phase == b->phase && !strcmp(a->model, b->model)
+           && a->grid == b->grid && a->fold == b->fold && a->rep == b->rep;
+}
+
+static int same_model(const void *x, const void *y)
+{
+    return !strcmp(((const ps_store_model_row *)x)->model, ((const ps_store_model_row *)y)->model);
+}
+
+/* The merged tables are the unions of the shards' tables, without duplicates: shards made by
+ * `run --shard` each hold their own part of the plan, shards written otherwise may each hold
+ * the whole plan; both merge to the study's plan. */
 static int add_tables(merged *m, const ps_results *r, ps_err *err)
 {
-    int rc = 0;
-    if (!m->has_grid && r->n_grid > 0) {
-        rc = ps__table_create(m->fid, &ps__grid_table, (hsize_t)r->n_grid, r->grid, m->what, err);
-        m->has_grid = 1;
-    }
-    if (!rc && !m->has_models && r->n_models > 0) {
-        rc = ps__table_create(m->fid, &ps__models_table, (hsize_t)r->n_models, r->models,
-                              m->what, err);
-        m->has_models = 1;
-    }
-    if (!rc && !m->has_plan && r->n_plan > 0) {
-        rc = ps__table_create(m->fid, &ps__plan_table, (hsize_t)r->n_plan, r->plan, m->what, err);
-        m->has_plan = 1;
-        m->plan = malloc((size_t)r->n_plan * sizeof *m->plan);
-        if (m->plan) {
-            memcpy(m->plan, r->plan, (size_t)r->n_plan * sizeof *m->plan);
-            m->n_plan = r->n_plan;
-        }
-    }
+    int rc = append_unique((void **)&m->grid, &m->n_grid, r->grid, r->n_grid, sizeof *r->grid,
+                           same_grid, m->what, err);
+    if (!rc)
+        rc = append_unique((void **)&m->models, &m->n_models, r->models, r->n_models,
+                           sizeof *r->models, same_model, m->what, err);
+    if (!rc)
+        rc = append_unique((void **)&m->plan, &m->n_plan, r->plan, r->n_plan, sizeof *r->plan,
+                           same_plan, m->what, err);
     return rc;
 }
 
@@ -199,9 +234,22 @@ static int build(merged *m, const char *tmp, const char *const *shards, int n_sh
     m->rows = malloc((size_t)(total ? total : 1) * sizeof *m->rows);
     if (!rc && !m->rows)
         rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", m->what);
-    m->planned = res[0].planned_tasks;
-    for (int i = 0; i < n_shards && !rc; i++)
+    m->planned = 0;
+    for (int i = 0; i < n_shards && !rc; i++) {
+        if (res[i].planned_tasks > m->planned)
+            m->planned = res[i].planned_tasks;
         rc = add_shard(m, shards[i], &res[i], err);
+    }
+    if (m->n_plan > 0) /* the union of the shards' plans is the study's plan */
+        m->planned = m->n_plan;
+    if (!rc && m->n_grid)
+        rc = ps__table_create(m->fid, &ps__grid_table, (hsize_t)m->n_grid, m->grid, m->what, err);
+    if (!rc && m->n_models)
+        rc = ps__table_create(m->fid, &ps__models_table, (hsize_t)m->n_models, m->models, m->what,
+                              err);
+    if (!rc && m->n_plan)
+        rc = ps__table_create(m->fid, &ps__plan_table, (hsize_t)m->n_plan, m->plan, m->what, err);
+    if (!rc) rc = ps__attr_set_i32(m->fid, "planned_tasks", m->planned, m->what, err);
     if (!rc)
         rc = ps__attr_set_i32(m->fid, "complete", is_complete(m), m->what, err);
     if (rc)
@@ -259,5 +307,7 @@ int ps_store_merge(const char *out, const char *const *shards, int n_shards, int
     free(tmp);
     free(m.rows);
     free(m.plan);
+    free(m.grid);
+    free(m.models);
     return rc;
 }
