@@ -15,4 +15,16 @@ if [ ! -x "$bin" ]; then
   echo "study: $bin not found: run scripts/setup.sh first" >&2
   exit 2
 fi
-mpirun -np "$ranks" "$bin" run "$job" "$@"
+# The study's name is its `name:` key (results/NAME.h5); read it the way YAML would for the
+# simple `name: VALUE` line the shipped jobs have, else the file's base name (the default).
+name=$(sed -n 's/^name:[[:space:]]*["'"'"']\{0,1\}\([A-Za-z0-9_.-]*\).*/\1/p' "$job" | head -n 1)
+[ -n "$name" ] || name=$(basename "$job" .yaml)
+status=0
+mpirun -np "$ranks" "$bin" run "$job" "$@" || status=$?
+# Figures (Fig. 1 and 2 of the reports) and the tables as files, once the study is complete.
+if [ "$status" -eq 0 ] && [ -f "results/$name.h5" ]; then
+  if "$bin" report "results/$name.h5" --out "results/$name" >/dev/null; then
+    echo "study: tables and figures in results/$name/ (fig1_train_loss.png, fig2_accuracy.png)"
+  fi
+fi
+exit "$status"
