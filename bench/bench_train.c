@@ -1,22 +1,30 @@
-/* bench_train — training speed of the nn core on one core, beside this machine's sgemm limit.
+/* bench_train — training and evaluation speed of the nn core on one core, beside this
+ * machine's sgemm limit. Not a test.
  *
- * For each model (default: the seven of report 000) and a batch size, runs training steps
- * (forward in training mode, loss as the model's kind, backward, SGD with momentum) on
- * synthetic pairs for a few seconds and prints: training samples/s, FLOPs per training
- * sample (2 per multiply-add of convolutions and linear layers), the achieved GFLOP/s, and
- * the single-thread sgemm GFLOP/s of a 1024×1024×1024 product measured in the same run, with
- * the ratio of the two. On a shared machine the wall-clock rate also counts other processes:
- * the rate per CPU second of this process is printed too. Not a test.
+ * Protocol (the same as bench/bench_torch.py, which trains the PyTorch twins on the very same
+ * pairs, written by --pairs-out): 1000 training and 1000 test pairs of real MNIST digits
+ * (seed --seed), normalised with the training pairs' mean and std; training = `--epochs`
+ * epochs over the 1000 pairs in a fixed order of mini-batches of `--batch` (forward in
+ * training mode, the model's loss, backward, SGD lr 0.01 momentum 0.9); evaluation = forward
+ * in evaluation mode over the 1000 test pairs in one batch. Each is repeated `--reps` times,
+ * the best repetition counts (the machine may be shared).
  *
- * usage: bench_train [--model NAME]... [--batch B] [--seconds S | --steps N] [--gemm N]
- *   --seconds S  run each model for S seconds (default 2); --steps N: exactly N steps
- *   --gemm N     side of the square sgemm measured (default 1024) */
+ * Output: one line per measure, `key=value` separated by spaces (bench/bench.py reads them):
+ *   sgemm n=1024 gflops=...
+ *   model name=cnn loss=target params=... flops_train=... flops_fwd=... train_sps=...
+ *         train_cpu_sps=... eval_sps=... eval_cpu_sps=... loss_last=...
+ * train_sps is samples per wall second, train_cpu_sps per CPU second of this process.
+ *
+ * usage: bench_train [--model NAME]... [--batch B] [--epochs E] [--reps R] [--seed S]
+ *                    [--mnist DIR] [--pairs-out FILE] [--gemm N] [--no-gemm] */
 #define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "pairsweep/data.h"
 #include "pairsweep/models.h"
 #include "pairsweep/nn.h"
 #include "pairsweep/rng.h"
@@ -29,141 +37,214 @@ static double cpu_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Best-of GFLOP/s of C = A·B (n×n×n) through ps_nn_gemm. */
+/* Best-of GFLOP/s of C = A·B (n×n×n) through ps_nn_gemm, over `seconds`. */
 static double gemm_gflops(int n, double seconds)
 {
     float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float));
     float *c = malloc((size_t)n * n * sizeof(float));
-    if (!a || !b || !c) {
-        free(a);
-        free(b);
-        free(c);
-        return 0.0;
+    double best = 0.0;
+    if (a && b && c) {
+        ps_rng rng;
+        ps_rng_seed(&rng, 1, 0);
+        for (size_t i = 0; i < (size_t)n * n; i++) {
+            a[i] = ps_rng_uniform(&rng);
+            b[i] = ps_rng_uniform(&rng);
+        }
+        double t_end = ps_now() + seconds;
+        ps_nn_gemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
+        do {
+            double t0 = ps_now();
+            ps_nn_gemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+            double g = 2.0 * n * (double)n * n / (ps_now() - t0) / 1e9;
+            best = g > best ? g : best;
+        } while (ps_now() < t_end);
     }
-    ps_rng rng;
-    ps_rng_seed(&rng, 1, 0);
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = ps_rng_uniform(&rng);
-        b[i] = ps_rng_uniform(&rng);
-    }
-    double best = 0.0, t_end = ps_now() + seconds;
-    ps_nn_gemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
-    do {
-        double t0 = ps_now();
-        ps_nn_gemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double g = 2.0 * n * (double)n * n / (ps_now() - t0) / 1e9;
-        best = g > best ? g : best;
-    } while (ps_now() < t_end);
     free(a);
     free(b);
     free(c);
     return best;
 }
 
-static void step(ps_net *net, const ps_model_info *info, const float *x, const int32_t *t,
-                 const int32_t *d, int32_t n)
+typedef struct bench_opts {
+    int32_t batch, epochs, reps;
+    uint64_t seed;
+} bench_opts;
+
+/* One training step on pairs [i0, i0 + n); returns the loss. */
+static double step(ps_net *net, const ps_model_info *info, const ps_pairs *p, int32_t i0,
+                   int32_t n, int32_t ti, int32_t di)
 {
-    int32_t ti = ps_net_find(net, info->target);
-    int32_t di = info->digits ? ps_net_find(net, info->digits) : -1;
-    ps_net_forward(net, x, n, 1, NULL);
+    double loss = 0.0;
+    ps_net_forward(net, p->x + (size_t)i0 * 2 * 196, n, 1, NULL);
     ps_net_zero_grad(net);
     if (info->loss != PS_LOSS_DIGITS)
-        ps_nn_softmax_ce(ps_net_dout(net, ti), ps_net_out(net, ti), t, n, 2, 1.0f, NULL);
+        loss += ps_nn_softmax_ce(ps_net_dout(net, ti), ps_net_out(net, ti), p->target + i0, n,
+                                 2, 1.0f, NULL);
     if (info->loss != PS_LOSS_TARGET)
-        ps_nn_softmax_ce(ps_net_dout(net, di), ps_net_out(net, di), d, 2 * n, 10, 2.0f, NULL);
+        loss += 2.0 * ps_nn_softmax_ce(ps_net_dout(net, di), ps_net_out(net, di),
+                                       p->classes + 2 * (size_t)i0, 2 * n, 10, 2.0f, NULL);
     ps_net_backward(net);
     ps_nn_sgd_step(ps_net_state(net), ps_net_grads(net), ps_net_momentum(net),
                    ps_net_n_params(net), 0.01f, 0.9f, 0.0f, 0);
+    return loss;
 }
 
-static int bench_model(const char *name, int32_t batch, double seconds, long max_steps,
-                       double gemm)
+static const char *loss_name(ps_loss_kind k)
+{
+    return k == PS_LOSS_TARGET ? "target" : k == PS_LOSS_TARGET_AUX ? "target_aux" : "digits";
+}
+
+static int bench_model(const char *name, const bench_opts *o, const ps_pairs *train,
+                       const ps_pairs *test)
 {
     ps_model_info info;
     ps_net *net;
     ps_err err;
-    if (ps_model_lookup(&info, name, &err) || ps_model_build(&net, &info, -1, &err) ||
-        ps_net_reserve(net, batch, &err)) {
+    if (ps_model_lookup(&info, name, &err) || ps_model_build(&net, &info, -1, &err)) {
         fprintf(stderr, "bench_train: %s\n", err.msg);
         return 1;
     }
-    ps_rng rng;
-    ps_rng_seed(&rng, 2, 0);
-    ps_net_init(net, &rng);
-    size_t nx = (size_t)batch * 2 * 196;
-    float *x = malloc(nx * sizeof(float));
-    int32_t *t = malloc((size_t)batch * sizeof(int32_t)), *d = malloc(2 * (size_t)batch * 4);
-    for (size_t i = 0; i < nx; i++)
-        x[i] = ps_rng_uniform_range(&rng, -0.5f, 2.5f);
-    for (int32_t i = 0; i < batch; i++) {
-        d[2 * i] = (int32_t)ps_rng_below(&rng, 10);
-        d[2 * i + 1] = (int32_t)ps_rng_below(&rng, 10);
-        t[i] = d[2 * i] <= d[2 * i + 1];
+    int32_t ti = ps_net_find(net, info.target);
+    int32_t di = info.digits ? ps_net_find(net, info.digits) : -1;
+    double best_w = 1e30, best_c = 1e30, best_ew = 1e30, best_ec = 1e30, loss = 0.0;
+    int32_t nb = train->n / o->batch;
+    for (int r = 0; r < o->reps; r++) {
+        /* training: a fresh initialisation every repetition, so each does the same work */
+        if (ps_net_reserve(net, o->batch, &err)) {
+            fprintf(stderr, "bench_train: %s\n", err.msg);
+            ps_net_free(net);
+            return 1;
+        }
+        ps_rng rng;
+        ps_rng_seed(&rng, o->seed, 7);
+        ps_net_init(net, &rng);
+        double w0 = ps_now(), c0 = cpu_now();
+        for (int32_t e = 0; e < o->epochs; e++)
+            for (int32_t b = 0; b < nb; b++)
+                loss = step(net, &info, train, b * o->batch, o->batch, ti, di);
+        double w = ps_now() - w0, c = cpu_now() - c0;
+        best_w = w < best_w ? w : best_w;
+        best_c = c < best_c ? c : best_c;
+        /* evaluation: the test pairs in one batch, evaluation mode, forward only */
+        if (ps_net_reserve(net, test->n, &err)) {
+            fprintf(stderr, "bench_train: %s\n", err.msg);
+            ps_net_free(net);
+            return 1;
+        }
+        ps_net_forward(net, test->x, test->n, 0, NULL); /* warm-up */
+        w0 = ps_now();
+        c0 = cpu_now();
+        for (int k = 0; k < 5; k++)
+            ps_net_forward(net, test->x, test->n, 0, NULL);
+        w = (ps_now() - w0) / 5;
+        c = (cpu_now() - c0) / 5;
+        best_ew = w < best_ew ? w : best_ew;
+        best_ec = c < best_ec ? c : best_ec;
     }
-    step(net, &info, x, t, d, batch);
-    step(net, &info, x, t, d, batch);
-    long steps = 0;
-    double t0 = ps_now(), c0 = cpu_now(), el;
-    do {
-        step(net, &info, x, t, d, batch);
-        steps++;
-        el = ps_now() - t0;
-    } while (max_steps ? steps < max_steps : el < seconds);
-    double cpu = cpu_now() - c0;
-    double sps = (double)steps * batch / el, fl = ps_net_flops_train(net);
-    double gf = sps * fl / 1e9;
-    printf("%-14s batch %4d  %9.0f samples/s  %8.3f MFLOP/sample  %6.1f GFLOP/s  "
-           "sgemm %6.1f GFLOP/s  ratio %5.1f%%  (per CPU second: %.0f samples/s)\n",
-           name, batch, sps, fl / 1e6, gf, gemm, 100.0 * gf / gemm,
-           (double)steps * batch / cpu);
+    double samples = (double)o->epochs * nb * o->batch;
+    printf("model name=%s loss=%s params=%zu flops_train=%.0f flops_fwd=%.0f train_sps=%.1f "
+           "train_cpu_sps=%.1f eval_sps=%.1f eval_cpu_sps=%.1f loss_last=%.6f\n",
+           name, loss_name(info.loss), ps_net_n_params(net), ps_net_flops_train(net),
+           ps_net_flops_forward(net), samples / best_w, samples / best_c, test->n / best_ew,
+           test->n / best_ec, loss);
     fflush(stdout);
-    free(x);
-    free(t);
-    free(d);
     ps_net_free(net);
     return 0;
 }
 
+/* The pairs as raw little-endian arrays: int32 n_train, n_test; then for train and test:
+ * x float32 (n, 2, 14, 14), target int32 (n), classes int32 (n, 2). */
+static int write_pairs(const char *path, const ps_pairs *train, const ps_pairs *test)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 1;
+    int32_t hdr[2] = {train->n, test->n};
+    int bad = fwrite(hdr, sizeof hdr, 1, f) != 1;
+    const ps_pairs *ps[2] = {train, test};
+    for (int i = 0; i < 2 && !bad; i++) {
+        size_t n = (size_t)ps[i]->n;
+        bad |= fwrite(ps[i]->x, sizeof(float), n * 392, f) != n * 392;
+        bad |= fwrite(ps[i]->target, sizeof(int32_t), n, f) != n;
+        bad |= fwrite(ps[i]->classes, sizeof(int32_t), 2 * n, f) != 2 * n;
+    }
+    bad |= fclose(f) != 0;
+    return bad;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_train [--model NAME]... [--batch B] [--epochs E] [--reps R] "
+                    "[--seed S] [--mnist DIR] [--pairs-out FILE] [--gemm N] [--no-gemm]\n");
+}
+
 int main(int argc, char **argv)
 {
-    const char *names[64];
-    int n_names = 0, batch = 100, gn = 1024;
-    long max_steps = 0;
-    double seconds = 2.0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc && n_names < 64)
-            names[n_names++] = argv[++i];
-        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
-            batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            seconds = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
-            max_steps = atol(argv[++i]);
-        else if (!strcmp(argv[i], "--gemm") && i + 1 < argc)
-            gn = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench_train [--model NAME]... [--batch B] "
-                            "[--seconds S | --steps N] [--gemm N]\n");
-            return 2;
+    const char *names[64], *mnist_dir = NULL, *pairs_out = NULL;
+    int n_names = 0, gn = 1024, no_gemm = 0;
+    bench_opts o = {100, 5, 3, 1};
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'},  {"batch", required_argument, 0, 'b'},
+        {"epochs", required_argument, 0, 'e'}, {"reps", required_argument, 0, 'r'},
+        {"seed", required_argument, 0, 's'},   {"mnist", required_argument, 0, 'd'},
+        {"pairs-out", required_argument, 0, 'p'}, {"gemm", required_argument, 0, 'g'},
+        {"no-gemm", no_argument, 0, 'G'},      {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (n_names < 64)
+                names[n_names++] = optarg;
+            break;
+        case 'b': o.batch = atoi(optarg); break;
+        case 'e': o.epochs = atoi(optarg); break;
+        case 'r': o.reps = atoi(optarg); break;
+        case 's': o.seed = strtoull(optarg, NULL, 10); break;
+        case 'd': mnist_dir = optarg; break;
+        case 'p': pairs_out = optarg; break;
+        case 'g': gn = atoi(optarg); break;
+        case 'G': no_gemm = 1; break;
+        default: usage(); return 2;
         }
     }
-    if (batch < 1 || seconds <= 0 || gn < 16) {
-        fprintf(stderr, "bench_train: batch >= 1, seconds > 0, gemm >= 16 expected\n");
+    if (optind != argc || o.batch < 1 || o.batch > 1000 || o.epochs < 1 || o.reps < 1 ||
+        gn < 16) {
+        usage();
         return 2;
     }
     ps_nn_blas_single_thread();
-    double gemm = gemm_gflops(gn, 1.0);
-    printf("sgemm %dx%dx%d, one thread: %.1f GFLOP/s\n", gn, gn, gn, gemm);
+    ps_err err;
+    ps_mnist mn;
+    ps_pairs train, test;
+    if (ps_mnist_load(&mn, mnist_dir ? mnist_dir : ps_mnist_default_dir(), &err) ||
+        ps_pairs_make_train_test(&train, &test, &mn, 1000, 1000, o.seed, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    ps_mnist_free(&mn);
+    float mean, sd;
+    ps_pairs_stats(&train, &mean, &sd);
+    ps_pairs_normalize(&train, mean, sd);
+    ps_pairs_normalize(&test, mean, sd);
+    if (pairs_out && write_pairs(pairs_out, &train, &test)) {
+        fprintf(stderr, "bench_train: cannot write %s\n", pairs_out);
+        return 1;
+    }
+    if (!no_gemm)
+        printf("sgemm n=%d gflops=%.2f\n", gn, gemm_gflops(gn, 1.0));
+    fflush(stdout);
     int rc = 0;
     if (n_names)
         for (int i = 0; i < n_names; i++)
-            rc |= bench_model(names[i], batch, seconds, max_steps, gemm);
+            rc |= bench_model(names[i], &o, &train, &test);
     else
         for (int32_t i = 0; i < ps_models_count(); i++) {
             ps_model_info info;
             ps_model_get(&info, i);
             if (!strcmp(info.report, "000"))
-                rc |= bench_model(info.name, batch, seconds, max_steps, gemm);
+                rc |= bench_model(info.name, &o, &train, &test);
         }
+    ps_pairs_free(&train);
+    ps_pairs_free(&test);
     return rc;
 }
