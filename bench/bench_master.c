@@ -1,0 +1,250 @@
+/* bench_master — how many results per second rank 0 can receive and store, i.e. how many
+ * workers it could keep busy. Not a test.
+ *
+ * Run under mpirun with ≥ 2 ranks. Workers answer every task at once with a result of real
+ * size for --model (the model's state views and final state, four curves of --epochs
+ * entries), so the master does nothing but its own work per result: hand a task out
+ * (MPI_Send of the ps_task), wait for a message the way `pairsweep run`'s master does
+ * (MPI_Iprobe, naps from 100 µs doubling to 10 ms while nothing is pending), receive the packed
+ * result, unpack it and append it to an HDF5 results file with ps_store_add (which writes the
+ * row, curves and weights and flushes). The packing below is a copy of src/sweep/run.c's wire
+ * format (static there): same header, views, curves and state, in one message.
+ *
+ * Prints one line: `master model=... results=N seconds=S results_per_s=R bytes_per_result=B
+ * cpu_share=C` (cpu_share: rank 0's CPU time over the wall time of the measured interval).
+ *
+ * usage: mpirun -np K bench_master [--model NAME] [--epochs E] [--results N] [--out FILE] */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mpi.h>
+
+#include "pairsweep/store.h"
+#include "pairsweep/sweep.h"
+#include "pairsweep/task.h"
+#include "pairsweep/train.h"
+
+enum { TAG_TASK = 12, TAG_RESULT, TAG_STOP = 15 };
+
+typedef struct wire_head {     /* as in src/sweep/run.c */
+    char id[PS_TASK_ID_LEN + 1];
+    int32_t interrupted;
+    int32_t status;
+    char reason[128];
+    int32_t epochs;
+    int32_t n_views;
+    uint64_t n_state;
+    double wall_seconds;
+} wire_head;
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A packed result of real size for cfg: header, views, 4 curves, state (values arbitrary). */
+static char *make_result(size_t *len, const ps_train_config *cfg)
+{
+    ps_state_view *views = NULL;
+    int32_t n_views = 0;
+    size_t n_state = 0;
+    ps_err err;
+    if (ps_train_state_views(&views, &n_views, &n_state, cfg, &err)) {
+        fprintf(stderr, "bench_master: %s\n", err.msg);
+        return NULL;
+    }
+    wire_head h;
+    memset(&h, 0, sizeof h);
+    h.epochs = cfg->epochs;
+    h.n_views = n_views;
+    h.n_state = n_state;
+    h.wall_seconds = 1.0;
+    size_t off_views = align8(sizeof h);
+    size_t off_curves = off_views + (size_t)n_views * sizeof(ps_state_view);
+    size_t off_state = off_curves + 4 * (size_t)h.epochs * sizeof(float);
+    *len = off_state + n_state * sizeof(float);
+    char *buf = calloc(1, *len);
+    if (buf) {
+        memcpy(buf, &h, sizeof h);
+        memcpy(buf + off_views, views, (size_t)n_views * sizeof(ps_state_view));
+        float *f = (float *)(void *)(buf + off_curves);
+        for (size_t i = 0; i < 4 * (size_t)h.epochs + n_state; i++)
+            f[i] = 0.5f + 1e-4f * (float)(i % 1000);
+    }
+    free(views);
+    return buf;
+}
+
+static int worker(const ps_train_config *cfg)
+{
+    size_t len;
+    char *buf = make_result(&len, cfg);
+    if (!buf)
+        return 1;
+    for (;;) {
+        MPI_Status st;
+        ps_task t;
+        MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        if (st.MPI_TAG == TAG_STOP) {
+            MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            break;
+        }
+        MPI_Recv(&t, (int)sizeof t, MPI_BYTE, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        memcpy(((wire_head *)(void *)buf)->id, t.id, sizeof t.id);
+        MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+    }
+    free(buf);
+    return 0;
+}
+
+static void next_task(ps_task *t, const ps_train_config *cfg, int32_t k)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    t->cfg.seed = (uint64_t)k;
+    t->phase = PS_PHASE_FINAL;
+    t->fold = -1;
+    t->rep = k;
+    ps_task_make_id(t->id, &t->cfg);
+}
+
+static int master(int ranks, const ps_train_config *cfg, int32_t n_results, const char *out)
+{
+    ps_err err;
+    ps_store *s;
+    const char *zero = "0000000000000000000000000000000000000000000000000000000000000000";
+    ps_store_meta meta = {.job_name = "bench_master", .job_text = "name: bench_master\n",
+                          .mnist_sha256 = {zero, zero, zero, zero}, .ranks = ranks,
+                          .planned_tasks = n_results};
+    if (ps_store_open(&s, out, &meta, 1, &err)) {
+        fprintf(stderr, "bench_master: %s\n", err.msg);
+        return 1;
+    }
+    int32_t sent = 0, got = 0;
+    size_t bytes = 0;
+    ps_task *tasks = calloc((size_t)ranks, sizeof *tasks);
+    double w0 = ps_now(), c0 = cpu_now();
+    for (int r = 1; r < ranks && sent < n_results; r++) {
+        next_task(&tasks[r], cfg, sent++);
+        MPI_Send(&tasks[r], (int)sizeof tasks[r], MPI_BYTE, r, TAG_TASK, MPI_COMM_WORLD);
+    }
+    long ns = 100000L;
+    int rc = 0;
+    while (got < n_results && !rc) {
+        int flag = 0, count = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
+        if (!flag) {
+            struct timespec ts = {0, ns};
+            nanosleep(&ts, NULL);
+            ns = ns * 2 > 10000000L ? 10000000L : ns * 2;
+            continue;
+        }
+        ns = 100000L;
+        int src = st.MPI_SOURCE;
+        MPI_Get_count(&st, MPI_BYTE, &count);
+        char *buf = malloc((size_t)count);
+        MPI_Recv(buf, count, MPI_BYTE, src, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        bytes = (size_t)count;
+        /* unpack as the sweep's master does: pointers into the buffer */
+        wire_head h;
+        memcpy(&h, buf, sizeof h);
+        size_t off_views = align8(sizeof h);
+        size_t off_curves = off_views + (size_t)h.n_views * sizeof(ps_state_view);
+        size_t off_state = off_curves + 4 * (size_t)h.epochs * sizeof(float);
+        ps_train_result r;
+        memset(&r, 0, sizeof r);
+        r.status = PS_TASK_DONE;
+        r.epochs = h.epochs;
+        r.n_views = h.n_views;
+        r.views = (ps_state_view *)(void *)(buf + off_views);
+        float *curves = (float *)(void *)(buf + off_curves);
+        r.train_loss = curves;
+        r.train_acc = curves + h.epochs;
+        r.eval_loss = curves + 2 * (size_t)h.epochs;
+        r.eval_acc = curves + 3 * (size_t)h.epochs;
+        r.n_state = (size_t)h.n_state;
+        r.state = (float *)(void *)(buf + off_state);
+        r.wall_seconds = h.wall_seconds;
+        if (strcmp(h.id, tasks[src].id) || ps_store_add(s, &tasks[src], &r, src, &err)) {
+            fprintf(stderr, "bench_master: %s\n", strcmp(h.id, tasks[src].id) ? "wrong id"
+                                                                                : err.msg);
+            rc = 1;
+        }
+        free(buf);
+        got++;
+        if (sent < n_results) {
+            next_task(&tasks[src], cfg, sent++);
+            MPI_Send(&tasks[src], (int)sizeof tasks[src], MPI_BYTE, src, TAG_TASK,
+                     MPI_COMM_WORLD);
+        }
+    }
+    double wall = ps_now() - w0, cpu = cpu_now() - c0;
+    for (int r = 1; r < ranks; r++)
+        MPI_Send(NULL, 0, MPI_BYTE, r, TAG_STOP, MPI_COMM_WORLD);
+    if (ps_store_close(s, 1, &err) && !rc) {
+        fprintf(stderr, "bench_master: %s\n", err.msg);
+        rc = 1;
+    }
+    if (!rc)
+        printf("master model=%s results=%d seconds=%.3f results_per_s=%.1f "
+               "bytes_per_result=%zu cpu_share=%.3f\n",
+               cfg->model, got, wall, got / wall, bytes, cpu / wall);
+    free(tasks);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    ps_train_config cfg;
+    ps_train_config_default(&cfg);
+    snprintf(cfg.model, sizeof cfg.model, "cnn");
+    int32_t n_results = 2000;
+    const char *out = "bench_master.h5";
+    static const struct option longopts[] = {{"model", required_argument, 0, 'm'},
+                                              {"epochs", required_argument, 0, 'e'},
+                                              {"results", required_argument, 0, 'n'},
+                                              {"out", required_argument, 0, 'o'},
+                                              {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'm')
+            snprintf(cfg.model, sizeof cfg.model, "%s", optarg);
+        else if (c == 'e')
+            cfg.epochs = atoi(optarg);
+        else if (c == 'n')
+            n_results = atoi(optarg);
+        else if (c == 'o')
+            out = optarg;
+        else {
+            fprintf(stderr, "usage: mpirun -np K bench_master [--model NAME] [--epochs E] "
+                            "[--results N] [--out FILE]\n");
+            return 2;
+        }
+    }
+    MPI_Init(&argc, &argv);
+    int rank, ranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    int rc;
+    if (ranks < 2 || n_results < 1 || cfg.epochs < 1) {
+        if (!rank)
+            fprintf(stderr, "bench_master: needs >= 2 ranks, results >= 1, epochs >= 1\n");
+        rc = 2;
+    } else {
+        rc = rank ? worker(&cfg) : master(ranks, &cfg, n_results, out);
+    }
+    MPI_Finalize();
+    return rc;
+}
