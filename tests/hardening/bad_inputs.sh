@@ -267,7 +267,7 @@ unchanged() {
 }
 
 results() {
-  local d=$work r s rc
+  local d=$work s rc
   cd "$d" || exit 1
   micro_job micro.yaml 1
   micro_job other.yaml 2

@@ -103,7 +103,7 @@ kill_worker() {
 }
 
 kill_master() {
-  local i rc kills=0 opened=0 tries=0 o
+  local rc kills=0 opened=0 tries=0 o
   # rank 0 under mpirun, twice, 1.5 s and 2.5 s after the start (the plan is written, tasks run)
   for d in 1.5 2.5; do
     "$mpiexec" -np 3 "$ps" run -q -o m.h5 faults.yaml >m3.out 2>m3.err &

@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # $work is set by the script that sources this file
 # Helpers of the hardening tests (sourced). Each check runs the real pairsweep binary on one
 # bad input and asserts the contract of issue 9:
 #   - the exit status is one of those allowed (2 bad usage/input, 1 failure);
