@@ -32,12 +32,13 @@ if [ -z "$cc" ]; then
   exit 1
 fi
 say "configuring $dir with $cc"
+mkdir -p "$dir"
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" \
-  -DPS_SANITIZE=ON -DPS_FUZZ=ON >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  -DPS_SANITIZE=ON -DPS_FUZZ=ON >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
 say "building ${harnesses[*]}"
-cmake --build "$dir" -j"$(nproc)" --target "${harnesses[@]}" >"$dir.build.log" 2>&1 ||
-  { tail -40 "$dir.build.log"; exit 1; }
+cmake --build "$dir" -j"$(nproc)" --target "${harnesses[@]}" >"$dir/build.log" 2>&1 ||
+  { tail -40 "$dir/build.log"; exit 1; }
 
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$top/tests/hardening/lsan.supp:print_suppressions=0"

@@ -23,11 +23,12 @@ dir=${PS_ASAN_DIR:-build-asan}
 logs=$top/$dir/sanitizer-logs
 say() { printf 'check-sanitize: %s\n' "$*"; }
 
-say "configuring $dir (Debug, PS_SANITIZE=ON)"
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DPS_SANITIZE=ON >"$dir.configure.log" 2>&1 ||
-  { cat "$dir.configure.log"; exit 1; }
+say "configuring $dir (Debug -O1, PS_SANITIZE=ON)"
+mkdir -p "$dir"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DPS_SANITIZE=ON >"$dir/configure.log" 2>&1 ||
+  { cat "$dir/configure.log"; exit 1; }
 say "building"
-cmake --build "$dir" -j"$(nproc)" >"$dir.build.log" 2>&1 || { tail -50 "$dir.build.log"; exit 1; }
+cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; exit 1; }
 
 rm -rf "$logs"
 mkdir -p "$logs"
