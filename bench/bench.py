@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+"""The benchmark of bench/run.sh: runs every measure in this one run and prints one table.
+
+  1. per model (report 000's seven and report 002's three best setups): training samples/s on
+     one core at batch 100, pairsweep (bench_train) and the PyTorch twin (bench_torch.py) on
+     the same pairs with the same protocol, interleaved model by model; the ratio; FLOPs per
+     training sample, achieved GFLOP/s and its share of the single-thread sgemm GFLOP/s
+     measured in the same run; evaluation (forward only, one batch of 1000 test pairs) timed
+     separately; peak RSS of a process training the model (`pairsweep train`, ru_maxrss).
+  2. sweep scaling: `pairsweep run bench/jobs/scaling.yaml` with 1 and 2 workers (mpirun -np
+     2 and 3): wall time, parallel efficiency, rank 0's CPU time as a share of the wall time.
+  3. master capacity (bench_master): results/s rank 0 receives and stores, and the number of
+     workers that rate keeps busy at each model's real task time (a final task: 25 epochs of
+     1000 pairs plus 25 evaluations of 1000 test pairs, at the rates of part 1).
+  4. --full: report 000's final phase (7 models x 15 seeds, bench/jobs/phase000.yaml) with
+     `pairsweep run` on 2 cores against the PyTorch twins run as 2 processes at a time, one per
+     run (bench/torch_run.py).
+
+usage: bench.py --build DIR [--full] [--epochs E] [--reps R] [--models a,b,...]
+"""
+import argparse
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+PY = "/usr/bin/python3"
+MODELS_000 = ["cnn", "siamese", "siamese_aux", "siamese_v2", "resnet", "resnet_ws",
+              "resnet_ws_aux"]
+MODELS_002 = ["aux_A6_k5", "shared_A5_k5", "indep_A4_k5"]
+LOSS = {}  # model -> loss kind, from bench_train
+
+
+def env():
+    e = dict(os.environ)
+    e.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+              "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMPI_MCA_pml": "ob1",
+              "PS_MNIST_DIR": e.get("PS_MNIST_DIR", os.path.join(SRC, "data", "mnist"))})
+    return e
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env(), **kw)
+    if p.returncode != 0:
+        sys.exit("bench: %s failed (%d):\n%s%s" % (" ".join(cmd), p.returncode, p.stdout,
+                                                  p.stderr))
+    return p.stdout
+
+
+def kv_lines(text, kind):
+    out = []
+    for line in text.splitlines():
+        if line.startswith(kind + " "):
+            d = {}
+            for tok in line.split()[1:]:
+                k, v = tok.split("=", 1)
+                try:
+                    d[k] = float(v)
+                except ValueError:
+                    d[k] = v
+            out.append(d)
+    return out
+
+
+def part_train(a, tmp):
+    pairs = os.path.join(tmp, "pairs.bin")
+    bt = os.path.join(a.build, "bench", "bench_train")
+    common = ["--epochs", str(a.epochs), "--reps", str(a.reps)]
+    first = run([bt, "--pairs-out", pairs, "--model", a.models[0]] + common)
+    sgemm = kv_lines(first, "sgemm")[0]["gflops"]
+    ours, theirs = {}, {}
+    for i, m in enumerate(a.models):
+        out = first if i == 0 else run([bt, "--no-gemm", "--model", m] + common)
+        ours[m] = kv_lines(out, "model")[0]
+        LOSS[m] = ours[m]["loss"]
+        t = run([PY, os.path.join(HERE, "bench_torch.py"), "--pairs", pairs, "--model",
+                 "%s:%s" % (m, LOSS[m])] + common)
+        theirs[m] = kv_lines(t, "model")[0]
+    # the limit again at the end: the machine may be shared, keep the better of the two
+    sgemm = max(sgemm, kv_lines(run([bt, "--model", a.models[0], "--epochs", "1", "--reps",
+                                       "1"]), "sgemm")[0]["gflops"])
+    return sgemm, ours, theirs
+
+
+def peak_rss(a, model):
+    """ru_maxrss (KiB) of a `pairsweep train` process training model for 1 epoch."""
+    out = run([PY, "-c", "import resource, subprocess, sys; "
+               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+               os.path.join(a.build, "pairsweep"), "train", "--model", model, "--epochs", "1",
+               "--quiet"])
+    return int(out.split()[-1])
+
+
+def mpirun(n, cmd, tmp, tag):
+    """Runs cmd on n ranks, each under /usr/bin/time; returns wall seconds and per-rank
+    (user + sys CPU seconds, max RSS KiB)."""
+    wrap = ("exec /usr/bin/time -o %s/%s.rank$OMPI_COMM_WORLD_RANK -f '%%U %%S %%M' \"$@\""
+            % (tmp, tag))
+    t0 = time.perf_counter()
+    out = run(["mpirun", "-np", str(n), "sh", "-c", wrap, "sh"] + cmd, cwd=tmp)
+    wall = time.perf_counter() - t0
+    ranks = []
+    for r in range(n):
+        with open(os.path.join(tmp, "%s.rank%d" % (tag, r))) as f:
+            u, s, m = f.read().split()[-3:]
+        ranks.append((float(u) + float(s), int(m)))
+    return wall, ranks, out
+
+
+def part_scaling(a, tmp):
+    job = os.path.join(HERE, "jobs", "scaling.yaml")
+    ps = os.path.join(a.build, "pairsweep")
+    res = {}
+    for workers in (1, 2):
+        out = os.path.join(tmp, "scaling%d.h5" % workers)
+        res[workers] = mpirun(workers + 1, [ps, "run", "-q", "--restart", "-o", out, job], tmp,
+                              "scaling%d" % workers)
+    return res
+
+
+def part_master(a, tmp):
+    bm = os.path.join(a.build, "bench", "bench_master")
+    res = {}
+    for m in a.models:
+        wall, ranks, out = mpirun(3, [bm, "--model", m, "--results", str(a.results), "--out",
+                                      os.path.join(tmp, "master.h5")], tmp, "master")
+        res[m] = kv_lines(out, "master")[0]
+    return res
+
+
+def part_full(a, tmp):
+    ps = os.path.join(a.build, "pairsweep")
+    job = os.path.join(HERE, "jobs", "phase000.yaml")
+    wall_ps, ranks, _ = mpirun(3, [ps, "run", "-q", "--restart", "-o",
+                                   os.path.join(tmp, "phase000.h5"), job], tmp, "phase")
+    runs = [(m, seed) for m in MODELS_000 for seed in range(15)]
+    mnist = env()["PS_MNIST_DIR"]
+
+    def one(r):
+        return run([PY, os.path.join(HERE, "torch_run.py"), r[0], LOSS[r[0]], str(r[1]),
+                    mnist])
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        list(ex.map(one, runs))
+    wall_torch = time.perf_counter() - t0
+    return wall_ps, wall_torch
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--results", type=int, default=400)
+    ap.add_argument("--models", default=",".join(MODELS_000 + MODELS_002))
+    a = ap.parse_args()
+    a.models = a.models.split(",")
+    a.build = os.path.abspath(a.build)
+    tmp = tempfile.mkdtemp(prefix="pairsweep-bench-")
+    t_start = time.perf_counter()
+    try:
+        load0 = os.getloadavg()[0]
+        sgemm, ours, theirs = part_train(a, tmp)
+        rss = {m: peak_rss(a, m) for m in a.models}
+        scaling = part_scaling(a, tmp)
+        master = part_master(a, tmp)
+        full = part_full(a, tmp) if a.full else None
+        load1 = os.getloadavg()[0]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    cpu = open("/proc/cpuinfo").read()
+    mname = re.search(r"model name\s*:\s*(.*)", cpu)
+    print("pairsweep benchmark — %s, %d CPUs, load average %.1f at start, %.1f at end; "
+          "OpenBLAS %s" % (mname.group(1) if mname else "?", os.cpu_count(), load0, load1,
+                           "OPENBLAS_CORETYPE=" + os.environ["OPENBLAS_CORETYPE"]
+                           if "OPENBLAS_CORETYPE" in os.environ else "auto-detected core"))
+    print("single-thread cblas_sgemm 1024x1024x1024: %.1f GFLOP/s" % sgemm)
+    print()
+    print("1. Training on one core, batch 100, %d epochs x 1000 pairs, best of %d "
+          "(samples/s, wall clock; [CPU] = per CPU second of the process)" % (a.epochs, a.reps))
+    hdr = ("| model | pairsweep | PyTorch | ratio | ratio [CPU] | MFLOP/sample | GFLOP/s | "
+           "% sgemm | eval pairsweep | eval PyTorch | eval ratio | peak RSS MiB |")
+    print(hdr)
+    print("|" + "---|" * (hdr.count("|") - 1))
+    ratios = []
+    for m in a.models:
+        o, t = ours[m], theirs[m]
+        r = o["train_sps"] / t["train_sps"]
+        rc = o["train_cpu_sps"] / t["train_cpu_sps"]
+        if m in MODELS_000:
+            ratios.append(r)
+        gf = o["train_sps"] * o["flops_train"] / 1e9
+        print("| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.1f | %.0f%% | %.0f | %.0f | %.2f | "
+              "%.1f |" % (m, o["train_sps"], t["train_sps"], r, rc, o["flops_train"] / 1e6, gf,
+                          100 * gf / sgemm, o["eval_sps"], t["eval_sps"],
+                          o["eval_sps"] / t["eval_sps"], rss[m] / 1024))
+    if len(ratios) == len(MODELS_000):
+        print("geometric mean of the training ratio over report 000's seven models: %.2f "
+              "(targets: each >= 1.25, mean >= 1.6); cnn at %.0f%% of sgemm (target >= 70%%)"
+              % (math.exp(sum(map(math.log, ratios)) / len(ratios)),
+                 100 * ours["cnn"]["train_sps"] * ours["cnn"]["flops_train"] / 1e9 / sgemm))
+    print("peak RSS: target <= 64 MiB per worker")
+    print()
+    print("2. Sweep scaling: pairsweep run bench/jobs/scaling.yaml (20 tasks), master + workers")
+    print("| workers | wall s | efficiency | rank 0 CPU share | max worker RSS MiB |")
+    print("|---|---|---|---|---|")
+    w1 = scaling[1][0]
+    for w in (1, 2):
+        wall, ranks, _ = scaling[w]
+        print("| %d | %.2f | %s | %.2f%% | %.1f |" % (
+            w, wall, "%.0f%%" % (100 * w1 / (w * wall)) if w > 1 else "-",
+            100 * ranks[0][0] / wall, max(r[1] for r in ranks[1:]) / 1024))
+    print("(targets: efficiency >= 95%, rank 0 <= 2% CPU; wall includes mpirun start-up and "
+          "every rank loading MNIST)")
+    print()
+    print("3. Master capacity: bench_master, workers answer at once with real-size results; "
+          "rank 0 receives and stores them (HDF5, flushed per result)")
+    print("| model | bytes/result | results/s | rank 0 CPU share | final task s | "
+          "workers kept busy |")
+    print("|---|---|---|---|---|---|")
+    for m in a.models:
+        r = master[m]
+        o = ours[m]
+        task = 25 * 1000 / o["train_sps"] + 25 * 1000 / o["eval_sps"]
+        print("| %s | %d | %.0f | %.0f%% | %.2f | %.0f |" % (
+            m, r["bytes_per_result"], r["results_per_s"], 100 * r["cpu_share"], task,
+            r["results_per_s"] * task))
+    print("(target: >= 1,000 workers at the cnn task size)")
+    if full:
+        print()
+        print("4. Report 000's final phase, 7 models x 15 seeds, 2 cores")
+        print("| pairsweep run (2 workers) s | PyTorch, 2 processes at a time, one per run s | "
+              "speed-up |")
+        print("|---|---|---|")
+        print("| %.1f | %.1f | %.2f |" % (full[0], full[1], full[1] / full[0]))
+        print("(target: >= 2x; the sweep also runs 7 holdout selection tasks)")
+    print()
+    print("benchmark wall time: %.0f s" % (time.perf_counter() - t_start))
+
+
+if __name__ == "__main__":
+    main()

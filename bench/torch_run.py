@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""One final run of report 000's protocol in PyTorch, as a user's script would do it (one
+process per run; bench/run.sh --full runs 7 models x 15 seeds of them, 2 at a time): load MNIST
+from the idx files, pool to 14x14, draw 1000 training and 1000 test pairs for the seed,
+normalise with the training pairs' mean and std, train the model's PyTorch twin
+(tests/twin/twin.py) for 25 epochs of shuffled mini-batches of 100 (SGD lr 0.05 momentum 0.9,
+the model's loss), evaluate on the test pairs after every epoch. One thread.
+
+usage: /usr/bin/python3 bench/torch_run.py MODEL LOSS SEED [MNIST_DIR]
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "twin"))
+import twin  # noqa: E402
+
+
+def idx(path, images):
+    with open(path, "rb") as f:
+        data = f.read()
+    if images:
+        n, r, c = (int.from_bytes(data[4 * i:4 * i + 4], "big") for i in (1, 2, 3))
+        a = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, r, c).astype(np.float32)
+        return a.reshape(n, r // 2, 2, c // 2, 2).mean(axis=(2, 4))
+    return np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64)
+
+
+def pairs(x, y, n, rng):
+    p = rng.permutation(len(x))[:2 * n]
+    xs = x[p].reshape(n, 2, 14, 14)
+    c = y[p].reshape(n, 2)
+    return torch.from_numpy(xs.copy()), torch.from_numpy((c[:, 0] <= c[:, 1]).astype(np.int64)), \
+        torch.from_numpy(c.copy())
+
+
+def main():
+    model_name, kind, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    d = sys.argv[4] if len(sys.argv) > 4 else "data/mnist"
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    tx, ty = idx(os.path.join(d, "train-images-idx3-ubyte"), 1), \
+        idx(os.path.join(d, "train-labels-idx1-ubyte"), 0)
+    vx, vy = idx(os.path.join(d, "t10k-images-idx3-ubyte"), 1), \
+        idx(os.path.join(d, "t10k-labels-idx1-ubyte"), 0)
+    x, t, c = pairs(tx, ty, 1000, rng)
+    xt, tt, _ = pairs(vx, vy, 1000, rng)
+    mu, sd = x.mean(), x.std()
+    x, xt = (x - mu) / sd, (xt - mu) / sd
+    model = twin.make(model_name)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    acc = 0.0
+    for _ in range(25):
+        model.train()
+        perm = torch.randperm(1000)
+        for b in range(10):
+            i = perm[b * 100:(b + 1) * 100]
+            out, dg = model(x[i])
+            loss = twin.loss_of(kind, 1.0, out, dg, t[i], c[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            out, dg = model(xt)
+            if kind == "digits":
+                pred = (dg[:, 0].argmax(1) <= dg[:, 1].argmax(1)).long()
+            else:
+                pred = out.argmax(1)
+            acc = float((pred == tt).float().mean())
+    print("%s seed %d final test accuracy %.1f%%" % (model_name, seed, 100 * acc))
+
+
+if __name__ == "__main__":
+    main()
