@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI stage: valgrind memcheck on the Release build (build/, or $PS_BUILD_DIR): the MNIST
 # loaders (`pairsweep data`, also on a gzip copy of the test set and on a bad file, so that the
-# error paths free what they took) and a short training run (`pairsweep train`). Fails on any
+# error paths free what they took), the job parser and planner (`pairsweep run --dry-run`, on
+# jobs/tiny.yaml and on a bad job) and short training runs (`pairsweep train`). Fails on any
 # invalid access, use of uninitialised memory, or definitely lost block.
 #
 #   bash scripts/check-valgrind.sh           # builds build/ if pairsweep is missing
@@ -61,6 +62,10 @@ run() { # run NAME EXPECTED_STATUS ARGS...
 run data 0 data --mnist "$mnist" --pairs 1000
 run data-gzip 0 data --mnist "$work/gz" --pairs 100
 run data-bad 2 data --mnist "$work/bad"
+# the job parser and the planner (no MPI in a dry run), and a job file's error path
+printf 'name: bad\nepochs: 2\nmodels:\n  - name: cnn\n    grid: {lr: [0.1, 0]}\n' >"$work/bad.yaml"
+run dry-run 0 run --dry-run "$top/jobs/tiny.yaml"
+run dry-run-bad 2 run --dry-run "$work/bad.yaml"
 run train 0 train --model siamese_aux --epochs 1 --n-train 200 --n-test 200 --batch-size 50 --quiet
 run train-resnet 0 train --model resnet --epochs 1 --n-train 100 --n-test 100 --batch-size 25 --quiet
 [ "$failed" -eq 0 ] || { say "FAILED"; exit 1; }
