@@ -148,10 +148,10 @@ static double run_dot(const float *a, const float *b, size_t n)
 
 /* ---- CONV: im2col over the batch + one GEMM per group -------------------------------------- */
 
-void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k, int pad,
-                  int ho, int wo)
+void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
+                  int pad, int ho, int wo)
 {
-    size_t l = (size_t)m * ho * wo;  /* cols: (c·k·k, m·ho·wo); x: (c, m, h, w) */
+    size_t l = (size_t)m * ho * wo;  /* cols: (c·k·k, m·ho·wo); x: (c, ms, h, w), m ≤ ms used */
     for (int ch = 0; ch < c; ch++)
         for (int ky = 0; ky < k; ky++)
             for (int kx = 0; kx < k; kx++) {
@@ -159,7 +159,7 @@ void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k
                 int lo = pad - kx > 0 ? pad - kx : 0;
                 int hi = w + pad - kx < wo ? w + pad - kx : wo;
                 for (int mm = 0; mm < m; mm++) {
-                    const float *xp = x + ((size_t)ch * m + mm) * h * w;
+                    const float *xp = x + ((size_t)ch * ms + mm) * h * w;
                     float *rp = row + (size_t)mm * ho * wo;
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy + ky - pad;
@@ -181,8 +181,8 @@ void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k
             }
 }
 
-void ps_nn_col2im(float *dx, const float *cols, int c, int m, int h, int w, int k, int pad,
-                  int ho, int wo)
+void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
+                  int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo;
     for (int ch = 0; ch < c; ch++)
@@ -192,7 +192,7 @@ void ps_nn_col2im(float *dx, const float *cols, int c, int m, int h, int w, int 
                 int lo = pad - kx > 0 ? pad - kx : 0;
                 int hi = w + pad - kx < wo ? w + pad - kx : wo;
                 for (int mm = 0; mm < m; mm++) {
-                    float *xp = dx + ((size_t)ch * m + mm) * h * w;
+                    float *xp = dx + ((size_t)ch * ms + mm) * h * w;
                     const float *rp = row + (size_t)mm * ho * wo;
                     for (int oy = 0; oy < ho; oy++) {
                         int iy = oy + ky - pad;
@@ -236,19 +236,33 @@ static int conv_pointwise(const ps_nn_node *d)
     return d->k == 1 && d->pad == 0;
 }
 
-/* The columns are kept from forward to backward (no second im2col). */
-static size_t conv_saved(const ps_nn_node *d, int32_t batch)
+/* Convolutions run in chunks of images: im2col of a chunk, then its GEMM while the columns
+ * are still in L2 (1 MiB per core here), instead of one im2col of the whole batch (tens of MB
+ * for these models) that the GEMM would read back from memory. Backward makes the chunk's
+ * columns again (cheaper than keeping them: measured 1.1-1.7x faster on the zoo's layers,
+ * bench/README.md) and scatters its column gradients back at once. The chunk is sized so its
+ * columns take about PS_NN_CONV_CHUNK_FLOATS floats. */
+#define PS_NN_CONV_CHUNK_FLOATS (256 * 1024)
+
+/* Images (rows) per chunk for this layer, at least 1, at most rows. */
+static int conv_chunk(const ps_nn_node *d, int rows)
 {
-    if (conv_pointwise(d))
-        return 0;
-    return (size_t)d->ishape.c * d->k * d->k * (size_t)d->shape.rows * batch * d->shape.h *
-           d->shape.w;
+    size_t per = (size_t)d->ishape.c * d->k * d->k * d->shape.h * d->shape.w;
+    int c = (int)(PS_NN_CONV_CHUNK_FLOATS / per);
+    c = c < 1 ? 1 : c;
+    return c < rows ? c : rows;
 }
 
+/* Nothing is kept from forward to backward: the input activation is, and backward remakes
+ * the columns of each chunk. */
 static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
 {
     (void)net;
-    return conv_saved(d, batch);   /* the input gradient's columns */
+    if (conv_pointwise(d))
+        return 0;
+    int rows = d->shape.rows * batch;
+    return (size_t)d->ishape.c * d->k * d->k * (size_t)conv_chunk(d, rows) * d->shape.h *
+           d->shape.w;   /* one chunk's columns (or column gradients) */
 }
 
 static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
@@ -257,60 +271,82 @@ static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
     (void)rng;
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
-    size_t l = (size_t)m * ho * wo;
+    int hw = ho * wo;
+    size_t l = (size_t)m * hw;
     const float *x = ps_nn_in_act(net, d->in);              /* (cin, m, h, w) */
     const float *w = net->state + d->w_off;                 /* (out, cg, k, k) */
     const float *b = net->state + d->b_off;                 /* (out) */
     float *y = OUT(net, d);                                 /* (out, m, ho, wo) */
-    const float *cols = x;                                  /* (cin·k·k, l) */
-    if (!conv_pointwise(d)) {
-        ps_nn_im2col(net->arena + d->save, x, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad,
-                     ho, wo);
-        cols = net->arena + d->save;
-    }
-    /* y starts as the bias and the GEMM adds into it (beta 1): the bias pass is fused, and
+    /* y starts as the bias and the GEMMs add into it (beta 1): the bias pass is fused, and
      * OpenBLAS's beta-0 "small matrix" path is slower for these shapes. */
     for (int o = 0; o < d->out; o++) {
         float *yo = y + (size_t)o * l, bo = b[o];
         for (size_t i = 0; i < l; i++)
             yo[i] = bo;
     }
-    for (int gi = 0; gi < g; gi++)
-        ps_nn_gemm(0, 0, og, (int)l, kk, 1.0f, w + (size_t)gi * og * kk, kk,
-                   cols + (size_t)gi * kk * l, (int)l, 1.0f, y + (size_t)gi * og * l, (int)l);
+    if (conv_pointwise(d)) {   /* the input (cin, l) is its own columns */
+        for (int gi = 0; gi < g; gi++)
+            ps_nn_gemm(0, 0, og, (int)l, kk, 1.0f, w + (size_t)gi * og * kk, kk,
+                       x + (size_t)gi * kk * l, (int)l, 1.0f, y + (size_t)gi * og * l, (int)l);
+        return;
+    }
+    int chunk = conv_chunk(d, m);
+    float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
+    for (int i0 = 0; i0 < m; i0 += chunk) {
+        int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
+        ps_nn_im2col(cols, x + (size_t)i0 * d->ishape.h * d->ishape.w, cin, mc, m,
+                     d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
+        for (int gi = 0; gi < g; gi++)   /* y[:, i0 chunk] (og, lc) with row stride l */
+            ps_nn_gemm(0, 0, og, lc, kk, 1.0f, w + (size_t)gi * og * kk, kk,
+                       cols + (size_t)gi * kk * lc, lc, 1.0f,
+                       y + (size_t)gi * og * l + (size_t)i0 * hw, (int)l);
+    }
 }
 
 static void conv_backward(ps_net *net, ps_nn_node *d)
 {
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
-    size_t l = (size_t)m * ho * wo;
-    int pw = conv_pointwise(d);
-    const float *cols = pw ? ps_nn_in_act(net, d->in) : net->arena + d->save; /* (cin·k·k, l) */
+    int hw = ho * wo, h = d->ishape.h, wi = d->ishape.w;
+    size_t l = (size_t)m * hw;
+    const float *x = ps_nn_in_act(net, d->in);              /* (cin, m, h, w) */
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
     const float *dy = DOUT(net, d);                         /* (out, l) */
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
-    for (int gi = 0; gi < g; gi++)
-        ps_nn_gemm(0, 1, og, kk, (int)l, 1.0f, dy + (size_t)gi * og * l, (int)l,
-                   cols + (size_t)gi * kk * l, (int)l, 1.0f, dw + (size_t)gi * og * kk, kk);
     for (int o = 0; o < d->out; o++)
         db[o] += (float)run_sum(dy + (size_t)o * l, l);
-    if (!dx)
+    if (conv_pointwise(d)) {
+        for (int gi = 0; gi < g; gi++)
+            ps_nn_gemm(0, 1, og, kk, (int)l, 1.0f, dy + (size_t)gi * og * l, (int)l,
+                       x + (size_t)gi * kk * l, (int)l, 1.0f, dw + (size_t)gi * og * kk, kk);
+        if (dx) /* dx = Wᵀ·dY straight into dx */
+            for (int gi = 0; gi < g; gi++)
+                ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
+                           dy + (size_t)gi * og * l, (int)l, acc ? 1.0f : 0.0f,
+                           dx + (size_t)gi * kk * l, (int)l);
         return;
-    /* dcols = Wᵀ·dY: for a 1×1 convolution straight into dx, else into the workspace and
-     * then scattered back by col2im */
-    float *dcols = pw ? dx : net->arena + net->ws;
-    float beta = pw && acc ? 1.0f : 0.0f;
-    for (int gi = 0; gi < g; gi++)
-        ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
-                   dy + (size_t)gi * og * l, (int)l, beta, dcols + (size_t)gi * kk * l, (int)l);
-    if (pw)
-        return;
-    if (!acc)
-        memset(dx, 0, (size_t)cin * m * d->ishape.h * d->ishape.w * sizeof(float));
-    ps_nn_col2im(dx, dcols, cin, m, d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
+    }
+    if (dx && !acc)
+        memset(dx, 0, (size_t)cin * m * h * wi * sizeof(float));
+    int chunk = conv_chunk(d, m);
+    float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
+    for (int i0 = 0; i0 < m; i0 += chunk) {
+        int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
+        ps_nn_im2col(cols, x + (size_t)i0 * h * wi, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
+        for (int gi = 0; gi < g; gi++)   /* dW += dY[:, chunk] · colsᵀ */
+            ps_nn_gemm(0, 1, og, kk, lc, 1.0f, dy + (size_t)gi * og * l + (size_t)i0 * hw,
+                       (int)l, cols + (size_t)gi * kk * lc, lc, 1.0f,
+                       dw + (size_t)gi * og * kk, kk);
+        if (!dx)
+            continue;
+        for (int gi = 0; gi < g; gi++)   /* dcols = Wᵀ·dY[:, chunk], over the columns */
+            ps_nn_gemm(1, 0, kk, lc, og, 1.0f, w + (size_t)gi * og * kk, kk,
+                       dy + (size_t)gi * og * l + (size_t)i0 * hw, (int)l, 0.0f,
+                       cols + (size_t)gi * kk * lc, lc);
+        ps_nn_col2im(dx + (size_t)i0 * h * wi, cols, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
+    }
 }
 
 /* ---- BN: per channel over (outer, C, inner); BatchNorm2d on CNHW, BatchNorm1d on (M, F) ---- */
@@ -775,7 +811,7 @@ static void dropout_backward(ps_net *net, ps_nn_node *d)
 
 const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT] = {
     [PS_L_SPATIAL] = {spatial_plan, spatial_forward, spatial_backward, NULL, NULL, NULL},
-    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, conv_saved, NULL, conv_work},
+    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, NULL, NULL, conv_work},
     [PS_L_BN] = {bn_plan, bn_forward, bn_backward, bn_saved, NULL, NULL},
     [PS_L_RELU] = {same_plan, relu_forward, relu_backward, NULL, NULL, NULL},
     [PS_L_MAXPOOL] = {pool_plan, pool_forward, pool_backward, NULL, pool_isaved, NULL},

@@ -59,10 +59,12 @@ static inline size_t ps_nn_numel(const ps_nn_shape *s)
 }
 
 /* Kernels (layers.c). Sizes are explicit; every backward adds into its gradients. */
-void ps_nn_im2col(float *cols, const float *x, int c, int m, int h, int w, int k, int pad,
-                  int ho, int wo);
-void ps_nn_col2im(float *dx, const float *cols, int c, int m, int h, int w, int k, int pad,
-                  int ho, int wo);
+/* im2col of m images of x (c, ms, h, w) — x points at the first of the m, ms is the number
+ * of images per channel in x's layout — into cols (c·k·k, m·ho·wo); col2im adds back. */
+void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
+                  int pad, int ho, int wo);
+void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
+                  int pad, int ho, int wo);
 
 /* Per-kind plan (shapes, parameter counts, FLOPs), forward and backward. */
 typedef struct ps_nn_ops {
