@@ -246,10 +246,13 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
     ps_job job;
     ps_err err = {0};
     int rc = ps_job_load(&job, job_path, &err);
-    if (!rc)
-        rc = ps_job_check_models(&job, &err);
     if (rc) {
         fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        return ps_exit_status(rc);
+    }
+    if ((rc = ps_job_check_models(&job, &err))) {
+        fprintf(stderr, "pairsweep run: %s\n", err.msg);
+        ps_job_free(&job);
         return ps_exit_status(rc);
     }
     ps_sweep_plan plan;
@@ -380,7 +383,7 @@ int ps_cmd_run(int argc, char **argv)
     double gflops = DEFAULT_GFLOPS, deadline = -1;
     int dry = 0, quiet = 0, live = 0, c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': o.output = optarg; break;
         case 'm': o.mnist_dir = optarg; break;
@@ -416,8 +419,12 @@ int ps_cmd_run(int argc, char **argv)
         case 'L': live = 1; break;
         case 'P': live = -1; break;
         case 'h': run_usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "pairsweep run: option '%s' needs a value (try --help)\n",
+                    argv[optind - 1]);
+            return 2;
         default:
-            fprintf(stderr, "pairsweep run: unknown or incomplete option '%s' (try --help)\n",
+            fprintf(stderr, "pairsweep run: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
             return 2;
         }

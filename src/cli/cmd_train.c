@@ -126,7 +126,7 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         switch (c) {
         case 'M':
             if (strlen(optarg) >= sizeof cfg->model)
@@ -205,8 +205,12 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         case 'o': *save = optarg; break;
         case 'q': *quiet = 1; break;
         case 'h': train_usage(stdout); return -1;
+        case ':':
+            fprintf(stderr, "pairsweep train: option '%s' needs a value (try --help)\n",
+                    argv[optind - 1]);
+            return 2;
         default:
-            fprintf(stderr, "pairsweep train: unknown or incomplete option '%s' (try --help)\n",
+            fprintf(stderr, "pairsweep train: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
             return 2;
         }

@@ -64,8 +64,18 @@ static void describe(char *buf, size_t cap, const yaml_node_t *n)
         snprintf(buf, cap, "a list");
     else if (n->data.scalar.length == 0)
         snprintf(buf, cap, "nothing");
-    else
-        snprintf(buf, cap, "'%.60s'", (const char *)n->data.scalar.value);
+    else {
+        /* At most 60 bytes of the value, control characters shown as '?': an error message
+         * stays one line whatever the file holds. */
+        char v[61];
+        size_t len = n->data.scalar.length < 60 ? n->data.scalar.length : 60;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = n->data.scalar.value[i];
+            v[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+        }
+        v[len] = '\0';
+        snprintf(buf, cap, "'%s'", v);
+    }
 }
 
 static int is_plain_scalar(const yaml_node_t *n)
@@ -643,6 +653,41 @@ static void job_defaults(ps_job *job, const char *path)
     job->final_best = 1;
 }
 
+#define MAX_FLOW_DEPTH 64
+
+/* Flow collections ([...] and {...}) nested deeper than any job needs are refused before
+ * libyaml sees them: libyaml 0.2.5's scanner is quadratic in the nesting depth (100,000
+ * levels take over a minute). Quoted strings and comments are skipped. */
+static int check_nesting(jctx *c, const char *text, size_t len)
+{
+    int line = 1, depth = 0;
+    char quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '\n')
+            line++;
+        if (quote) {
+            if (ch == quote)
+                quote = 0;
+            else if (ch == '\\' && quote == '"' && i + 1 < len)
+                i++;
+        } else if (ch == '"' || ch == '\'') {
+            quote = ch;
+        } else if (ch == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' ||
+                                 text[i - 1] == '\n')) {
+            while (i + 1 < len && text[i + 1] != '\n')
+                i++;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > MAX_FLOW_DEPTH)
+                return fail_at(c, line, "lists or mappings nested more than %d deep (expected "
+                                        "a job file)", MAX_FLOW_DEPTH);
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 /* A text file: no NUL and no control characters but tab, newline and carriage return. */
 static int check_text(jctx *c, const char *text, size_t len)
 {
@@ -658,7 +703,7 @@ static int check_text(jctx *c, const char *text, size_t len)
             return fail_at(c, line, "not a text file (control byte 0x%02x at offset %zu; "
                                     "expected a YAML job)", ch, i);
     }
-    return 0;
+    return check_nesting(c, text, len);
 }
 
 static int load_document(jctx *c, ps_job *job, const char *text, size_t len)

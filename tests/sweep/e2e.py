@@ -21,9 +21,13 @@ TINY_SHAPE = dict(n_models=2, grid_points=2, folds=2, seeds=2, epochs=3)
 MPIEXEC = "mpiexec"
 
 
+# Time limits stretch under slow builds (the sanitizer stage sets PS_TEST_TIMEOUT_SCALE=4).
+SCALE = float(os.environ.get("PS_TEST_TIMEOUT_SCALE", "1"))
+
+
 def run(args, cwd, ranks=1, timeout=120):
     cmd = ([MPIEXEC, "-np", str(ranks)] if ranks > 1 else []) + [BIN, "run"] + args
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout * SCALE)
 
 
 def ok(p, what):
@@ -75,7 +79,7 @@ def interrupted_run(cmd, cwd, sig, after, target=None):
             if seen == after:
                 os.kill(proc.pid, sig)
                 break
-    out, err = proc.communicate(timeout=300)
+    out, err = proc.communicate(timeout=300 * SCALE)
     return proc.returncode, "".join(lines) + out, err
 
 
@@ -140,7 +144,7 @@ def test_kill_worker(tmp):
             results.expect(killed is not None, "rank 2 not found under mpirun")
             os.kill(killed, signal.SIGKILL)
             break
-    proc.communicate(timeout=120)
+    proc.communicate(timeout=120 * SCALE)
     results.expect(proc.returncode != 0, "mpirun succeeded although a rank was killed")
     p = run(["-q", TINY], d, ranks=3)
     ok(p, "rerun after the kill")
@@ -205,7 +209,7 @@ def test_shards_deadline_dry(tmp):
     os.makedirs(d)
     env = dict(os.environ, SLURM_JOB_ID="1", SLURM_JOB_END_TIME=str(int(time.time()) + 5))
     p = subprocess.run([BIN, "run", "-q", "--rate", "0.001", TINY], cwd=d, env=env,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120 * SCALE)
     results.expect(p.returncode == 3 and "deadline" in p.stderr,
                    f"SLURM_JOB_END_TIME: {p.returncode} {p.stderr}")
 
