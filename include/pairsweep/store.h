@@ -171,6 +171,11 @@ typedef struct ps_results {
 /* Reads a results file; a file that is not HDF5 or not a pairsweep file is PS_EFORMAT with a
  * message saying so. */
 int ps_results_read(ps_results *out, const char *path, ps_err *err);
+
+/* ps_results_read without its guard against libhdf5 crashing on a damaged file (the file is
+ * first read in a child process there): for files this process itself just wrote, and for
+ * MPI processes, which should not fork. */
+int ps_results_read_trusted(ps_results *out, const char *path, ps_err *err);
 void ps_results_free(ps_results *r);
 
 /* Joins the shard files of one study into out (written under a temporary name, then renamed):

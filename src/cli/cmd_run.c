@@ -186,7 +186,7 @@ static void print_final_table(const char *path)
 {
     ps_results r;
     ps_err err = {0};
-    if (ps_results_read(&r, path, &err)) {
+    if (ps_results_read_trusted(&r, path, &err)) {
         fprintf(stderr, "pairsweep run: %s\n", err.msg);
         return;
     }
@@ -225,7 +225,7 @@ static void print_report(const char *path)
 {
     ps_results r;
     ps_err err = {0};
-    if (ps_results_read(&r, path, &err)) {
+    if (ps_results_read_trusted(&r, path, &err)) {
         fprintf(stderr, "pairsweep run: %s\n", err.msg);
         return;
     }
