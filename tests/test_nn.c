@@ -425,6 +425,39 @@ static void test_sgd_torch_formula(void)
     CHECK_NEAR(r[0], 0.95, 1e-7);
 }
 
+/* nn internals (src/nn/net_internal.h): the fast im2col against the plain loops, for every
+ * window width it specialises and others, with and without padding, on a slice of the images
+ * (ms > m), and a plane too large for its stack buffer. */
+void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
+                  int pad, int ho, int wo);
+void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
+                        int k, int pad, int ho, int wo);
+
+static void test_im2col_fast_equals_plain(void)
+{
+    static const int shapes[][4] = {/* h = w, k, pad */ {14, 3, 0}, {14, 3, 1}, {12, 3, 0},
+                                    {7, 5, 2},  {5, 5, 2},  {3, 3, 1},  {9, 2, 0}, {17, 4, 3},
+                                    {70, 3, 1}, {6, 1, 0}};
+    ps_rng rng;
+    ps_rng_seed(&rng, 5, 0);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int h = shapes[s][0], k = shapes[s][1], pad = shapes[s][2], c = 2, m = 2, ms = 3;
+        int ho = h + 2 * pad - k + 1;
+        size_t nx = (size_t)c * ms * h * h, nc = (size_t)c * k * k * m * ho * ho;
+        float *x = malloc(nx * sizeof *x), *a = malloc(nc * sizeof *a), *b = malloc(nc * sizeof *b);
+        for (size_t i = 0; i < nx; i++)
+            x[i] = ps_rng_uniform(&rng);
+        for (size_t i = 0; i < nc; i++)
+            a[i] = b[i] = -1.0f;
+        ps_nn_im2col(a, x + (size_t)h * h, c, m, ms, h, h, k, pad, ho, ho);
+        ps_nn_im2col_plain(b, x + (size_t)h * h, c, m, ms, h, h, k, pad, ho, ho);
+        CHECK(memcmp(a, b, nc * sizeof *a) == 0);
+        free(x);
+        free(a);
+        free(b);
+    }
+}
+
 static void test_gemm_transposes(void)
 {
     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, -1, 2, 0.5f, 1}, c[4];
@@ -471,7 +504,7 @@ static void test_init_deterministic(void)
     ps_net_free(b);
 }
 
-CHECK_MAIN(T(test_gemm_transposes), T(test_conv_forward_direct), T(test_bn_pool_forward_hand),
+CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain), T(test_conv_forward_direct), T(test_bn_pool_forward_hand),
            T(test_linear_forward_hand), T(test_param_count_and_names), T(test_softmax_ce),
            T(test_sgd_torch_formula), T(test_init_deterministic), T(test_grad_conv),
            T(test_grad_conv_groups), T(test_grad_bn2d), T(test_grad_bn1d),

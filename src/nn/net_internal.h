@@ -65,6 +65,10 @@ void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int 
                   int pad, int ho, int wo);
 void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
                   int pad, int ho, int wo);
+/* The same as ps_nn_im2col with plain loops (any plane size; the reference the tests compare
+ * the fast path with). */
+void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
+                        int k, int pad, int ho, int wo);
 
 /* Per-kind plan (shapes, parameter counts, FLOPs), forward and backward. */
 typedef struct ps_nn_ops {
