@@ -239,8 +239,8 @@ void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int 
         }
 }
 
-void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
-                  int pad, int ho, int wo)
+static void col2im_plain(float *dx, const float *cols, int c, int m, int ms, int h, int w,
+                         int k, int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo;
     for (int ch = 0; ch < c; ch++)
@@ -263,6 +263,60 @@ void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int
                     }
                 }
             }
+}
+
+/* dst (plane with row stride ws) += the contiguous (ho, wo) block src; inlined like
+ * window_copy. */
+static inline __attribute__((always_inline)) void window_add(float *restrict dst,
+                                                            const float *restrict src,
+                                                            int ho, int wo, int ws)
+{
+    for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++)
+            dst[(size_t)oy * ws + ox] += src[(size_t)oy * wo + ox];
+}
+
+static void window_add_any(float *restrict dst, const float *restrict src, int ho, int wo,
+                           int ws)
+{
+    switch (wo) {
+    case 14: window_add(dst, src, ho, 14, ws); break;
+    case 12: window_add(dst, src, ho, 12, ws); break;
+    case 10: window_add(dst, src, ho, 10, ws); break;
+    case 7: window_add(dst, src, ho, 7, ws); break;
+    case 5: window_add(dst, src, ho, 5, ws); break;
+    case 3: window_add(dst, src, ho, 3, ws); break;
+    default: window_add(dst, src, ho, wo, ws);
+    }
+}
+
+void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
+                  int pad, int ho, int wo)
+{
+    size_t l = (size_t)m * ho * wo, hwo = (size_t)ho * wo;
+    int hp = h + 2 * pad, wp = w + 2 * pad;
+    float plane[PS_NN_PLANE_MAX];    /* (hp, wp): one image's gradient, padded */
+    if ((size_t)hp * wp > PS_NN_PLANE_MAX) {
+        col2im_plain(dx, cols, c, m, ms, h, w, k, pad, ho, wo);
+        return;
+    }
+    for (int ch = 0; ch < c; ch++)
+        for (int mm = 0; mm < m; mm++) {
+            float *xp = dx + ((size_t)ch * ms + mm) * h * w, *dst = xp;
+            if (pad) {   /* sum the windows in the padded plane, then add its interior */
+                memset(plane, 0, (size_t)hp * wp * sizeof(float));
+                dst = plane;
+            }
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++)
+                    window_add_any(dst + (size_t)ky * wp + kx,
+                                   cols + ((size_t)(ch * k + ky) * k + kx) * l + mm * hwo, ho,
+                                   wo, wp);
+            if (pad)
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        xp[(size_t)y * w + x] += plane[(size_t)(y + pad) * wp + pad + x];
+        }
 }
 
 static int conv_plan(ps_net *net, ps_nn_node *d, ps_err *err)
