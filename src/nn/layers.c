@@ -181,29 +181,40 @@ void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h
             }
 }
 
-/* Copies an ho×wo window of a plane with row stride ws into a contiguous (ho, wo) block.
- * Inlined for the widths of the zoo's layers, so the copy of a row is a few vector moves
- * rather than a loop of unknown length (3x faster im2col, bench/README.md). */
-static inline __attribute__((always_inline)) void window_copy(float *restrict dst,
-                                                             const float *restrict src,
-                                                             int ho, int wo, int ws)
+/* dst (rows, cols) with row stride ds  =  (add: +=) src (rows, cols) with row stride ss.
+ * Inlined for the widths of the zoo's layers (window_any), so a row is a few vector moves
+ * rather than a loop of unknown length or a memcpy call (3x faster im2col, bench/README.md). */
+static inline __attribute__((always_inline)) void window(float *restrict dst, int ds,
+                                                        const float *restrict src, int ss,
+                                                        int rows, int cols, int add)
 {
-    for (int oy = 0; oy < ho; oy++)
-        for (int ox = 0; ox < wo; ox++)
-            dst[(size_t)oy * wo + ox] = src[(size_t)oy * ws + ox];
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < cols; x++) {
+            float v = src[(size_t)y * ss + x];
+            dst[(size_t)y * ds + x] = add ? dst[(size_t)y * ds + x] + v : v;
+        }
 }
 
-static void window_copy_any(float *restrict dst, const float *restrict src, int ho, int wo,
-                            int ws)
+#define WINDOW_CASE(W)                                                                       \
+    case W:                                                                                  \
+        if (add)                                                                             \
+            window(dst, ds, src, ss, rows, W, 1);                                            \
+        else                                                                                 \
+            window(dst, ds, src, ss, rows, W, 0);                                            \
+        break;
+
+static void window_any(float *restrict dst, int ds, const float *restrict src, int ss,
+                       int rows, int cols, int add)
 {
-    switch (wo) {
-    case 14: window_copy(dst, src, ho, 14, ws); break;
-    case 12: window_copy(dst, src, ho, 12, ws); break;
-    case 10: window_copy(dst, src, ho, 10, ws); break;
-    case 7: window_copy(dst, src, ho, 7, ws); break;
-    case 5: window_copy(dst, src, ho, 5, ws); break;
-    case 3: window_copy(dst, src, ho, 3, ws); break;
-    default: window_copy(dst, src, ho, wo, ws);
+    switch (cols) {
+    WINDOW_CASE(14)
+    WINDOW_CASE(12)
+    WINDOW_CASE(10)
+    WINDOW_CASE(7)
+    WINDOW_CASE(5)
+    WINDOW_CASE(3)
+    default:
+        window(dst, ds, src, ss, rows, cols, add);
     }
 }
 
@@ -227,15 +238,13 @@ void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int 
         for (int mm = 0; mm < m; mm++) {
             const float *xp = x + ((size_t)ch * ms + mm) * h * w, *src = xp;
             if (pad) {   /* the border stays zero: only the interior is rewritten */
-                for (int y = 0; y < h; y++)
-                    memcpy(plane + (size_t)(y + pad) * wp + pad, xp + (size_t)y * w,
-                           (size_t)w * sizeof(float));
+                window_any(plane + (size_t)pad * wp + pad, wp, xp, w, h, w, 0);
                 src = plane;
             }
             for (int ky = 0; ky < k; ky++)
                 for (int kx = 0; kx < k; kx++)
-                    window_copy_any(cols + ((size_t)(ch * k + ky) * k + kx) * l + mm * hwo,
-                                    src + (size_t)ky * wp + kx, ho, wo, wp);
+                    window_any(cols + ((size_t)(ch * k + ky) * k + kx) * l + mm * hwo, wo,
+                               src + (size_t)ky * wp + kx, wp, ho, wo, 0);
         }
 }
 
@@ -265,31 +274,6 @@ static void col2im_plain(float *dx, const float *cols, int c, int m, int ms, int
             }
 }
 
-/* dst (plane with row stride ws) += the contiguous (ho, wo) block src; inlined like
- * window_copy. */
-static inline __attribute__((always_inline)) void window_add(float *restrict dst,
-                                                            const float *restrict src,
-                                                            int ho, int wo, int ws)
-{
-    for (int oy = 0; oy < ho; oy++)
-        for (int ox = 0; ox < wo; ox++)
-            dst[(size_t)oy * ws + ox] += src[(size_t)oy * wo + ox];
-}
-
-static void window_add_any(float *restrict dst, const float *restrict src, int ho, int wo,
-                           int ws)
-{
-    switch (wo) {
-    case 14: window_add(dst, src, ho, 14, ws); break;
-    case 12: window_add(dst, src, ho, 12, ws); break;
-    case 10: window_add(dst, src, ho, 10, ws); break;
-    case 7: window_add(dst, src, ho, 7, ws); break;
-    case 5: window_add(dst, src, ho, 5, ws); break;
-    case 3: window_add(dst, src, ho, 3, ws); break;
-    default: window_add(dst, src, ho, wo, ws);
-    }
-}
-
 void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
                   int pad, int ho, int wo)
 {
@@ -309,13 +293,11 @@ void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int
             }
             for (int ky = 0; ky < k; ky++)
                 for (int kx = 0; kx < k; kx++)
-                    window_add_any(dst + (size_t)ky * wp + kx,
-                                   cols + ((size_t)(ch * k + ky) * k + kx) * l + mm * hwo, ho,
-                                   wo, wp);
+                    window_any(dst + (size_t)ky * wp + kx, wp,
+                               cols + ((size_t)(ch * k + ky) * k + kx) * l + mm * hwo, wo, ho,
+                               wo, 1);
             if (pad)
-                for (int y = 0; y < h; y++)
-                    for (int x = 0; x < w; x++)
-                        xp[(size_t)y * w + x] += plane[(size_t)(y + pad) * wp + pad + x];
+                window_any(xp, w, plane + (size_t)pad * wp + pad, wp, h, w, 1);
         }
 }
 
