@@ -127,25 +127,6 @@ static double run_sqdev(const float *a, float mu, size_t n)
     return total;
 }
 
-static double run_dot(const float *a, const float *b, size_t n)
-{
-    double total = 0.0;
-    size_t i = 0;
-    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
-        float acc[BN_LANES] = {0};
-        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
-            for (int l = 0; l < BN_LANES; l++)
-                acc[l] += a[i + j + l] * b[i + j + l];
-        float s = 0.0f;
-        for (int l = 0; l < BN_LANES; l++)
-            s += acc[l];
-        total += s;
-    }
-    for (; i < n; i++)
-        total += (double)a[i] * b[i];
-    return total;
-}
-
 /* ---- CONV: im2col over the batch + one GEMM per group -------------------------------------- */
 
 void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
@@ -456,9 +437,44 @@ static int bn_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
+/* Only the batch mean and 1/std per channel are kept: backward remakes x̂ = (x − mean)·invstd
+ * from the input activation (one stream less to write in forward, and less memory). */
 static size_t bn_saved(const ps_nn_node *d, int32_t batch)
 {
-    return ps_nn_numel(&d->shape) * (size_t)batch + 2 * (size_t)d->shape.c;
+    (void)batch;
+    return 2 * (size_t)d->shape.c;
+}
+
+/* Σ dy and Σ dy·x̂ with x̂ = (x − mu)·is, in one pass; the same blocks, lanes and float
+ * rounding as run_sum(dy) and run_dot(dy, x̂) on a stored x̂. */
+static void run_sum_dot_xhat(const float *dy, const float *x, float mu, float is, size_t n,
+                             double *sum, double *dot)
+{
+    double ts = 0.0, td = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        float as[BN_LANES] = {0}, ad[BN_LANES] = {0};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int l = 0; l < BN_LANES; l++) {
+                float g = dy[i + j + l], h = (x[i + j + l] - mu) * is;
+                as[l] += g;
+                ad[l] += g * h;
+            }
+        float s = 0.0f, d = 0.0f;
+        for (int l = 0; l < BN_LANES; l++) {
+            s += as[l];
+            d += ad[l];
+        }
+        ts += s;
+        td += d;
+    }
+    for (; i < n; i++) {
+        float h = (x[i] - mu) * is;
+        ts += dy[i];
+        td += (double)dy[i] * h;
+    }
+    *sum += ts;
+    *dot += td;
 }
 
 static void bn_geom(const ps_net *net, const ps_nn_node *d, size_t *outer, size_t *inner)
@@ -479,8 +495,8 @@ static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
     bn_geom(net, d, &outer, &inner);
     size_t cnt = outer * inner;
     const float *x = ps_nn_in_act(net, d->in);
-    float *y = OUT(net, d), *xhat = net->arena + d->save;  /* xhat like x */
-    float *mean = xhat + cnt * c, *invstd = mean + c;       /* (c), (c) */
+    float *y = OUT(net, d);
+    float *mean = net->arena + d->save, *invstd = mean + c; /* (c), (c) */
     const float *gamma = net->state + d->w_off, *beta = net->state + d->b_off;
     float *rm = net->state + d->rm_off, *rv = net->state + d->rv_off;
     for (size_t ch = 0; ch < c; ch++) {
@@ -509,10 +525,9 @@ static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
             const float *xr = x + j0;
-            float *hr = xhat + j0, *yr = y + j0;
+            float *yr = y + j0;
             for (size_t i = 0; i < inner; i++) {
                 float h = (xr[i] - mu) * is;
-                hr[i] = h;
                 yr[i] = gm * h + bt;
             }
         }
@@ -524,18 +539,18 @@ static void bn_backward(ps_net *net, ps_nn_node *d)
     size_t outer, inner, c = (size_t)d->shape.c;
     bn_geom(net, d, &outer, &inner);
     size_t cnt = outer * inner;
-    const float *dy = DOUT(net, d), *xhat = net->arena + d->save;
-    const float *invstd = xhat + cnt * c + c;
+    const float *dy = DOUT(net, d), *x = ps_nn_in_act(net, d->in);
+    const float *mean = net->arena + d->save, *invstd = mean + c;
     const float *gamma = net->state + d->w_off;
     float *dgamma = net->grads + d->w_off, *dbeta = net->grads + d->b_off;
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
     for (size_t ch = 0; ch < c; ch++) {
         double sdy = 0.0, sdyx = 0.0;
+        float mu = mean[ch], is = invstd[ch];
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
-            sdy += run_sum(dy + j0, inner);
-            sdyx += run_dot(dy + j0, xhat + j0, inner);
+            run_sum_dot_xhat(dy + j0, x + j0, mu, is, inner, &sdy, &sdyx);
         }
         dgamma[ch] += (float)sdyx;
         dbeta[ch] += (float)sdy;
@@ -545,14 +560,14 @@ static void bn_backward(ps_net *net, ps_nn_node *d)
         float a = (float)sdy, bb = (float)sdyx, fn = (float)cnt;
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
-            const float *dyr = dy + j0, *hr = xhat + j0;
+            const float *dyr = dy + j0, *xr = x + j0;
             float *dxr = dx + j0;
             if (acc)
                 for (size_t i = 0; i < inner; i++)
-                    dxr[i] += k * (fn * dyr[i] - a - hr[i] * bb);
+                    dxr[i] += k * (fn * dyr[i] - a - ((xr[i] - mu) * is) * bb);
             else
                 for (size_t i = 0; i < inner; i++)
-                    dxr[i] = k * (fn * dyr[i] - a - hr[i] * bb);
+                    dxr[i] = k * (fn * dyr[i] - a - ((xr[i] - mu) * is) * bb);
         }
     }
 }
