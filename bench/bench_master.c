@@ -1,7 +1,8 @@
 /* bench_master — how many results per second rank 0 can receive and store, i.e. how many
  * workers it could keep busy. Not a test.
  *
- * Run under mpirun with ≥ 2 ranks. Workers answer every task at once with a result of real
+ * Run under mpirun with ≥ 2 ranks (several workers, so that a result is nearly always waiting
+ * and rank 0 is the bottleneck). Workers answer every task at once with a result of real
  * size for --model (the model's state views and final state, four curves of --epochs
  * entries), so the master does nothing but its own work per result: hand a task out
  * (MPI_Send of the ps_task), wait for a message the way `pairsweep run`'s master does
@@ -11,7 +12,8 @@
  * format (static there): same header, views, curves and state, in one message.
  *
  * Prints one line: `master model=... results=N seconds=S results_per_s=R bytes_per_result=B
- * cpu_share=C` (cpu_share: rank 0's CPU time over the wall time of the measured interval).
+ * cpu_share=C store_share=T` (rank 0's CPU time, and its wall time inside ps_store_add, over
+ * the wall time of the measured interval).
  *
  * usage: mpirun -np K bench_master [--model NAME] [--epochs E] [--results N] [--out FILE] */
 #define _POSIX_C_SOURCE 200809L
@@ -95,7 +97,14 @@ static int worker(const ps_train_config *cfg)
     for (;;) {
         MPI_Status st;
         ps_task t;
-        MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+        int flag = 0;
+        for (;;) { /* wait without spinning (as the sweep's ranks do): leave the CPU to rank 0 */
+            MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+            if (flag)
+                break;
+            struct timespec ts = {0, 50000L};
+            nanosleep(&ts, NULL);
+        }
         if (st.MPI_TAG == TAG_STOP) {
             MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             break;
@@ -133,6 +142,7 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
     }
     int32_t sent = 0, got = 0;
     size_t bytes = 0;
+    double store_s = 0.0;    /* wall seconds inside ps_store_add */
     ps_task *tasks = calloc((size_t)ranks, sizeof *tasks);
     double w0 = ps_now(), c0 = cpu_now();
     for (int r = 1; r < ranks && sent < n_results; r++) {
@@ -177,7 +187,10 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
         r.n_state = (size_t)h.n_state;
         r.state = (float *)(void *)(buf + off_state);
         r.wall_seconds = h.wall_seconds;
-        if (strcmp(h.id, tasks[src].id) || ps_store_add(s, &tasks[src], &r, src, &err)) {
+        double ts0 = ps_now();
+        int bad = strcmp(h.id, tasks[src].id) || ps_store_add(s, &tasks[src], &r, src, &err);
+        store_s += ps_now() - ts0;
+        if (bad) {
             fprintf(stderr, "bench_master: %s\n", strcmp(h.id, tasks[src].id) ? "wrong id"
                                                                                 : err.msg);
             rc = 1;
@@ -199,8 +212,8 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
     }
     if (!rc)
         printf("master model=%s results=%d seconds=%.3f results_per_s=%.1f "
-               "bytes_per_result=%zu cpu_share=%.3f\n",
-               cfg->model, got, wall, got / wall, bytes, cpu / wall);
+               "bytes_per_result=%zu cpu_share=%.3f store_share=%.3f\n",
+               cfg->model, got, wall, got / wall, bytes, cpu / wall, store_s / wall);
     free(tasks);
     return rc;
 }
