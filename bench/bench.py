@@ -128,12 +128,26 @@ def part_scaling(a, tmp):
 
 
 def part_master(a, tmp):
+    """Per model: the results file on disk (the temporary directory) and in memory
+    (/dev/shm, when there is one): the difference is the cost of making each result
+    durable (the store syncs the file after every result)."""
     bm = os.path.join(a.build, "bench", "bench_master")
+    shm = tempfile.mkdtemp(prefix="pairsweep-bench-", dir="/dev/shm") \
+        if os.path.isdir("/dev/shm") else None
     res = {}
-    for m in a.models:
-        wall, ranks, out = mpirun(3, [bm, "--model", m, "--results", str(a.results), "--out",
-                                      os.path.join(tmp, "master.h5")], tmp, "master")
-        res[m] = kv_lines(out, "master")[0]
+    try:
+        for m in a.models:
+            res[m] = {}
+            for where, d in (("disk", tmp), ("memory", shm)):
+                if d is None:
+                    continue
+                out = mpirun(a.master_ranks, [bm, "--model", m, "--results", str(a.results),
+                                              "--out", os.path.join(d, "master.h5")], tmp,
+                             "master")[2]
+                res[m][where] = kv_lines(out, "master")[0]
+    finally:
+        if shm:
+            shutil.rmtree(shm, ignore_errors=True)
     return res
 
 
@@ -162,7 +176,8 @@ def main():
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--results", type=int, default=400)
+    ap.add_argument("--results", type=int, default=300)
+    ap.add_argument("--master-ranks", type=int, default=3)
     ap.add_argument("--models", default=",".join(MODELS_000 + MODELS_002))
     a = ap.parse_args()
     a.models = a.models.split(",")
@@ -214,29 +229,38 @@ def main():
     print("peak RSS: target <= 64 MiB per worker")
     print()
     print("2. Sweep scaling: pairsweep run bench/jobs/scaling.yaml (20 tasks), master + workers")
-    print("| workers | wall s | efficiency | rank 0 CPU share | max worker RSS MiB |")
-    print("|---|---|---|---|---|")
+    print("| workers | wall s | efficiency | rank 0 CPU share | worker CPU / wall | "
+          "max worker RSS MiB |")
+    print("|---|---|---|---|---|---|")
     w1 = scaling[1][0]
     for w in (1, 2):
         wall, ranks, _ = scaling[w]
-        print("| %d | %.2f | %s | %.2f%% | %.1f |" % (
+        print("| %d | %.2f | %s | %.2f%% | %s | %.1f |" % (
             w, wall, "%.0f%%" % (100 * w1 / (w * wall)) if w > 1 else "-",
-            100 * ranks[0][0] / wall, max(r[1] for r in ranks[1:]) / 1024))
+            100 * ranks[0][0] / wall,
+            " ".join("%.0f%%" % (100 * r[0] / wall) for r in ranks[1:]),
+            max(r[1] for r in ranks[1:]) / 1024))
     print("(targets: efficiency >= 95%, rank 0 <= 2% CPU; wall includes mpirun start-up and "
-          "every rank loading MNIST)")
+          "every rank loading MNIST; a worker CPU share well below 100% means the core was "
+          "taken by other processes: load average above)")
     print()
-    print("3. Master capacity: bench_master, workers answer at once with real-size results; "
-          "rank 0 receives and stores them (HDF5, flushed per result)")
-    print("| model | bytes/result | results/s | rank 0 CPU share | final task s | "
-          "workers kept busy |")
-    print("|---|---|---|---|---|---|")
+    print("3. Master capacity: bench_master (%d ranks), workers answer at once with real-size "
+          "results; rank 0 receives and stores them (ps_store_add: HDF5 + journal, synced per "
+          "result); results file on disk and in memory (/dev/shm)" % a.master_ranks)
+    print("| model | bytes/result | final task s | disk: results/s | rank 0 CPU | in store | "
+          "workers kept busy | memory: results/s | workers kept busy |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for m in a.models:
         r = master[m]
         o = ours[m]
         task = 25 * 1000 / o["train_sps"] + 25 * 1000 / o["eval_sps"]
-        print("| %s | %d | %.0f | %.0f%% | %.2f | %.0f |" % (
-            m, r["bytes_per_result"], r["results_per_s"], 100 * r["cpu_share"], task,
-            r["results_per_s"] * task))
+        d = r["disk"]
+        mem = r.get("memory")
+        print("| %s | %d | %.2f | %.0f | %.0f%% | %.0f%% | %.0f | %s | %s |" % (
+            m, d["bytes_per_result"], task, d["results_per_s"], 100 * d["cpu_share"],
+            100 * d["store_share"], d["results_per_s"] * task,
+            "%.0f" % mem["results_per_s"] if mem else "-",
+            "%.0f" % (mem["results_per_s"] * task) if mem else "-"))
     print("(target: >= 1,000 workers at the cnn task size)")
     if full:
         print()
