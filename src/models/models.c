@@ -130,7 +130,7 @@ static const plan002 plans002[] = {
     {"A4", 2, {32, 64}},     {"A5", 3, {16, 32, 64}}, {"A6", 3, {32, 64, 128}},
 };
 static const int32_t kernels002[] = {3, 5};
-static const char *const structures002[] = {"indep", "shared", "aux"};
+#define N_STRUCTURES002 3 /* indep, shared, aux */
 static const char *const conv_names[] = {"conv1", "conv2", "conv3"};
 
 /* Names of the 36 models, "indep_A1_k3" ... "aux_A6_k5", in zoo order. */
@@ -143,7 +143,7 @@ static const char *const names002[] = {
 };
 
 #define N000 N_OF(report000)
-#define N002 (N_OF(structures002) * N_OF(plans002) * N_OF(kernels002))
+#define N002 (N_STRUCTURES002 * N_OF(plans002) * N_OF(kernels002))
 
 int32_t ps_models_count(void) { return N000 + N002; }
 

@@ -234,12 +234,15 @@ static int probe_in_child(const char *path, ps_err *err)
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR)
             return 0;
-    if (WIFSIGNALED(st))
+    /* The child exits 0 (read) or 1 (refused with a message); anything else is a crash: a
+     * signal, or a sanitizer's exit status in instrumented builds. */
+    if (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) > 1))
         return ps_err_set(err, PS_EFORMAT,
-                          "%s: damaged HDF5 file (the HDF5 library crashed reading it, signal %d); "
+                          "%s: damaged HDF5 file (the HDF5 library crashed reading it: %s %d); "
                           "a results file is only ever replaced whole, so this one was changed "
                           "by something else",
-                          path, WTERMSIG(st));
+                          path, WIFSIGNALED(st) ? "signal" : "exit status",
+                          WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
     return 0;
 }
 
