@@ -26,17 +26,6 @@ static void data_usage(FILE *out)
             "  -h, --help    this text\n");
 }
 
-/* Parses a whole decimal integer in [lo, hi]; returns 0 or -1. */
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static void print_set(const char *what, const ps_pairs *p)
 {
@@ -74,13 +63,13 @@ int ps_cmd_data(int argc, char **argv)
         switch (c) {
         case 'm': dir = optarg; break;
         case 'n':
-            if (parse_long(optarg, 1, 5000, &n)) {
+            if (ps_cli_parse_long(optarg, 1, 5000, &n)) {
                 fprintf(stderr, "pairsweep data: --pairs: expected an integer 1..5000, got '%s'\n", optarg);
                 return 2;
             }
             break;
         case 's':
-            if (parse_long(optarg, 0, 2147483647L, &seed)) {
+            if (ps_cli_parse_long(optarg, 0, 2147483647L, &seed)) {
                 fprintf(stderr, "pairsweep data: --seed: expected an integer >= 0, got '%s'\n", optarg);
                 return 2;
             }

@@ -47,16 +47,6 @@ static void train_usage(FILE *out)
             "  -h, --help            this text\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int parse_float(const char *s, double lo, double hi, float *out)
 {
@@ -78,7 +68,7 @@ static int parse_pair(const char *s, long *a, char sep, char *rest, size_t cap)
     memcpy(head, s, (size_t)(colon - s));
     head[colon - s] = 0;
     snprintf(rest, cap, "%s", colon + 1);
-    return parse_long(head, 0, 1000000, a);
+    return ps_cli_parse_long(head, 0, 1000000, a);
 }
 
 typedef struct printer {
@@ -134,12 +124,12 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
             snprintf(cfg->model, sizeof cfg->model, "%s", optarg);
             break;
         case 's':
-            if (parse_long(optarg, 0, 2147483647L, &v))
+            if (ps_cli_parse_long(optarg, 0, 2147483647L, &v))
                 return bad("--seed", "an integer >= 0", optarg);
             cfg->seed = (uint64_t)v;
             break;
         case 'e':
-            if (parse_long(optarg, 1, 100000, &v))
+            if (ps_cli_parse_long(optarg, 1, 100000, &v))
                 return bad("--epochs", "an integer 1..100000", optarg);
             cfg->epochs = (int32_t)v;
             break;
@@ -148,7 +138,7 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
                 return bad("--lr", "a number >= 0", optarg);
             break;
         case 'b':
-            if (parse_long(optarg, 1, 60000, &v))
+            if (ps_cli_parse_long(optarg, 1, 60000, &v))
                 return bad("--batch-size", "an integer >= 1", optarg);
             cfg->batch_size = (int32_t)v;
             break;
@@ -171,12 +161,12 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
             cfg->use_bn = !strcmp(optarg, "on");
             break;
         case 't':
-            if (parse_long(optarg, 1, 30000, &v))
+            if (ps_cli_parse_long(optarg, 1, 30000, &v))
                 return bad("--n-train", "an integer 1..30000", optarg);
             cfg->n_train = (int32_t)v;
             break;
         case 'T':
-            if (parse_long(optarg, 1, 5000, &v))
+            if (ps_cli_parse_long(optarg, 1, 5000, &v))
                 return bad("--n-test", "an integer 1..5000", optarg);
             cfg->n_test = (int32_t)v;
             break;
@@ -187,14 +177,14 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
             cfg->lr_step_epoch = (int32_t)v;
             break;
         case 'H':
-            if (parse_long(optarg, 1, 30000, &v))
+            if (ps_cli_parse_long(optarg, 1, 30000, &v))
                 return bad("--holdout", "an integer >= 1", optarg);
             cfg->eval = PS_EVAL_HOLDOUT;
             cfg->holdout = (int32_t)v;
             break;
         case 'F': {
             long f;
-            if (parse_pair(optarg, &v, ':', rest, sizeof rest) || parse_long(rest, 0, 1000, &f))
+            if (parse_pair(optarg, &v, ':', rest, sizeof rest) || ps_cli_parse_long(rest, 0, 1000, &f))
                 return bad("--fold", "K:F, e.g. 5:0", optarg);
             cfg->eval = PS_EVAL_KFOLD;
             cfg->folds = (int32_t)v;

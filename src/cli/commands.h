@@ -11,4 +11,8 @@ int ps_cmd_report(int argc, char **argv);
 int ps_cmd_merge(int argc, char **argv);
 int ps_cmd_status(int argc, char **argv);
 
+/* Parses the whole of s as a decimal integer in [lo, hi] into *out; returns 0, or -1 (and
+ * leaves *out untouched) for anything else: empty, trailing characters, overflow, range. */
+int ps_cli_parse_long(const char *s, long lo, long hi, long *out);
+
 #endif
