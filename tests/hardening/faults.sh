@@ -45,7 +45,13 @@ row() { printf '| %s | %s |\n' "$(md_cell "$1")" "$(md_cell "$2")" >>"$table"; }
 
 # the uninterrupted reference, one rank
 rc=0
+t0=$(date +%s.%N)
 timeout 600 "$ps" run -q -o ref.h5 faults.yaml >ref.out 2>ref.err || rc=$?
+# The kill points below are fractions of this uninterrupted run's duration, so that they land
+# while the study runs on a fast idle machine as on a slow sanitized one.
+ref_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+# at FRACTION: seconds after a start for a kill, FRACTION of the reference run (at least 0.3 s)
+at() { awk -v f="$1" -v t="$ref_seconds" 'BEGIN { d = f * t; if (d < 0.3) d = 0.3; printf "%.2f", d }'; }
 if [ "$rc" -ne 0 ]; then fail "reference run" "status $rc: $(cat ref.err)"; finish; exit 1; fi
 pass "reference run: $(head -1 ref.out)"
 
@@ -104,8 +110,9 @@ kill_worker() {
 
 kill_master() {
   local rc kills=0 opened=0 tries=0 o
-  # rank 0 under mpirun, twice, 1.5 s and 2.5 s after the start (the plan is written, tasks run)
-  for d in 1.5 2.5; do
+  # rank 0 under mpirun, twice, at 10% and 15% of the reference run's time after the start
+  # (two workers: the plan is written, tasks run, but the study is not done)
+  for d in $(at 0.10) $(at 0.15); do
     "$mpiexec" -np 3 "$ps" run -q -o m.h5 faults.yaml >m3.out 2>m3.err &
     local mp=$! victim="" w=0
     sleep "$d"
@@ -123,7 +130,9 @@ kill_master() {
   done
   # the single-process writer, at staggered points: each run resumes the last and is killed in
   # turn (start-up, plan writing, training, journal appends, checkpoints)
-  local delays=(0.4 0.7 0.9 1.1 0.8 1.3 1.0 1.6 1.2 0.6)
+  # (fractions of the reference run: together about one run's work, less each restart's cost)
+  local delays=() f
+  for f in 0.05 0.08 0.10 0.12 0.09 0.14 0.11 0.16 0.13 0.07; do delays+=("$(at "$f")"); done
   for d in "${delays[@]}"; do
     "$ps" run -q -o m.h5 faults.yaml >m.out 2>m.err &
     local p=$!
@@ -137,7 +146,7 @@ kill_master() {
       fail "kill the writer after $d s" "m.h5 does not open: $o"
     fi
   done
-  row "SIGKILL of rank 0 (the master, the only writer) under mpirun at 1.5 s and 2.5 s, then of the single-process writer at 10 points (0.4 to 1.6 s after each start), each run resuming the last" \
+  row "SIGKILL of rank 0 (the master, the only writer) under mpirun at 10% and 15% of an uninterrupted run's time, then of the single-process writer at 10 points (5% to 16% of it after each start), each run resuming the last" \
     "$kills of $tries kills landed before the study ended; the file opened with h5py after $opened of $tries"
   [ "$kills" -ge 5 ] && pass "kill the writer: $kills of $tries kills landed" ||
     fail "kill the writer" "only $kills of $tries kills landed before the study ended"
