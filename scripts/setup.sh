@@ -52,9 +52,15 @@ install_packages() {
       say "need root to install: ${missing[*]}"; exit 1; fi
   fi
   say "installing ${#missing[@]} Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+  local log
+  log=$(mktemp)
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+         --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 30 "$log"
+    say "package installation failed (above: the last lines of apt-get's output)"
+    exit 1
+  fi
+  rm -f "$log"
 }
 
 fetch_mnist() {
