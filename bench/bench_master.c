@@ -30,24 +30,6 @@
 #include "pairsweep/task.h"
 #include "pairsweep/train.h"
 
-enum { TAG_TASK = 12, TAG_RESULT, TAG_STOP = 15 };
-
-typedef struct wire_head {     /* as in src/sweep/run.c */
-    char id[PS_TASK_ID_LEN + 1];
-    int32_t interrupted;
-    int32_t status;
-    char reason[128];
-    int32_t epochs;
-    int32_t n_views;
-    uint64_t n_state;
-    double wall_seconds;
-} wire_head;
-
-static size_t align8(size_t n)
-{
-    return (n + 7) & ~(size_t)7;
-}
-
 static double cpu_now(void)
 {
     struct timespec ts;
@@ -66,23 +48,29 @@ static char *make_result(size_t *len, const ps_train_config *cfg)
         fprintf(stderr, "bench_master: %s\n", err.msg);
         return NULL;
     }
-    wire_head h;
-    memset(&h, 0, sizeof h);
-    h.epochs = cfg->epochs;
-    h.n_views = n_views;
-    h.n_state = n_state;
-    h.wall_seconds = 1.0;
-    size_t off_views = align8(sizeof h);
-    size_t off_curves = off_views + (size_t)n_views * sizeof(ps_state_view);
-    size_t off_state = off_curves + 4 * (size_t)h.epochs * sizeof(float);
-    *len = off_state + n_state * sizeof(float);
-    char *buf = calloc(1, *len);
-    if (buf) {
-        memcpy(buf, &h, sizeof h);
-        memcpy(buf + off_views, views, (size_t)n_views * sizeof(ps_state_view));
-        float *f = (float *)(void *)(buf + off_curves);
-        for (size_t i = 0; i < 4 * (size_t)h.epochs + n_state; i++)
-            f[i] = 0.5f + 1e-4f * (float)(i % 1000);
+    /* a real-size result: arbitrary values, packed as the sweep packs results */
+    size_t n_curve = (size_t)cfg->epochs;
+    float *vals = malloc((4 * n_curve + n_state + 1) * sizeof(float));
+    char *buf = NULL;
+    if (vals) {
+        for (size_t i = 0; i < 4 * n_curve + n_state; i++)
+            vals[i] = 0.5f + 1e-4f * (float)(i % 1000);
+        ps_train_result r;
+        memset(&r, 0, sizeof r);
+        r.status = PS_TASK_DONE;
+        r.epochs = cfg->epochs;
+        r.train_loss = vals;
+        r.train_acc = vals + n_curve;
+        r.eval_loss = vals + 2 * n_curve;
+        r.eval_acc = vals + 3 * n_curve;
+        r.n_views = n_views;
+        r.views = views;
+        r.n_state = n_state;
+        r.state = vals + 4 * n_curve;
+        r.wall_seconds = 1.0;
+        char id[PS_TASK_ID_LEN + 1] = "";
+        buf = ps_sweep_result_pack(len, id, &r, 0);
+        free(vals);
     }
     free(views);
     return buf;
@@ -105,13 +93,13 @@ static int worker(const ps_train_config *cfg)
             struct timespec ts = {0, 50000L};
             nanosleep(&ts, NULL);
         }
-        if (st.MPI_TAG == TAG_STOP) {
-            MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == PS_SWEEP_TAG_STOP) {
+            MPI_Recv(NULL, 0, MPI_BYTE, 0, PS_SWEEP_TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             break;
         }
-        MPI_Recv(&t, (int)sizeof t, MPI_BYTE, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        memcpy(((wire_head *)(void *)buf)->id, t.id, sizeof t.id);
-        MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        MPI_Recv(&t, (int)sizeof t, MPI_BYTE, 0, PS_SWEEP_TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        memcpy(((ps_sweep_wire_head *)(void *)buf)->id, t.id, sizeof t.id);
+        MPI_Send(buf, (int)len, MPI_BYTE, 0, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD);
     }
     free(buf);
     return 0;
@@ -147,14 +135,14 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
     double w0 = ps_now(), c0 = cpu_now();
     for (int r = 1; r < ranks && sent < n_results; r++) {
         next_task(&tasks[r], cfg, sent++);
-        MPI_Send(&tasks[r], (int)sizeof tasks[r], MPI_BYTE, r, TAG_TASK, MPI_COMM_WORLD);
+        MPI_Send(&tasks[r], (int)sizeof tasks[r], MPI_BYTE, r, PS_SWEEP_TAG_TASK, MPI_COMM_WORLD);
     }
     long ns = 100000L;
     int rc = 0;
     while (got < n_results && !rc) {
         int flag = 0, count = 0;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
+        MPI_Iprobe(MPI_ANY_SOURCE, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
         if (!flag) {
             struct timespec ts = {0, ns};
             nanosleep(&ts, NULL);
@@ -165,28 +153,15 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
         int src = st.MPI_SOURCE;
         MPI_Get_count(&st, MPI_BYTE, &count);
         char *buf = malloc((size_t)count);
-        MPI_Recv(buf, count, MPI_BYTE, src, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Recv(buf, count, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         bytes = (size_t)count;
         /* unpack as the sweep's master does: pointers into the buffer */
-        wire_head h;
-        memcpy(&h, buf, sizeof h);
-        size_t off_views = align8(sizeof h);
-        size_t off_curves = off_views + (size_t)h.n_views * sizeof(ps_state_view);
-        size_t off_state = off_curves + 4 * (size_t)h.epochs * sizeof(float);
+        ps_sweep_wire_head h;
         ps_train_result r;
-        memset(&r, 0, sizeof r);
-        r.status = PS_TASK_DONE;
-        r.epochs = h.epochs;
-        r.n_views = h.n_views;
-        r.views = (ps_state_view *)(void *)(buf + off_views);
-        float *curves = (float *)(void *)(buf + off_curves);
-        r.train_loss = curves;
-        r.train_acc = curves + h.epochs;
-        r.eval_loss = curves + 2 * (size_t)h.epochs;
-        r.eval_acc = curves + 3 * (size_t)h.epochs;
-        r.n_state = (size_t)h.n_state;
-        r.state = (float *)(void *)(buf + off_state);
-        r.wall_seconds = h.wall_seconds;
+        if (ps_sweep_result_unpack(&r, &h, buf, (size_t)count)) {
+            fprintf(stderr, "bench_master: a result of %d bytes does not unpack\n", count);
+            return 1;
+        }
         double ts0 = ps_now();
         int bad = strcmp(h.id, tasks[src].id) || ps_store_add(s, &tasks[src], &r, src, &err);
         store_s += ps_now() - ts0;
@@ -199,13 +174,13 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
         got++;
         if (sent < n_results) {
             next_task(&tasks[src], cfg, sent++);
-            MPI_Send(&tasks[src], (int)sizeof tasks[src], MPI_BYTE, src, TAG_TASK,
+            MPI_Send(&tasks[src], (int)sizeof tasks[src], MPI_BYTE, src, PS_SWEEP_TAG_TASK,
                      MPI_COMM_WORLD);
         }
     }
     double wall = ps_now() - w0, cpu = cpu_now() - c0;
     for (int r = 1; r < ranks; r++)
-        MPI_Send(NULL, 0, MPI_BYTE, r, TAG_STOP, MPI_COMM_WORLD);
+        MPI_Send(NULL, 0, MPI_BYTE, r, PS_SWEEP_TAG_STOP, MPI_COMM_WORLD);
     if (ps_store_close(s, 1, &err) && !rc) {
         fprintf(stderr, "bench_master: %s\n", err.msg);
         rc = 1;

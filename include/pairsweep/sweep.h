@@ -199,4 +199,31 @@ void ps_sweep_plan_free(ps_sweep_plan *plan);
 void ps_sweep_default_output(char *buf, size_t cap, const ps_job *job, int32_t shard,
                              int32_t n_shards);
 
+/* ---- results on the wire (rank 0 and the workers) ----------------------------------------- */
+
+/* MPI tags of the master/worker protocol. */
+enum { PS_SWEEP_TAG_READY = 11, PS_SWEEP_TAG_TASK, PS_SWEEP_TAG_RESULT, PS_SWEEP_TAG_ABORT,
+       PS_SWEEP_TAG_STOP };
+
+/* The head of a packed result; views, 4 curves (epochs each) and state follow, 8-aligned. */
+typedef struct ps_sweep_wire_head {
+    char id[PS_TASK_ID_LEN + 1];
+    int32_t interrupted;       /* the task was given up (ABORT); nothing else is valid */
+    int32_t status;
+    char reason[128];
+    int32_t epochs;
+    int32_t n_views;
+    uint64_t n_state;
+    double wall_seconds;
+} ps_sweep_wire_head;
+
+/* Packs task id's result into one malloc'ed buffer of *len bytes (NULL when out of memory);
+ * with interrupted set, only the id and the flag are sent. All ranks run the same binary. */
+void *ps_sweep_result_pack(size_t *len, const char *id, const ps_train_result *r,
+                           int interrupted);
+
+/* Reads a packed result: *h gets the head, *r views of buf (pointers into it: free buf, not
+ * r). Returns 0, or -1 when len disagrees with the head. */
+int ps_sweep_result_unpack(ps_train_result *r, ps_sweep_wire_head *h, char *buf, size_t len);
+
 #endif

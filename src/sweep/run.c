@@ -29,7 +29,6 @@
 #include "pairsweep/store.h"
 #include "pairsweep/sweep.h"
 
-enum { TAG_READY = 11, TAG_TASK, TAG_RESULT, TAG_ABORT, TAG_STOP };
 enum { W_UNKNOWN = 0, W_IDLE, W_BUSY };
 
 #define DEFAULT_RATE 1.5e10   /* FLOP/s per worker assumed until tasks are measured */
@@ -57,88 +56,6 @@ static void wait_message(int src, MPI_Status *st)
             return;
         nap(&ns);
     }
-}
-
-/* ---- results on the wire ---------------------------------------------------------------- */
-
-typedef struct wire_head {
-    char id[PS_TASK_ID_LEN + 1];
-    int32_t interrupted;       /* the task was given up (ABORT); nothing else is valid */
-    int32_t status;
-    char reason[128];
-    int32_t epochs;
-    int32_t n_views;
-    uint64_t n_state;
-    double wall_seconds;
-} wire_head;
-
-static size_t align8(size_t n)
-{
-    return (n + 7) & ~(size_t)7;
-}
-
-/* Packs a result into one malloc'ed buffer: head, views, 4 curves, state. */
-static void *wire_pack(size_t *len, const char *id, const ps_train_result *r, int interrupted)
-{
-    wire_head h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.id, id, sizeof h.id);
-    h.interrupted = interrupted;
-    if (!interrupted) {
-        h.status = r->status;
-        memcpy(h.reason, r->reason, sizeof h.reason);
-        h.reason[sizeof h.reason - 1] = '\0';
-        h.epochs = r->epochs;
-        h.n_views = r->n_views;
-        h.n_state = r->n_state;
-        h.wall_seconds = r->wall_seconds;
-    }
-    size_t off_views = align8(sizeof h);
-    size_t off_curves = off_views + (size_t)h.n_views * sizeof(ps_state_view);
-    size_t off_state = off_curves + 4 * (size_t)h.epochs * sizeof(float);
-    size_t total = off_state + (size_t)h.n_state * sizeof(float);
-    char *buf = calloc(1, total);
-    if (!buf)
-        return NULL;
-    memcpy(buf, &h, sizeof h);
-    if (h.n_views)
-        memcpy(buf + off_views, r->views, (size_t)h.n_views * sizeof(ps_state_view));
-    const float *curves[4] = {r->train_loss, r->train_acc, r->eval_loss, r->eval_acc};
-    for (int c = 0; c < 4 && h.epochs; c++)
-        memcpy(buf + off_curves + (size_t)c * h.epochs * sizeof(float), curves[c],
-               (size_t)h.epochs * sizeof(float));
-    if (h.n_state)
-        memcpy(buf + off_state, r->state, (size_t)h.n_state * sizeof(float));
-    *len = total;
-    return buf;
-}
-
-/* A view of a packed result as a ps_train_result (pointers into buf; do not free it). */
-static int wire_unpack(ps_train_result *r, wire_head *h, char *buf, size_t len)
-{
-    if (len < sizeof *h)
-        return -1;
-    memcpy(h, buf, sizeof *h);
-    size_t off_views = align8(sizeof *h);
-    size_t off_curves = off_views + (size_t)h->n_views * sizeof(ps_state_view);
-    size_t off_state = off_curves + 4 * (size_t)h->epochs * sizeof(float);
-    if (h->n_views < 0 || h->epochs < 0 || off_state + h->n_state * sizeof(float) != len)
-        return -1;
-    memset(r, 0, sizeof *r);
-    r->status = (ps_task_status)h->status;
-    memcpy(r->reason, h->reason, sizeof r->reason);
-    r->epochs = h->epochs;
-    r->n_views = h->n_views;
-    r->views = h->n_views ? (ps_state_view *)(void *)(buf + off_views) : NULL;
-    float *curves = (float *)(void *)(buf + off_curves);
-    r->train_loss = curves;
-    r->train_acc = curves + h->epochs;
-    r->eval_loss = curves + 2 * (size_t)h->epochs;
-    r->eval_acc = curves + 3 * (size_t)h->epochs;
-    r->n_state = (size_t)h->n_state;
-    r->state = h->n_state ? (float *)(void *)(buf + off_state) : NULL;
-    r->wall_seconds = h->wall_seconds;
-    return 0;
 }
 
 /* ---- running one task (workers, and rank 0 alone) --------------------------------------- */
@@ -207,45 +124,45 @@ static int worker_abort_cb(void *user, int32_t epoch, const ps_train_result *par
     (void)partial;
     int flag = 0;
     MPI_Status st;
-    MPI_Iprobe(0, TAG_ABORT, MPI_COMM_WORLD, &flag, &st);
+    MPI_Iprobe(0, PS_SWEEP_TAG_ABORT, MPI_COMM_WORLD, &flag, &st);
     if (!flag)
         return 0;
-    MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_ABORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Recv(NULL, 0, MPI_BYTE, 0, PS_SWEEP_TAG_ABORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     return 1;
 }
 
 static int worker_loop(const ps_mnist *mn, int32_t *ran)
 {
-    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
+    MPI_Send(NULL, 0, MPI_BYTE, 0, PS_SWEEP_TAG_READY, MPI_COMM_WORLD);
     for (;;) {
         MPI_Status st;
         wait_message(0, &st);
-        if (st.MPI_TAG == TAG_STOP) {
-            MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == PS_SWEEP_TAG_STOP) {
+            MPI_Recv(NULL, 0, MPI_BYTE, 0, PS_SWEEP_TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             return 0;
         }
-        if (st.MPI_TAG == TAG_ABORT) { /* for a task already finished: nothing to give up */
-            MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_ABORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == PS_SWEEP_TAG_ABORT) { /* for a task already finished: nothing to give up */
+            MPI_Recv(NULL, 0, MPI_BYTE, 0, PS_SWEEP_TAG_ABORT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             continue;
         }
         ps_task t;
-        MPI_Recv(&t, (int)sizeof t, MPI_BYTE, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Recv(&t, (int)sizeof t, MPI_BYTE, 0, PS_SWEEP_TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         ps_train_result r;
         int interrupted, owned;
         run_task(&r, &interrupted, &owned, &t, mn, worker_abort_cb, NULL);
         size_t len = 0;
-        void *buf = wire_pack(&len, t.id, &r, interrupted);
+        void *buf = ps_sweep_result_pack(&len, t.id, &r, interrupted);
         free_task_result(&r, owned);
         if (!buf) { /* out of memory: report a failure without payload */
             ps_train_result f;
             failed_result(&f, &t.cfg, "out of memory on the worker", 0);
             f.epochs = 0;
-            buf = wire_pack(&len, t.id, &f, 0);
+            buf = ps_sweep_result_pack(&len, t.id, &f, 0);
             failed_result_free(&f);
             if (!buf)
                 return PS_ENOMEM;
         }
-        MPI_Send(buf, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        MPI_Send(buf, (int)len, MPI_BYTE, 0, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD);
         free(buf);
         (*ran)++;
     }
@@ -612,15 +529,15 @@ static int receive_result(master *m, const MPI_Status *st)
     MPI_Get_count(st, MPI_BYTE, &count);
     char *buf = malloc(count > 0 ? (size_t)count : 1);
     if (!buf) {
-        MPI_Recv(NULL, 0, MPI_BYTE, src, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Recv(NULL, 0, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         return ps_err_set(m->err, PS_ENOMEM, "out of memory for a result of rank %d", src);
     }
-    MPI_Recv(buf, count, MPI_BYTE, src, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Recv(buf, count, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     worker_slot *w = &m->w[src];
     ps_train_result r;
-    wire_head h;
+    ps_sweep_wire_head h;
     int rc = 0;
-    if (w->state != W_BUSY || wire_unpack(&r, &h, buf, (size_t)count) ||
+    if (w->state != W_BUSY || ps_sweep_result_unpack(&r, &h, buf, (size_t)count) ||
         strcmp(h.id, w->task.id)) {
         rc = ps_err_set(m->err, PS_EFORMAT, "rank %d sent a result that does not match its "
                         "task %s", src, w->task.id);
@@ -649,12 +566,12 @@ static int master_loop(master *m)
         for (int32_t r = 1; r < m->ranks; r++) {
             worker_slot *w = &m->w[r];
             if (w->state == W_BUSY && abandon && !w->abort_sent) {
-                MPI_Send(NULL, 0, MPI_BYTE, r, TAG_ABORT, MPI_COMM_WORLD);
+                MPI_Send(NULL, 0, MPI_BYTE, r, PS_SWEEP_TAG_ABORT, MPI_COMM_WORLD);
                 w->abort_sent = 1;
             }
             if (w->state == W_IDLE && !m->stopping && !m->fatal &&
                 next_task(m, &w->task, &w->cost)) {
-                MPI_Send(&w->task, (int)sizeof w->task, MPI_BYTE, r, TAG_TASK, MPI_COMM_WORLD);
+                MPI_Send(&w->task, (int)sizeof w->task, MPI_BYTE, r, PS_SWEEP_TAG_TASK, MPI_COMM_WORLD);
                 w->state = W_BUSY;
                 w->start = ps_now();
                 w->abort_sent = 0;
@@ -673,11 +590,11 @@ static int master_loop(master *m)
             continue;
         }
         ns = SLEEP_MIN_NS;
-        if (st.MPI_TAG == TAG_READY) {
-            MPI_Recv(NULL, 0, MPI_BYTE, st.MPI_SOURCE, TAG_READY, MPI_COMM_WORLD,
+        if (st.MPI_TAG == PS_SWEEP_TAG_READY) {
+            MPI_Recv(NULL, 0, MPI_BYTE, st.MPI_SOURCE, PS_SWEEP_TAG_READY, MPI_COMM_WORLD,
                      MPI_STATUS_IGNORE);
             m->w[st.MPI_SOURCE].state = W_IDLE;
-        } else if (st.MPI_TAG == TAG_RESULT) {
+        } else if (st.MPI_TAG == PS_SWEEP_TAG_RESULT) {
             int r2 = receive_result(m, &st);
             if (r2 && !rc) {
                 rc = r2;
@@ -702,9 +619,9 @@ static void stop_workers(master *m)
         if (m->w[r].state == W_UNKNOWN) {
             MPI_Status st;
             wait_message(r, &st);
-            MPI_Recv(NULL, 0, MPI_BYTE, r, TAG_READY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Recv(NULL, 0, MPI_BYTE, r, PS_SWEEP_TAG_READY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         }
-        MPI_Send(NULL, 0, MPI_BYTE, r, TAG_STOP, MPI_COMM_WORLD);
+        MPI_Send(NULL, 0, MPI_BYTE, r, PS_SWEEP_TAG_STOP, MPI_COMM_WORLD);
     }
 }
 
