@@ -156,32 +156,72 @@ static void test_idx_corrupt_gzip(void)
 
 static void test_pool_hand_computed(void)
 {
-    /* 2 images of 4×4 → 2×2; values chosen so each average is easy to compute by hand. */
+    /* 2 images of 4×4 → 2×2 sums; values chosen so each sum is easy to compute by hand. */
     const uint8_t src[32] = {
         0, 4, 8, 8,     2, 2, 8, 8,     255, 255, 1, 2,   255, 255, 3, 4,
         10, 0, 0, 0,    0, 0, 0, 0,     0, 0, 0, 0,       0, 0, 0, 1,
     };
-    float dst[8];
-    ps_pool2x2(dst, src, 2, 4, 4);
-    const float want[8] = {2.0f, 8.0f, 255.0f, 2.5f, 2.5f, 0.0f, 0.0f, 0.25f};
+    uint16_t dst[8];
+    ps_pool2x2_sum(dst, src, 2, 4, 4);
+    const uint16_t want[8] = {8, 32, 1020, 10, 10, 0, 0, 1};
     for (int i = 0; i < 8; i++)
-        CHECK_NEAR(dst[i], want[i], 0.0);
+        CHECK_EQ_INT(dst[i], want[i]);
+    /* the pixel value is the average: 1020 → 255, 10 → 2.5, 1 → 0.25, exactly */
+    CHECK(ps_pool_pixel(1020) == 255.0f);
+    CHECK(ps_pool_pixel(10) == 2.5f);
+    CHECK(ps_pool_pixel(1) == 0.25f);
 }
 
-/* Synthetic pooled images: image i has every pixel equal to i, label i % 10. */
-static void synth(float *x, uint8_t *y, int m)
+/* Synthetic pooled images: image i has every 2×2 sum equal to 4i (pixel value i), label
+ * (7i) % 10. */
+static void synth(uint16_t *x, uint8_t *y, int m)
 {
     for (int i = 0; i < m; i++) {
         for (int p = 0; p < PS_IMG_PIXELS; p++)
-            x[(size_t)i * PS_IMG_PIXELS + p] = (float)i;
+            x[(size_t)i * PS_IMG_PIXELS + p] = (uint16_t)(4 * i);
         y[i] = (uint8_t)((i * 7) % 10);
     }
+}
+
+/* The pairs' float pixels are the sums / 4, bit for bit: image i's sum at pixel 0 is i (to
+ * find it again) and (13i + 7p) % 1021 at pixel p > 0; the expected value is computed in
+ * double, independently of ps_pool_pixel. */
+static void test_pairs_pixels_exact(void)
+{
+    enum { M = 400, N = 150 };
+    uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
+    uint8_t y[M];
+    for (int i = 0; i < M; i++) {
+        x[(size_t)i * PS_IMG_PIXELS] = (uint16_t)i;
+        for (int p = 1; p < PS_IMG_PIXELS; p++)
+            x[(size_t)i * PS_IMG_PIXELS + p] = (uint16_t)((13 * i + 7 * p) % 1021);
+        y[i] = (uint8_t)(i % 10);
+    }
+    ps_pairs a;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_pairs_make(&a, x, y, M, N, 3, &err), 0);
+    int bad = 0;
+    for (int j = 0; j < 2 * N; j++) {
+        const float *img = a.x + (size_t)j * PS_IMG_PIXELS;
+        int i = (int)(img[0] * 4.0f);
+        CHECK(i >= 0 && i < M);
+        if (i < 0 || i >= M)
+            continue;
+        CHECK_EQ_INT(a.classes[j], y[i]);
+        for (int p = 1; p < PS_IMG_PIXELS; p++) {
+            float want = (float)((double)((13 * i + 7 * p) % 1021) / 4.0);
+            bad += memcmp(&img[p], &want, sizeof want) != 0;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    ps_pairs_free(&a);
+    free(x);
 }
 
 static void test_pairs_rule_and_reproducibility(void)
 {
     enum { M = 500, N = 200 };
-    float *x = malloc(sizeof(float) * M * PS_IMG_PIXELS);
+    uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
     uint8_t y[M];
     synth(x, y, M);
     ps_pairs a, b, c;
@@ -215,7 +255,7 @@ static void test_pairs_rule_and_reproducibility(void)
 static void test_normalize(void)
 {
     enum { M = 100, N = 30 };
-    float *x = malloc(sizeof(float) * M * PS_IMG_PIXELS);
+    uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
     uint8_t y[M];
     synth(x, y, M);
     ps_pairs a;
@@ -268,7 +308,7 @@ static void test_folds_disjoint_complete(void)
 static void test_subset(void)
 {
     enum { M = 100, N = 20 };
-    float *x = malloc(sizeof(float) * M * PS_IMG_PIXELS);
+    uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
     uint8_t y[M];
     synth(x, y, M);
     ps_pairs a, s;
@@ -316,6 +356,198 @@ static void test_real_mnist(void)
     ps_mnist_free(&m);
 }
 
+/* A directory NAME of synthetic MNIST files (write_images' pixels, labels i % 10): n_train and
+ * n_test 28×28 images, gzip when gz. Returns the directory. */
+static const char *synth_mnist_dir(const char *name, uint32_t n_train, uint32_t n_test, int gz)
+{
+    static char dir[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(dir[k], sizeof dir[k], "%s/%s", tmpdir, name);
+    mkdir(dir[k], 0755);
+    const char *ext = gz ? ".gz" : "";
+    char p[600];
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte%s", dir[k], ext);
+    write_images(p, 0x803, n_train, n_train, 28, 28, 0, gz);
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte%s", dir[k], ext);
+    write_labels(p, n_train, gz, 0);
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte%s", dir[k], ext);
+    write_images(p, 0x803, n_test, n_test, 28, 28, 0, gz);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte%s", dir[k], ext);
+    write_labels(p, n_test, gz, 0);
+    return dir[k];
+}
+
+/* The 2×2 sum at (r, c) of image i of write_images, from its formula. */
+static int synth_sum(int i, int r, int c)
+{
+    int s = 0;
+    for (int dr = 0; dr < 2; dr++)
+        for (int dc = 0; dc < 2; dc++)
+            s += (i * 7 + (2 * r + dr) * 3 + (2 * c + dc)) & 255;
+    return s;
+}
+
+/* ps_mnist_load streams and pools the images block by block (here 130 and 67 images: full
+ * blocks and a partial one); the sums must be those of the pixels' formula, the same from raw
+ * and gzip files, and the SHA-256 that of each file on disk. */
+static void test_mnist_load_streamed_raw_and_gzip(void)
+{
+    const char *draw = synth_mnist_dir("synth-raw", 130, 67, 0);
+    const char *dgz = synth_mnist_dir("synth-gz", 130, 67, 1);
+    ps_mnist a, b;
+    ps_err err = {0};
+    int rc = ps_mnist_load(&a, draw, &err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    rc = ps_mnist_load(&b, dgz, &err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc) {
+        fprintf(stderr, "%s\n", err.msg);
+        ps_mnist_free(&a);
+        return;
+    }
+    CHECK_EQ_INT(a.n_train, 130); CHECK_EQ_INT(a.n_test, 67);
+    CHECK_EQ_INT(b.n_train, 130); CHECK_EQ_INT(b.n_test, 67);
+    int bad = 0;
+    for (int set = 0; set < 2; set++) {
+        int n = set ? a.n_test : a.n_train;
+        const uint16_t *x = set ? a.test_x : a.train_x;
+        const uint8_t *y = set ? a.test_y : a.train_y;
+        for (int i = 0; i < n; i++) {
+            bad += y[i] != i % 10;
+            for (int r = 0; r < PS_IMG; r++)
+                for (int c = 0; c < PS_IMG; c++)
+                    bad += x[((size_t)i * PS_IMG + r) * PS_IMG + c] != synth_sum(i, r, c);
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(memcmp(a.train_x, b.train_x, sizeof(uint16_t) * 130 * PS_IMG_PIXELS) == 0);
+    CHECK(memcmp(a.test_x, b.test_x, sizeof(uint16_t) * 67 * PS_IMG_PIXELS) == 0);
+    CHECK(memcmp(a.train_y, b.train_y, 130) == 0);
+    CHECK(memcmp(a.test_y, b.test_y, 67) == 0);
+    for (int i = 0; i < 4; i++) {
+        char want[65];
+        CHECK_EQ_INT(ps_sha256_file(want, a.path[i], &err), 0);
+        CHECK(strcmp(a.sha256[i], want) == 0);
+        CHECK_EQ_INT(ps_sha256_file(want, b.path[i], &err), 0);
+        CHECK(strcmp(b.sha256[i], want) == 0);
+        CHECK(strcmp(a.sha256[i], b.sha256[i]) != 0); /* the files differ, their content not */
+    }
+    ps_mnist_free(&a);
+    ps_mnist_free(&b);
+}
+
+/* Broken image files found while streaming (after the header and the labels were accepted)
+ * fail the load with one line naming the file. */
+static void test_mnist_load_stream_errors(void)
+{
+    static const struct { uint32_t hdr_n, n; size_t cut; int gz; const char *what; } cases[] = {
+        {100, 100, 1000, 0, "truncated"},  /* ends inside image 98 */
+        {100, 100, 1000, 1, "truncated"},
+        {100, 101, 0, 0, "longer"},        /* one image more than the header says */
+        {100, 101, 0, 1, "longer"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "broken%zu", k);
+        const char *d = synth_mnist_dir(name, 100, 20, cases[k].gz);
+        char p[600];
+        snprintf(p, sizeof p, "%s/train-images-idx3-ubyte%s", d, cases[k].gz ? ".gz" : "");
+        write_images(p, 0x803, cases[k].hdr_n, cases[k].n, 28, 28, cases[k].cut, cases[k].gz);
+        ps_mnist m;
+        ps_err err = {0};
+        CHECK(expect_fail(ps_mnist_load(&m, d, &err), &err, PS_EFORMAT, p, cases[k].what));
+    }
+    /* images that are not 28 × 28 are refused at the header */
+    const char *d = synth_mnist_dir("not28", 10, 10, 0);
+    char p[600];
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", d);
+    write_images(p, 0x803, 10, 10, 14, 56, 0, 0);
+    ps_mnist m;
+    ps_err err = {0};
+    CHECK(expect_fail(ps_mnist_load(&m, d, &err), &err, PS_EFORMAT, p, "28 x 28"));
+}
+
+/* The stream's own contract: reads in order up to n, finish checks everything was read. */
+static void test_idx_stream(void)
+{
+    const char *p = tmp_path("stream.idx.gz");
+    write_images(p, 0x803, 7, 7, 4, 6, 0, 1);
+    ps_idx_stream s;
+    ps_err err = {0};
+    uint8_t buf[7 * 24];
+    CHECK_EQ_INT(ps_idx_stream_open(&s, p, &err), 0);
+    CHECK_EQ_INT(s.n, 7); CHECK_EQ_INT(s.rows, 4); CHECK_EQ_INT(s.cols, 6);
+    CHECK_EQ_INT(ps_idx_stream_read(&s, buf, 3, &err), 0);
+    CHECK_EQ_INT(ps_idx_stream_read(&s, buf + 3 * 24, 2, &err), 0);
+    CHECK(expect_fail(ps_idx_stream_read(&s, buf, 3, &err), &err, PS_EINVAL, p, "5 of 7"));
+    CHECK_EQ_INT(ps_idx_stream_read(&s, buf + 5 * 24, 2, &err), 0);
+    int bad = 0;
+    for (int i = 0; i < 7; i++)
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 6; c++)
+                bad += buf[(i * 4 + r) * 6 + c] != ((i * 7 + r * 3 + c) & 255);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(ps_idx_stream_finish(&s, &err), 0);
+    CHECK(s.gz == NULL);
+    ps_idx_stream_close(&s); /* closing twice is harmless */
+    CHECK_EQ_INT(ps_idx_stream_open(&s, p, &err), 0);
+    CHECK_EQ_INT(ps_idx_stream_read(&s, buf, 6, &err), 0);
+    CHECK(expect_fail(ps_idx_stream_finish(&s, &err), &err, PS_EINVAL, p, "6 of 7"));
+    CHECK(s.gz == NULL);
+    p = tmp_path("stream-magic.idx");
+    write_images(p, 0x801, 7, 7, 4, 6, 0, 0);
+    CHECK(expect_fail(ps_idx_stream_open(&s, p, &err), &err, PS_EFORMAT, p, "magic"));
+}
+
+/* The real files: image i's pooled sums against the file's bytes read here by hand (gzseek to
+ * the image, works for raw and gzip files alike), for images at both ends and in between. */
+static void test_real_mnist_hand_pooled(void)
+{
+    const char *dir = getenv("PS_MNIST_DIR");
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
+    ps_mnist m;
+    ps_err err = {0};
+    int rc = ps_mnist_load(&m, dir, &err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc)
+        return;
+    static const int train_idx[] = {0, 1, 63, 64, 12345, 59999};
+    static const int test_idx[] = {0, 4321, 9999};
+    int bad = 0, checked = 0;
+    for (int set = 0; set < 2; set++) {
+        gzFile f = gzopen(m.path[set ? 2 : 0], "rb");
+        CHECK(f != NULL);
+        if (!f)
+            continue;
+        const int *idx = set ? test_idx : train_idx;
+        int count = set ? 3 : 6;
+        for (int k = 0; k < count; k++) {
+            unsigned char img[28 * 28];
+            CHECK(gzseek(f, 16 + (z_off_t)idx[k] * 784, SEEK_SET) >= 0);
+            CHECK_EQ_INT(gzread(f, img, sizeof img), (int)sizeof img);
+            const uint16_t *x = (set ? m.test_x : m.train_x) + (size_t)idx[k] * PS_IMG_PIXELS;
+            for (int r = 0; r < 14; r++)
+                for (int c = 0; c < 14; c++) {
+                    int sum = img[2 * r * 28 + 2 * c] + img[2 * r * 28 + 2 * c + 1] +
+                              img[(2 * r + 1) * 28 + 2 * c] + img[(2 * r + 1) * 28 + 2 * c + 1];
+                    bad += x[r * 14 + c] != sum;
+                    checked++;
+                }
+        }
+        gzclose(f);
+    }
+    CHECK_EQ_INT(checked, 9 * PS_IMG_PIXELS);
+    CHECK_EQ_INT(bad, 0);
+    ps_mnist_free(&m);
+}
+
 static void test_missing_dir(void)
 {
     ps_mnist m;
@@ -350,9 +582,11 @@ int main(void)
     }
     static const check_test tests[] = {
         T(test_idx_raw_and_gzip_agree), T(test_idx_broken_files), T(test_idx_corrupt_gzip),
-        T(test_pool_hand_computed), T(test_pairs_rule_and_reproducibility), T(test_normalize),
+        T(test_pool_hand_computed), T(test_pairs_pixels_exact),
+        T(test_pairs_rule_and_reproducibility), T(test_normalize),
         T(test_folds_disjoint_complete), T(test_subset), T(test_real_mnist), T(test_missing_dir),
-        T(test_image_label_count_mismatch),
+        T(test_image_label_count_mismatch), T(test_mnist_load_streamed_raw_and_gzip),
+        T(test_mnist_load_stream_errors), T(test_idx_stream), T(test_real_mnist_hand_pooled),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));
     char cmd[600];

@@ -35,16 +35,52 @@ int ps_idx_read_labels(ps_idx_labels *out, const char *path, ps_err *err);
 void ps_idx_images_free(ps_idx_images *img);
 void ps_idx_labels_free(ps_idx_labels *lab);
 
-/* 2×2 average pooling of n images of rows×cols (both even) into n images of (rows/2, cols/2),
- * as float pixel values 0..255 (torch's avg_pool2d(kernel_size=2) on the byte values). */
-void ps_pool2x2(float *dst, const uint8_t *src, int32_t n, int32_t rows, int32_t cols);
+/* An idx3-ubyte image file read a few images at a time, so that a large file is never held
+ * whole: open (reads and checks the header), read in order, finish (checks the file ends). */
+typedef struct ps_idx_stream {
+    void *gz;                  /* zlib's gzFile; NULL when closed */
+    const char *path;          /* the caller's, for messages: must outlive the stream */
+    int32_t n, rows, cols;     /* from the header */
+    int32_t done;              /* images read so far */
+} ps_idx_stream;
 
-/* MNIST, pooled to 14×14: the training and test sets, and what was read. */
+/* Opens path (raw or gzip, detected from its first bytes) and reads its header, with the
+ * checks of ps_idx_read_images (magic, dimensions); n, rows and cols tell what it promises.
+ * On error returns PS_EIO/PS_EFORMAT with a one-line message naming the file; nothing stays
+ * open. */
+int ps_idx_stream_open(ps_idx_stream *s, const char *path, ps_err *err);
+
+/* Reads the next count images into dst (count, rows, cols); requires done + count ≤ n
+ * (PS_EINVAL otherwise). A file that ends early or holds corrupt gzip data gives PS_EFORMAT
+ * with the message ps_idx_read_images would give. The stream stays open either way. */
+int ps_idx_stream_read(ps_idx_stream *s, uint8_t *dst, int32_t count, ps_err *err);
+
+/* After all n images were read, checks that the file ends there (PS_EFORMAT on trailing data
+ * or a bad gzip trailer; PS_EINVAL when images are left unread), and closes the stream. */
+int ps_idx_stream_finish(ps_idx_stream *s, ps_err *err);
+
+/* Closes the stream without checks (after an error); a closed stream may be closed again. */
+void ps_idx_stream_close(ps_idx_stream *s);
+
+/* 2×2 sum pooling of n images of rows×cols (both even) into n images of (rows/2, cols/2):
+ * each output is the sum of four bytes, 0..1020, exactly 4× torch's avg_pool2d(kernel_size=2)
+ * on the byte values (the pixel value is sum × 0.25f, exact in float). */
+void ps_pool2x2_sum(uint16_t *dst, const uint8_t *src, int32_t n, int32_t rows, int32_t cols);
+
+/* The pixel value (0..255, in steps of 0.25) of a 2×2 sum of bytes. */
+static inline float ps_pool_pixel(uint16_t sum)
+{
+    return (float)sum * 0.25f;
+}
+
+/* MNIST, pooled to 14×14: the training and test sets, and what was read. The pooled images
+ * are kept as 2×2 sums of bytes (2 bytes a pixel instead of a float's 4; ps_pool_pixel gives
+ * the value); they become float only in pairs. */
 typedef struct ps_mnist {
     int32_t n_train, n_test;
-    float *train_x;            /* (n_train, 14, 14), 0..255 */
+    uint16_t *train_x;         /* (n_train, 14, 14), 2×2 sums 0..1020 */
     uint8_t *train_y;          /* (n_train) */
-    float *test_x;             /* (n_test, 14, 14) */
+    uint16_t *test_x;          /* (n_test, 14, 14), 2×2 sums 0..1020 */
     uint8_t *test_y;           /* (n_test) */
     char path[4][PS_PATH_MAX]; /* train images, train labels, test images, test labels */
     char sha256[4][65];        /* SHA-256 of each file as found on disk */
@@ -52,7 +88,11 @@ typedef struct ps_mnist {
 
 /* Loads MNIST from dir: for each of train-images-idx3-ubyte, train-labels-idx1-ubyte,
  * t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, the raw file or, failing that, NAME.gz.
- * Checks that images and labels agree in count. On error nothing is kept. */
+ * The image files are streamed and pooled a block of images at a time (the raw 28×28 bytes of
+ * a whole set are never held); the SHA-256 of each file is computed in blocks too. Checks
+ * every idx rule of ps_idx_read_images/labels, 28×28 images, and that images and labels agree
+ * in count. On error returns a negative PS_E* code with one line naming the file; nothing is
+ * kept. */
 int ps_mnist_load(ps_mnist *m, const char *dir, ps_err *err);
 void ps_mnist_free(ps_mnist *m);
 
@@ -72,10 +112,11 @@ typedef struct ps_pairs {
     int32_t *classes;          /* (n, 2) digit of each channel */
 } ps_pairs;
 
-/* Makes n pairs from a pooled set of m images (x (m, 14, 14), y (m)) for a seed: a random
- * permutation of the m images, the first 2n images form n pairs (image 2i and 2i+1).
- * Requires 2n ≤ m. The same seed gives the same pairs. */
-int ps_pairs_make(ps_pairs *out, const float *x, const uint8_t *y, int32_t m, int32_t n,
+/* Makes n pairs from a pooled set of m images (x (m, 14, 14) as 2×2 sums, y (m)) for a seed:
+ * a random permutation of the m images, the first 2n images form n pairs (image 2i and 2i+1);
+ * the pairs' pixels are ps_pool_pixel(sum). Requires 2n ≤ m. The same seed gives the same
+ * pairs. */
+int ps_pairs_make(ps_pairs *out, const uint16_t *x, const uint8_t *y, int32_t m, int32_t n,
                   uint64_t seed, ps_err *err);
 
 /* The reports' data: n_train pairs from MNIST's training set and n_test pairs from its test

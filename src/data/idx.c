@@ -128,13 +128,12 @@ static gzFile open_idx(const char *path, ps_err *err)
     return f;
 }
 
-int ps_idx_read_images(ps_idx_images *out, const char *path, ps_err *err)
+int ps_idx_stream_open(ps_idx_stream *s, const char *path, ps_err *err)
 {
     gzFile f = open_idx(path, err);
     if (!f)
         return PS_EIO;
     unsigned char hdr[16];
-    uint8_t *pixels = NULL;
     int rc = read_exact(f, hdr, 4, path, "the header", err);
     if (rc)
         goto fail;
@@ -156,20 +155,71 @@ int ps_idx_read_images(ps_idx_images *out, const char *path, ps_err *err)
                         path, n, rows, cols, IDX_MAX_ITEMS, IDX_MAX_DIM, IDX_MAX_DIM);
         goto fail;
     }
-    size_t len = (size_t)n * rows * cols;
-    if ((rc = read_payload(f, &pixels, len, path, "pixels", err)) ||
-        (rc = expect_eof(f, path, err)))
-        goto fail;
-    gzclose(f);
-    out->n = (int32_t)n;
-    out->rows = (int32_t)rows;
-    out->cols = (int32_t)cols;
-    out->pixels = pixels;
+    s->gz = f;
+    s->path = path;
+    s->n = (int32_t)n;
+    s->rows = (int32_t)rows;
+    s->cols = (int32_t)cols;
+    s->done = 0;
     return 0;
 fail:
-    free(pixels);
     gzclose(f);
     return rc;
+}
+
+int ps_idx_stream_read(ps_idx_stream *s, uint8_t *dst, int32_t count, ps_err *err)
+{
+    if (count < 0 || count > s->n - s->done)
+        return ps_err_set(err, PS_EINVAL, "%s: cannot read %d more images (%d of %d read)",
+                          s->path, count, s->done, s->n);
+    size_t image = (size_t)s->rows * (size_t)s->cols;
+    int rc = read_part((gzFile)s->gz, dst, (size_t)count * image, (size_t)s->done * image,
+                       (size_t)s->n * image, s->path, "pixels", err);
+    if (!rc)
+        s->done += count;
+    return rc;
+}
+
+int ps_idx_stream_finish(ps_idx_stream *s, ps_err *err)
+{
+    int rc = s->done == s->n
+                 ? expect_eof((gzFile)s->gz, s->path, err)
+                 : ps_err_set(err, PS_EINVAL, "%s: closed after %d of %d images", s->path,
+                              s->done, s->n);
+    ps_idx_stream_close(s);
+    return rc;
+}
+
+void ps_idx_stream_close(ps_idx_stream *s)
+{
+    if (s->gz)
+        gzclose((gzFile)s->gz);
+    memset(s, 0, sizeof *s);
+}
+
+int ps_idx_read_images(ps_idx_images *out, const char *path, ps_err *err)
+{
+    ps_idx_stream s;
+    uint8_t *pixels = NULL;
+    int rc = ps_idx_stream_open(&s, path, err);
+    if (rc)
+        return rc;
+    size_t len = (size_t)s.n * (size_t)s.rows * (size_t)s.cols;
+    if ((rc = read_payload((gzFile)s.gz, &pixels, len, path, "pixels", err))) {
+        ps_idx_stream_close(&s);
+        return rc;
+    }
+    s.done = s.n;
+    int32_t n = s.n, rows = s.rows, cols = s.cols;
+    if ((rc = ps_idx_stream_finish(&s, err))) {
+        free(pixels);
+        return rc;
+    }
+    out->n = n;
+    out->rows = rows;
+    out->cols = cols;
+    out->pixels = pixels;
+    return 0;
 }
 
 int ps_idx_read_labels(ps_idx_labels *out, const char *path, ps_err *err)
@@ -228,17 +278,16 @@ void ps_idx_labels_free(ps_idx_labels *lab)
     memset(lab, 0, sizeof *lab);
 }
 
-void ps_pool2x2(float *dst, const uint8_t *src, int32_t n, int32_t rows, int32_t cols)
+void ps_pool2x2_sum(uint16_t *dst, const uint8_t *src, int32_t n, int32_t rows, int32_t cols)
 {
     int32_t orow = rows / 2, ocol = cols / 2;
     for (int32_t i = 0; i < n; i++) {
         const uint8_t *s = src + (size_t)i * rows * cols;
-        float *d = dst + (size_t)i * orow * ocol;
+        uint16_t *d = dst + (size_t)i * orow * ocol;
         for (int32_t r = 0; r < orow; r++)
             for (int32_t c = 0; c < ocol; c++) {
                 const uint8_t *p = s + (size_t)(2 * r) * cols + 2 * c;
-                int sum = p[0] + p[1] + p[cols] + p[cols + 1];
-                d[r * ocol + c] = (float)sum * 0.25f;
+                d[r * ocol + c] = (uint16_t)(p[0] + p[1] + p[cols] + p[cols + 1]);
             }
     }
 }

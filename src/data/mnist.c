@@ -1,4 +1,5 @@
-/* MNIST as the reports use it: the four idx files of a directory, pooled to 14×14. */
+/* MNIST as the reports use it: the four idx files of a directory, pooled to 14×14 while they
+ * stream in (the 28×28 bytes of a whole set are never held). */
 #define _POSIX_C_SOURCE 200809L
 #include "pairsweep/data.h"
 
@@ -50,39 +51,63 @@ static int find_file(char path[PS_PATH_MAX], const char *dir, const char *name, 
     return ps_err_set(err, PS_EINVAL, "%s/%s: MNIST file not found (nor %s.gz)", dir, name, name);
 }
 
-/* Reads one images + labels pair and pools the images; checks that the counts agree. */
-static int load_set(float **x, uint8_t **y, int32_t *n, const char *ipath, const char *lpath,
+/* Images read and pooled at a time: 64 × 784 bytes, small enough for the cache. */
+#define LOAD_BLOCK 64
+
+/* Streams the images of one set into x (n, 14, 14) as 2×2 sums, LOAD_BLOCK images at a time. */
+static int pool_stream(uint16_t *x, ps_idx_stream *s, ps_err *err)
+{
+    uint8_t block[LOAD_BLOCK * 4 * PS_IMG_PIXELS]; /* (LOAD_BLOCK, 28, 28) */
+    for (int32_t i = 0; i < s->n; i += LOAD_BLOCK) {
+        int32_t k = s->n - i < LOAD_BLOCK ? s->n - i : LOAD_BLOCK;
+        int rc = ps_idx_stream_read(s, block, k, err);
+        if (rc)
+            return rc;
+        ps_pool2x2_sum(x + (size_t)i * PS_IMG_PIXELS, block, k, 2 * PS_IMG, 2 * PS_IMG);
+    }
+    return ps_idx_stream_finish(s, err);
+}
+
+/* Reads one images + labels pair, pooling the images while they stream in: the image header
+ * (magic, dimensions, 28 × 28), the labels, the counts, then the pixels. */
+static int load_set(uint16_t **x, uint8_t **y, int32_t *n, const char *ipath, const char *lpath,
                     ps_err *err)
 {
-    ps_idx_images img = {0};
+    ps_idx_stream s;
     ps_idx_labels lab = {0};
-    int rc = ps_idx_read_images(&img, ipath, err);
+    uint16_t *pooled = NULL; /* (s.n, 14, 14) */
+    int rc = ps_idx_stream_open(&s, ipath, err);
     if (rc)
         return rc;
-    if ((rc = ps_idx_read_labels(&lab, lpath, err)))
-        goto done;
-    if (img.n != lab.n) {
-        rc = ps_err_set(err, PS_EFORMAT, "%s: %d labels, but %s has %d images", lpath, lab.n,
-                        ipath, img.n);
-        goto done;
-    }
-    if (img.rows != 2 * PS_IMG || img.cols != 2 * PS_IMG) {
+    if (s.rows != 2 * PS_IMG || s.cols != 2 * PS_IMG) {
         rc = ps_err_set(err, PS_EFORMAT, "%s: images are %d x %d, expected 28 x 28", ipath,
-                        img.rows, img.cols);
-        goto done;
+                        s.rows, s.cols);
+        goto fail;
     }
-    *x = malloc((size_t)img.n * PS_IMG_PIXELS * sizeof(float));
-    if (!*x) {
-        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", ipath);
-        goto done;
+    /* The labels first: their count, checked against the images' header, bounds the size of
+     * the pooled buffer by what a real file holds (an image header may lie). */
+    if ((rc = ps_idx_read_labels(&lab, lpath, err)))
+        goto fail;
+    if (s.n != lab.n) {
+        rc = ps_err_set(err, PS_EFORMAT, "%s: %d labels, but %s has %d images", lpath, lab.n,
+                        ipath, s.n);
+        goto fail;
     }
-    ps_pool2x2(*x, img.pixels, img.n, img.rows, img.cols);
+    pooled = malloc((size_t)s.n * PS_IMG_PIXELS * sizeof *pooled);
+    if (!pooled) {
+        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory for %d pooled images", ipath, s.n);
+        goto fail;
+    }
+    if ((rc = pool_stream(pooled, &s, err)))
+        goto fail;
+    *x = pooled;
     *y = lab.labels;
-    lab.labels = NULL;
-    *n = img.n;
-done:
-    ps_idx_images_free(&img);
+    *n = lab.n;
+    return 0;
+fail:
+    ps_idx_stream_close(&s);
     ps_idx_labels_free(&lab);
+    free(pooled);
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* Digit pairs as in EE-559's generate_pair_sets: a random permutation of the images, the
- * first 2N form N pairs (2i, 2i+1), target 1 when digit 1 ≤ digit 2. */
+ * first 2N form N pairs (2i, 2i+1), target 1 when digit 1 ≤ digit 2. The pooled images are
+ * 2×2 sums of bytes; they become float pixels (sum / 4, exact) here. */
 #include "pairsweep/data.h"
 #include "pairsweep/rng.h"
 
@@ -21,7 +22,7 @@ static int pairs_alloc(ps_pairs *p, int32_t n, ps_err *err)
     return 0;
 }
 
-int ps_pairs_make(ps_pairs *out, const float *x, const uint8_t *y, int32_t m, int32_t n,
+int ps_pairs_make(ps_pairs *out, const uint16_t *x, const uint8_t *y, int32_t m, int32_t n,
                   uint64_t seed, ps_err *err)
 {
     if (n <= 0 || (int64_t)2 * n > m)
@@ -44,8 +45,10 @@ int ps_pairs_make(ps_pairs *out, const float *x, const uint8_t *y, int32_t m, in
     for (int32_t i = 0; i < n; i++) {
         for (int d = 0; d < 2; d++) {
             int32_t src = perm[2 * i + d];
-            memcpy(p.x + ((size_t)2 * i + d) * PS_IMG_PIXELS, x + (size_t)src * PS_IMG_PIXELS,
-                   PS_IMG_PIXELS * sizeof(float));
+            float *dst = p.x + ((size_t)2 * i + d) * PS_IMG_PIXELS;   /* (14, 14) */
+            const uint16_t *sum = x + (size_t)src * PS_IMG_PIXELS;      /* (14, 14) */
+            for (int k = 0; k < PS_IMG_PIXELS; k++)
+                dst[k] = ps_pool_pixel(sum[k]);
             p.classes[2 * i + d] = y[src];
         }
         p.target[i] = p.classes[2 * i] <= p.classes[2 * i + 1];
