@@ -12,12 +12,24 @@
  *   /weights/<task id>/<state_dict name>                 final state of each task
  *   /models               H5TB table (Table I): model, arch, params, flops (ps_store_write_models)
  *   /plan                 H5TB table: every planned cell (ps_store_write_plan), for status
- * Every result is made durable before ps_store_add returns: first in FILE.h5.journal (a CRC'd
- * append-only log, fdatasync'ed), then in FILE.h5 itself at the next checkpoint, which
- * replaces FILE.h5 atomically (see src/store/store.c for why). A killed run therefore leaves
- * FILE.h5 whole and every acknowledged result in it or in its journal; ps_results_read and a
- * resumed ps_store_open read both. h5py/pandas users see results up to the last checkpoint
- * (at most ~30 s old while running; everything after ps_store_close). */
+ * A result is first appended to FILE.h5.journal (a CRC'd append-only log) and made durable
+ * there by an fdatasync of the journal; it reaches FILE.h5 itself at the next checkpoint,
+ * which replaces FILE.h5 atomically (see src/store/store.c for why). ps_store_add does both
+ * steps for one result. A writer receiving many results uses group commit instead:
+ * ps_store_append for each (written to the journal, not yet durable), then one ps_store_sync
+ * for all of them (when no further result is waiting, or when ps_store_sync_due says the
+ * oldest waiting one is PS_STORE_GROUP_AGE s old or PS_STORE_GROUP_MAX are waiting).
+ *
+ * The contract: a result is STORED once a ps_store_add, or a ps_store_sync (or checkpoint,
+ * or close) after its ps_store_append, has returned 0; only then may the caller count it as
+ * done or report it. A killed writer (SIGKILL, a crash of the process) leaves FILE.h5 whole
+ * and every stored result in it or in its journal; results appended but not yet synced are
+ * also kept by a killed process (the kernel holds its writes), but a crash of the machine
+ * itself (power, kernel) may lose them, and they are then simply missing: a resumed study
+ * runs those tasks again. A record torn by either is dropped by its CRC with everything after
+ * it, so the journal always reads back as a prefix of what was appended. ps_results_read and
+ * a resumed ps_store_open read both FILE.h5 and the journal. h5py/pandas users see results up
+ * to the last checkpoint (at most ~30 s old while running; everything after ps_store_close). */
 #ifndef PAIRSWEEP_STORE_H
 #define PAIRSWEEP_STORE_H
 
@@ -125,10 +137,53 @@ int ps_store_write_plan(ps_store *s, const ps_store_plan_row *rows, int32_t n, p
 /* The rows already stored (for resume): *rows is malloc'ed, caller frees. */
 int ps_store_rows(const ps_store *s, ps_store_row **rows, int32_t *n, ps_err *err);
 
-/* Appends one finished task: its row, its curves and (when status is DONE) its weights; then
- * flushes the file. A task id already present is refused with PS_ESTATE. */
+/* Appends one finished task: its row, its curves and (when status is DONE) its weights, and
+ * makes it durable (ps_store_append then ps_store_sync). A task id already present is refused
+ * with PS_ESTATE. */
 int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
                  ps_err *err);
+
+/* Group commit (see the top of this file). ps_store_append appends one finished task to the
+ * journal as ps_store_add does but does not make it durable: it is not stored until the next
+ * ps_store_sync (or checkpoint, or close) returns 0. The caller keeps res until the call
+ * returns only (the record is written before it returns). A task id already present
+ * (appended or stored) is refused with PS_ESTATE. */
+int ps_store_append(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
+                    ps_err *err);
+
+/* Makes every result appended so far durable with one fdatasync of the journal, then
+ * checkpoints when one is due; returns at once when nothing is pending. On a failed sync the
+ * results appended since the previous sync are dropped (the journal is cut back to its last
+ * durable record, err says how many): they were never stored and run again on resume. */
+int ps_store_sync(ps_store *s, ps_err *err);
+
+/* Results appended and not yet synced. */
+int32_t ps_store_pending(const ps_store *s);
+
+/* 1 when a sync is due by the group-commit limits: ps_store_set_group_commit's max_pending
+ * results waiting, or the first of them appended max_age seconds ago. */
+int ps_store_sync_due(const ps_store *s);
+
+#define PS_STORE_GROUP_MAX 64      /* default: results waiting before a sync is due */
+#define PS_STORE_GROUP_AGE 0.05    /* default: seconds the first waiting result may wait */
+
+/* Sets the group-commit limits (max_pending <= 0, max_age < 0: the defaults above). */
+void ps_store_set_group_commit(ps_store *s, int32_t max_pending, double max_age);
+
+/* What the writer did since ps_store_open (for benchmarks and profiles). */
+typedef struct ps_store_stats {
+    int64_t results;                  /* results appended */
+    int64_t bytes;                    /* journal bytes of those results */
+    int64_t syncs;                    /* journal syncs (fdatasync) */
+    int64_t checkpoints;
+    double append_seconds;            /* wall time writing journal records */
+    double sync_seconds;              /* wall time in the journal's fdatasync */
+    double checkpoint_read_seconds;   /* checkpoints: reading FILE.h5 into memory */
+    double checkpoint_replay_seconds; /* ... adding the journal's records with HDF5 */
+    double checkpoint_write_seconds;  /* ... writing, fsync'ing and renaming the new file */
+} ps_store_stats;
+
+void ps_store_get_stats(const ps_store *s, ps_store_stats *out);
 
 /* Records (or replaces) a model's selection. */
 int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *err);

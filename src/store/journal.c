@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -13,31 +14,6 @@
 
 #define MAGIC 0x4A525350u /* "PSRJ" little-endian */
 #define HDR_TAG "PSJOURNAL1\n"
-
-typedef struct buf { unsigned char *p; size_t n, cap; int oom; } buf;
-
-static void put(buf *b, const void *src, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n > b->cap) {
-        size_t c = b->cap ? b->cap : 4096;
-        while (c < b->n + n)
-            c *= 2;
-        unsigned char *q = realloc(b->p, c);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = c;
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-
-static void put_i32(buf *b, int32_t v) { put(b, &v, 4); }
-static void put_u64(buf *b, uint64_t v) { put(b, &v, 8); }
 
 void ps__jrec_free(ps__jrec *r)
 {
@@ -149,26 +125,59 @@ int ps__journal_lock(int fd, const char *path, ps_err *err)
     return 0;
 }
 
-static int append(int fd, off_t *end, uint32_t type, buf *b, const char *path, ps_err *err)
+/* Writes all of iov[0..n) at the current position (iov is consumed); returns 0 or errno. */
+static int writev_all(int fd, struct iovec *iov, int n)
 {
-    if (b->oom)
-        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
-    uint32_t h[2] = {MAGIC, type};
-    uint64_t len = b->n;
-    uint32_t crc = (uint32_t)crc32(0L, b->p, (uInt)b->n);
-    buf r = {0};
-    put(&r, h, 8);
-    put(&r, &len, 8);
-    put(&r, b->p, b->n);
-    put(&r, &crc, 4);
-    if (r.oom) {
-        free(r.p);
-        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (w == 0)
+            return ENOSPC;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
-    int e = lseek(fd, *end, SEEK_SET) < 0 ? errno : ps__write_all(fd, r.p, r.n);
-    if (!e && fdatasync(fd) != 0)
-        e = errno;
-    free(r.p);
+    return 0;
+}
+
+enum { MAX_PIECES = 16 };
+
+/* A record's payload as pieces pointing at the caller's data (nothing is copied). */
+typedef struct pieces { struct iovec v[MAX_PIECES + 2]; int n; uint64_t len; } pieces;
+
+static void piece(pieces *p, const void *src, size_t n)
+{
+    if (n == 0)
+        return;
+    p->v[1 + p->n].iov_base = (void *)(uintptr_t)src; /* writev does not write through it */
+    p->v[1 + p->n].iov_len = n;
+    p->n++;
+    p->len += n;
+}
+
+/* Appends one record (header, the pieces, CRC) with one writev at *end; no sync. */
+static int append(int fd, off_t *end, uint32_t type, pieces *p, const char *path, ps_err *err)
+{
+    struct { uint32_t magic, type; uint64_t len; } head = {MAGIC, type, p->len};
+    uLong crc = crc32_z(0L, Z_NULL, 0);
+    for (int i = 1; i <= p->n; i++)
+        crc = crc32_z(crc, p->v[i].iov_base, p->v[i].iov_len);
+    uint32_t crc32v = (uint32_t)crc;
+    p->v[0].iov_base = &head;
+    p->v[0].iov_len = sizeof head;
+    p->v[p->n + 1].iov_base = &crc32v;
+    p->v[p->n + 1].iov_len = 4;
+    int e = lseek(fd, *end, SEEK_SET) < 0 ? errno : writev_all(fd, p->v, p->n + 2);
     if (e) {
         /* cut back to the last good record, so the journal stays valid */
         if (ftruncate(fd, *end) != 0) { /* the CRC check drops the partial record anyway */ }
@@ -177,45 +186,68 @@ static int append(int fd, off_t *end, uint32_t type, buf *b, const char *path, p
                               "reached (%s); every earlier result is kept", path, strerror(e));
         return ps_err_set(err, PS_EIO, "%s: write failed: %s", path, strerror(e));
     }
-    *end += (off_t)r.n;
+    *end += (off_t)(sizeof head + p->len + 4);
     return 0;
 }
+
+int ps__journal_sync(int fd, const char *path, ps_err *err)
+{
+    if (fdatasync(fd) != 0) {
+        int e = errno;
+        if (e == ENOSPC || e == EDQUOT)
+            return ps_err_set(err, PS_EIO, "%s: the disk is full (%s)", path, strerror(e));
+        return ps_err_set(err, PS_EIO, "%s: sync failed: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+/* One view's description as stored in a RESULT record. */
+typedef struct __attribute__((packed)) jview {
+    char name[PS_NAME_MAX];
+    int32_t ndim, shape[4];
+    uint64_t offset, count;
+    int32_t trainable;
+} jview;
+_Static_assert(sizeof(jview) == PS_NAME_MAX + 40, "a view's record layout has no padding");
 
 int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
                            const ps_train_result *res, const char *path, ps_err *err)
 {
-    buf b = {0};
-    put(&b, row, sizeof *row);
     int32_t ep = res->epochs > 0 ? res->epochs : 0;
-    put_i32(&b, ep);
     const float *cv[4] = {res->train_loss, res->train_acc, res->eval_loss, res->eval_acc};
-    for (int k = 0; k < 4; k++) {
-        if (ep && !cv[k]) {
-            free(b.p);
-            return ps_err_set(err, PS_EINVAL, "task %s: the result has no curve %d", row->task_id,
-                              k);
-        }
-        put(&b, cv[k], (size_t)ep * sizeof(float));
-    }
+    for (int k = 0; k < 4; k++)
+        if (ep && !cv[k])
+            return ps_err_set(err, PS_EINVAL, "task %s: the result has no curve %d",
+                              row->task_id, k);
     int keep = res->status == PS_TASK_DONE && res->n_views > 0 && res->state;
-    put_i32(&b, keep ? res->n_views : 0);
-    for (int32_t i = 0; keep && i < res->n_views; i++) {
-        const ps_state_view *v = &res->views[i];
-        char name[PS_NAME_MAX];
-        ps__scopy(name, v->name, sizeof name);
-        put(&b, name, sizeof name);
-        put_i32(&b, v->ndim);
-        for (int j = 0; j < 4; j++)
-            put_i32(&b, v->shape[j]);
-        put_u64(&b, v->offset);
-        put_u64(&b, v->count);
-        put_i32(&b, v->trainable);
+    int32_t n_views = keep ? res->n_views : 0;
+    uint64_t n_state = keep ? res->n_state : 0;
+    jview *jv = NULL;
+    if (n_views > 0) {
+        jv = calloc((size_t)n_views, sizeof *jv);
+        if (!jv)
+            return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
     }
-    put_u64(&b, keep ? res->n_state : 0);
-    if (keep)
-        put(&b, res->state, res->n_state * sizeof(float));
-    int rc = append(fd, end, PS__J_RESULT, &b, path, err);
-    free(b.p);
+    for (int32_t i = 0; i < n_views; i++) {
+        const ps_state_view *v = &res->views[i];
+        ps__scopy(jv[i].name, v->name, sizeof jv[i].name);
+        jv[i].ndim = v->ndim;
+        memcpy(jv[i].shape, v->shape, sizeof jv[i].shape);
+        jv[i].offset = v->offset;
+        jv[i].count = v->count;
+        jv[i].trainable = v->trainable;
+    }
+    pieces p = {.n = 0, .len = 0};
+    piece(&p, row, sizeof *row);
+    piece(&p, &ep, 4);
+    for (int k = 0; k < 4; k++)
+        piece(&p, cv[k], (size_t)ep * sizeof(float));
+    piece(&p, &n_views, 4);
+    piece(&p, jv, (size_t)n_views * sizeof *jv);
+    piece(&p, &n_state, 8);
+    piece(&p, res->state, (size_t)n_state * sizeof(float));
+    int rc = append(fd, end, PS__J_RESULT, &p, path, err);
+    free(jv);
     return rc;
 }
 
@@ -229,11 +261,9 @@ int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
     s.cv_mean = sel->cv_mean;
     s.cv_std = sel->cv_std;
     s.n_folds = sel->n_folds;
-    buf b = {0};
-    put(&b, &s, sizeof s);
-    int rc = append(fd, end, PS__J_SELECTION, &b, path, err);
-    free(b.p);
-    return rc;
+    pieces p = {.n = 0, .len = 0};
+    piece(&p, &s, sizeof s);
+    return append(fd, end, PS__J_SELECTION, &p, path, err);
 }
 
 typedef struct rd { const unsigned char *p; size_t n, at; int bad; } rd;

@@ -2,9 +2,11 @@
  *
  * FILE.journal: a header ("PSJOURNAL1", the job's SHA-256) then records
  *   u32 magic "PSRJ" | u32 type | u64 payload length | payload | u32 CRC-32 (zlib) of payload
- * appended with one write and made durable with fdatasync before the call returns. A record
- * cut short by a crash fails its length or CRC check and is dropped with everything after it:
- * it was never acknowledged. */
+ * appended with one writev straight from the caller's buffers (no copy of the weights), and
+ * made durable by ps__journal_sync (fdatasync), which the store calls once for a group of
+ * records (see store.c). A record cut short by a crash, or lost with the page cache before its
+ * sync, fails its length or CRC check and is dropped with everything after it: it was never
+ * acknowledged as durable. */
 #ifndef PAIRSWEEP_STORE_JOURNAL_H
 #define PAIRSWEEP_STORE_JOURNAL_H
 
@@ -41,12 +43,15 @@ int ps__journal_open(int *fd, off_t *end, int *hdr_ok, const char *path, const c
                      int writable, ps_err *err);
 /* Takes an exclusive lock on the journal (another writer → PS_ESTATE). */
 int ps__journal_lock(int fd, const char *path, ps_err *err);
-/* Appends a RESULT record (row, curves, state) and makes it durable. On failure the journal
- * is cut back to *end, so it stays valid. */
+/* Appends a RESULT record (row, curves, state) at *end and advances *end; NOT durable until
+ * ps__journal_sync. On failure the journal is cut back to *end, so it stays valid. */
 int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
                            const ps_train_result *res, const char *path, ps_err *err);
+/* Appends a SELECTION record, the same way (not durable until ps__journal_sync). */
 int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
                               const char *path, ps_err *err);
+/* Makes every record appended so far durable (fdatasync). */
+int ps__journal_sync(int fd, const char *path, ps_err *err);
 /* Reads the record at *off (< end) and advances *off; returns 1 when a record was read, 0 at
  * the end or at an invalid record, negative on out-of-memory. */
 int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_state);

@@ -47,7 +47,14 @@
 #include "fsio.h"
 #include "h5io.h"
 #include "journal.h"
+#include "pairsweep/rng.h"
 #include "store_internal.h"
+
+/* A hash set of task ids over an array of rows: slot = row index + 1, 0 = empty. */
+typedef struct idhash {
+    uint32_t *slot;           /* (cap) */
+    size_t cap;               /* a power of 2, at least twice the rows */
+} idhash;
 
 struct ps_store {
     char *path, *tmp, *jpath;
@@ -57,11 +64,20 @@ struct ps_store {
     int32_t jcount;           /* records since the last checkpoint */
     ps_store_row *rows;       /* (n_rows) every stored row: file and journal */
     int32_t n_rows, cap;
+    idhash ix;                /* task id -> index into rows */
     int has_grid, has_models, has_plan;
     double last_ckpt;         /* ps_now() of the last checkpoint */
     off_t file_bytes;         /* size of FILE.h5 at the last checkpoint */
     int32_t every_n;          /* test override: checkpoint every n records (0: automatic) */
     double every_s;
+    /* group commit: the journal's records in [synced_end, jend) are not durable yet */
+    off_t synced_end;
+    int32_t synced_rows, synced_jcount;
+    int32_t pending;          /* results appended since the last sync */
+    double pending_since;     /* ps_now() of the first of them */
+    int32_t gc_max;           /* a sync is due with this many pending ... */
+    double gc_age;            /* ... or when the first is this many seconds old */
+    ps_store_stats st;
 };
 
 void ps__utc_now(char out[32])
@@ -70,6 +86,61 @@ void ps__utc_now(char out[32])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a, then a mix */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ull;
+    return ps_mix64(h);
+}
+
+/* The index of the row with task id `id`, or -1. */
+static int32_t idhash_find(const idhash *h, const ps_store_row *rows, const char *id)
+{
+    if (!h->cap)
+        return -1;
+    for (size_t i = (size_t)id_hash(id) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+        if (!h->slot[i])
+            return -1;
+        if (!strcmp(rows[h->slot[i] - 1].task_id, id))
+            return (int32_t)(h->slot[i] - 1);
+    }
+}
+
+static void idhash_put(idhash *h, const ps_store_row *rows, int32_t k)
+{
+    size_t i = (size_t)id_hash(rows[k].task_id) & (h->cap - 1);
+    while (h->slot[i])
+        i = (i + 1) & (h->cap - 1);
+    h->slot[i] = (uint32_t)k + 1;
+}
+
+/* Makes h index rows[0, n) (n rows after an addition: grows when half full). */
+static int idhash_build(idhash *h, const ps_store_row *rows, int32_t n)
+{
+    size_t cap = 64;
+    while (cap < 2 * (size_t)n + 2)
+        cap *= 2;
+    uint32_t *slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return PS_ENOMEM;
+    free(h->slot);
+    h->slot = slot;
+    h->cap = cap;
+    for (int32_t k = 0; k < n; k++)
+        idhash_put(h, rows, k);
+    return 0;
+}
+
+/* rows[n - 1] was just added. */
+static int idhash_added(idhash *h, const ps_store_row *rows, int32_t n)
+{
+    if (2 * (size_t)n + 2 > h->cap)
+        return idhash_build(h, rows, n);
+    idhash_put(h, rows, n - 1);
+    return 0;
 }
 
 static int rows_push(ps_store *s, const ps_store_row *row)
@@ -83,44 +154,50 @@ static int rows_push(ps_store *s, const ps_store_row *row)
         s->cap = c;
     }
     s->rows[s->n_rows++] = *row;
+    if (idhash_added(&s->ix, s->rows, s->n_rows)) {
+        s->n_rows--;
+        return PS_ENOMEM;
+    }
     return 0;
 }
 
-static int rows_find(const ps_store_row *rows, int32_t n, const char *id)
-{
-    for (int32_t i = 0; i < n; i++)
-        if (!strcmp(rows[i].task_id, id))
-            return (int)i;
-    return -1;
-}
+/* The rows of the file being checkpointed, with their ids indexed. */
+typedef struct frows { ps_store_row *r; int32_t n, cap; idhash ix; } frows;
 
-/* Applies one journal record to an open file whose stored rows are (*frows, *nf). */
-static int apply_record(hid_t fid, const ps__jrec *rec, ps_store_row **frows, int32_t *nf,
-                        const char *what, ps_err *err)
+/* Applies one journal record to an open file whose stored rows are f. */
+static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *what, ps_err *err)
 {
     if (rec->type == PS__J_SELECTION)
         return ps__selection_put(fid, &rec->sel, what, err);
-    if (rows_find(*frows, *nf, rec->row.task_id) >= 0)
+    if (idhash_find(&f->ix, f->r, rec->row.task_id) >= 0)
         return 0;
     const float *const cv[4] = {rec->curves[0], rec->curves[1], rec->curves[2], rec->curves[3]};
-    int rc = ps__result_append(fid, (hsize_t)*nf, &rec->row, cv, rec->epochs, rec->views,
+    int rc = ps__result_append(fid, (hsize_t)f->n, &rec->row, cv, rec->epochs, rec->views,
                                rec->n_views, rec->state, rec->n_state, what, err);
     if (rc)
         return rc;
-    ps_store_row *r = realloc(*frows, (size_t)(*nf + 1) * sizeof *r);
-    if (!r)
+    if (f->n == f->cap) {
+        int32_t c = f->cap ? 2 * f->cap : 64;
+        ps_store_row *r = realloc(f->r, (size_t)c * sizeof *r);
+        if (!r)
+            return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
+        f->r = r;
+        f->cap = c;
+    }
+    f->r[f->n++] = rec->row;
+    if (idhash_added(&f->ix, f->r, f->n))
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
-    r[(*nf)++] = rec->row;
-    *frows = r;
     return 0;
 }
 
 /* Replays the journal's records [header, jend) into fid. */
 static int replay(ps_store *s, hid_t fid, ps_err *err)
 {
-    ps_store_row *frows = NULL;
-    int32_t nf = 0;
-    int rc = ps__table_read(fid, &ps__tasks_table, (void **)&frows, &nf, 0, s->path, err);
+    frows f = {NULL, 0, 0, {NULL, 0}};
+    int rc = ps__table_read(fid, &ps__tasks_table, (void **)&f.r, &f.n, 0, s->path, err);
+    f.cap = f.n;
+    if (!rc && idhash_build(&f.ix, f.r, f.n))
+        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
     off_t off = PS__JOURNAL_HEADER;
     while (!rc && off < s->jend) {
         ps__jrec rec;
@@ -129,34 +206,80 @@ static int replay(ps_store *s, hid_t fid, ps_err *err)
             rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory replaying the journal", s->jpath);
         if (r <= 0)
             break;
-        rc = apply_record(fid, &rec, &frows, &nf, s->path, err);
+        rc = apply_record(fid, &rec, &f, s->path, err);
         ps__jrec_free(&rec);
     }
-    free(frows);
+    free(f.r);
+    free(f.ix.slot);
     return rc;
+}
+
+/* Makes the journal's records durable (one fdatasync for all those appended since the last
+ * sync). On failure the journal is cut back to its last durable record and the rows appended
+ * since are forgotten: they were never acknowledged as stored. */
+static int sync_journal(ps_store *s, ps_err *err)
+{
+    if (s->jend == s->synced_end)
+        return 0;
+    double t0 = ps_now();
+    int rc = ps__journal_sync(s->jfd, s->jpath, err);
+    s->st.sync_seconds += ps_now() - t0;
+    s->st.syncs++;
+    if (rc) {
+        int32_t lost = s->n_rows - s->synced_rows;
+        if (ftruncate(s->jfd, s->synced_end) != 0) { /* CRCs drop what a crash leaves */ }
+        s->jend = s->synced_end;
+        s->n_rows = s->synced_rows;
+        s->jcount = s->synced_jcount;
+        s->pending = 0;
+        if (idhash_build(&s->ix, s->rows, s->n_rows))
+            s->ix.cap = 0; /* out of memory too: lookups find nothing; the run stops anyway */
+        if (err)
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     "; the last %d results were not stored (they run again on resume)",
+                     (int)lost);
+        return rc;
+    }
+    s->synced_end = s->jend;
+    s->synced_rows = s->n_rows;
+    s->synced_jcount = s->jcount;
+    s->pending = 0;
+    return 0;
 }
 
 typedef int (*edit_fn)(hid_t fid, const void *ctx, const char *what, ps_err *err);
 
-/* The checkpoint of the comment at the top: copy, edit, replay, close, fsync, rename. */
+/* The checkpoint of the comment at the top: copy, edit, replay, close, fsync, rename. The
+ * journal is synced first, so that a checkpoint that fails leaves every result durable. */
 static int checkpoint(ps_store *s, edit_fn edit, const void *ctx, ps_err *err)
 {
+    int rc = sync_journal(s, err);
+    if (rc)
+        return rc;
+    double t0 = ps_now();
     unlink(s->tmp);
     hid_t fapl = ps__fapl_mem(); /* FILE.h5 is read into memory and edited there */
     hid_t fid = H5Fopen(s->path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
-    int rc = fid < 0 ? ps_err_set(err, PS_EIO, "%s: cannot read the file for a checkpoint",
-                                  s->path) : 0;
+    rc = fid < 0 ? ps_err_set(err, PS_EIO, "%s: cannot read the file for a checkpoint",
+                              s->path) : 0;
+    double t1 = ps_now();
     if (!rc && edit)
         rc = edit(fid, ctx, s->path, err);
     if (!rc)
         rc = replay(s, fid, err);
+    double t2 = ps_now();
     if (fid >= 0 && rc)
         H5Fclose(fid);
     else if (fid >= 0)
         rc = ps__file_save(fid, s->tmp, err);
     if (!rc)
         rc = ps__replace(s->tmp, s->path, err);
+    double t3 = ps_now();
+    s->st.checkpoints++;
+    s->st.checkpoint_read_seconds += t1 - t0;
+    s->st.checkpoint_replay_seconds += t2 - t1;
+    s->st.checkpoint_write_seconds += t3 - t2;
     if (rc) {
         unlink(s->tmp);
         if (err && !strstr(err->msg, "kept"))
@@ -169,6 +292,10 @@ static int checkpoint(ps_store *s, edit_fn edit, const void *ctx, ps_err *err)
     s->file_bytes = stat(s->path, &st) == 0 ? st.st_size : 0;
     s->jcount = 0;
     s->last_ckpt = ps_now();
+    s->synced_end = s->jend;
+    s->synced_rows = s->n_rows;
+    s->synced_jcount = 0;
+    s->pending = 0;
     return rc;
 }
 
@@ -285,6 +412,8 @@ static int load_existing(ps_store *s, ps_err *err)
         rc = ps__table_read(fid, &ps__tasks_table, (void **)&s->rows, &s->n_rows, 0, s->path,
                             err);
         s->cap = s->n_rows;
+        if (!rc && idhash_build(&s->ix, s->rows, s->n_rows))
+            rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
         s->has_grid = ps__exists(fid, "grid");
         s->has_models = ps__exists(fid, "models");
         s->has_plan = ps__exists(fid, "plan");
@@ -318,7 +447,7 @@ static int load_journal(ps_store *s, ps_err *err)
     ps__jrec rec;
     int r;
     while ((r = ps__journal_next(s->jfd, &off, s->jend, &rec, 0)) > 0) {
-        if (rec.type == PS__J_RESULT && rows_find(s->rows, s->n_rows, rec.row.task_id) < 0 &&
+        if (rec.type == PS__J_RESULT && idhash_find(&s->ix, s->rows, rec.row.task_id) < 0 &&
             rows_push(s, &rec.row))
             r = -1;
         if (rec.type == PS__J_RESULT || rec.type == PS__J_SELECTION)
@@ -348,6 +477,8 @@ int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, i
     if (!s)
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
     s->jfd = -1;
+    s->gc_max = PS_STORE_GROUP_MAX;
+    s->gc_age = PS_STORE_GROUP_AGE;
     s->path = strdup(path);
     s->tmp = ps__path_with(path, ".tmp");
     s->jpath = ps__path_with(path, ".journal");
@@ -368,6 +499,9 @@ int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, i
     }
     s->file_bytes = stat(path, &st) == 0 ? st.st_size : 0;
     s->last_ckpt = ps_now();
+    s->synced_end = s->jend;
+    s->synced_rows = s->n_rows;
+    s->synced_jcount = s->jcount;
     *out = s;
     return 0;
 }
@@ -458,22 +592,71 @@ static void make_row(ps_store_row *row, const ps_task *t, const ps_train_result 
     row->eval_acc = last >= 0 && res->eval_acc ? res->eval_acc[last] : nan;
 }
 
-int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
-                 ps_err *err)
+int ps_store_append(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
+                    ps_err *err)
 {
     if (!task->id[0])
         return ps_err_set(err, PS_EINVAL, "%s: a task without an id", s->path);
-    if (rows_find(s->rows, s->n_rows, task->id) >= 0)
+    if (idhash_find(&s->ix, s->rows, task->id) >= 0)
         return ps_err_set(err, PS_ESTATE, "%s: task %s is already stored", s->path, task->id);
     ps_store_row row;
     make_row(&row, task, res, rank);
+    double t0 = ps_now();
+    off_t end0 = s->jend;
     int rc = ps__journal_add_result(s->jfd, &s->jend, &row, res, s->jpath, err);
+    double t1 = ps_now();
+    s->st.append_seconds += t1 - t0;
     if (rc)
         return rc;
-    if (rows_push(s, &row))
+    if (rows_push(s, &row)) {
+        if (ftruncate(s->jfd, end0) != 0) { /* the record is then replayed: it is whole */ }
+        else
+            s->jend = end0;
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
+    }
+    s->st.results++;
+    s->st.bytes += (int64_t)(s->jend - end0);
     s->jcount++;
-    return maybe_checkpoint(s, err);
+    if (s->pending++ == 0)
+        s->pending_since = t1;
+    return 0;
+}
+
+int ps_store_sync(ps_store *s, ps_err *err)
+{
+    if (s->jend == s->synced_end)
+        return 0;
+    int rc = sync_journal(s, err);
+    return rc ? rc : maybe_checkpoint(s, err);
+}
+
+int32_t ps_store_pending(const ps_store *s)
+{
+    return s->pending;
+}
+
+int ps_store_sync_due(const ps_store *s)
+{
+    return s->pending > 0 &&
+           (s->pending >= s->gc_max || ps_now() - s->pending_since >= s->gc_age);
+}
+
+void ps_store_set_group_commit(ps_store *s, int32_t max_pending, double max_age)
+{
+    s->gc_max = max_pending > 0 ? max_pending : PS_STORE_GROUP_MAX;
+    s->gc_age = max_age >= 0 ? max_age : PS_STORE_GROUP_AGE;
+}
+
+void ps_store_get_stats(const ps_store *s, ps_store_stats *out)
+{
+    *out = s->st;
+}
+
+int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
+                 ps_err *err)
+{
+    int rc = ps_store_append(s, task, res, rank, err);
+    return rc ? rc : ps_store_sync(s, err);
 }
 
 int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *err)
@@ -482,7 +665,7 @@ int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *e
     if (rc)
         return rc;
     s->jcount++;
-    return maybe_checkpoint(s, err);
+    return ps_store_sync(s, err);
 }
 
 static int close_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
@@ -506,6 +689,7 @@ int ps_store_close(ps_store *s, int complete, ps_err *err)
     if (s->jfd >= 0)
         close(s->jfd);
     free(s->rows);
+    free(s->ix.slot);
     free(s->path);
     free(s->tmp);
     free(s->jpath);
