@@ -238,6 +238,93 @@ static void test_grad_concat_dropout(void)
     CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 2, 3, 5, "out", NULL), 0);
 }
 
+/* A RELU fused into the CONV, BN or ADD before it (nn.h) gives the same bits as the RELU kept
+ * as a node of its own (nofuse): outputs, parameter gradients and the input gradient, in
+ * training and evaluation mode. Fused paths: conv (chunked and 1×1), BN 2d and 1d, add. */
+static void test_fused_relu_equals_unfused(void)
+{
+    ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL, .name = "x"},
+        {.kind = PS_L_CONV, .name = "conv1", .out = 4, .k = 3, .pad = 1},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_CONV, .name = "conv2", .out = 4, .k = 3, .pad = 1},
+        {.kind = PS_L_BN, .name = "bn2"},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_CONV, .name = "conv3", .out = 4, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "sc", .from = "x", .out = 4, .k = 1},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_ADD, .from = "conv3", .from2 = "sc"},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_MAXPOOL},
+        {.kind = PS_L_FLATTEN},
+        {.kind = PS_L_LINEAR, .name = "fc1", .out = 6},
+        {.kind = PS_L_BN, .name = "bn3"},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_LINEAR, .name = "out", .out = 3},
+    };
+    int32_t ns = SPEC_N(s), n = 5, c = 2, h = 6, w = 6;
+    ps_net *net[2];
+    ps_err err;
+    float x[5 * 2 * 6 * 6];
+    ps_rng rng;
+    ps_rng_seed(&rng, 77, 0);
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+        x[i] = ps_rng_uniform_range(&rng, -1.5f, 1.5f);
+    for (int v = 0; v < 2; v++) {
+        for (int32_t i = 0; i < ns; i++)
+            s[i].nofuse = v;
+        CHECK(ps_net_create(&net[v], s, ns, c, h, w, 1, &err) == 0);
+        CHECK(ps_net_reserve(net[v], n, &err) == 0);
+        ps_rng_seed(&rng, 78, 0);
+        ps_net_init(net[v], &rng);
+        ps_net_want_input_grad(net[v], 1);
+        ps_net_forward(net[v], x, n, 1, NULL);
+        ps_net_zero_grad(net[v]);
+        float *dy = ps_net_dout(net[v], ps_net_find(net[v], "out"));
+        ps_rng_seed(&rng, 79, 0);
+        for (int32_t i = 0; i < n * 3; i++)
+            dy[i] = ps_rng_uniform_range(&rng, -1.0f, 1.0f);
+        ps_net_backward(net[v]);
+    }
+    CHECK(ps_net_n_nodes(net[0]) == ps_net_n_nodes(net[1]));
+    /* fused: the RELU after conv1 (node 2) shares conv1's output; unfused: its own */
+    CHECK(ps_net_out(net[0], 1) == ps_net_out(net[0], 2));
+    CHECK(ps_net_out(net[1], 1) != ps_net_out(net[1], 2));
+    int32_t o0 = ps_net_find(net[0], "out"), o1 = ps_net_find(net[1], "out");
+    size_t np = ps_net_n_params(net[0]);
+    CHECK(!memcmp(ps_net_out(net[0], o0), ps_net_out(net[1], o1), (size_t)n * 3 * sizeof(float)));
+    CHECK(!memcmp(ps_net_grads(net[0]), ps_net_grads(net[1]), np * sizeof(float)));
+    CHECK(!memcmp(ps_net_dinput(net[0]), ps_net_dinput(net[1]), sizeof x));
+    int nz = 0;   /* the checks are not vacuous: gradients reach the first conv */
+    for (size_t i = 0; i < 4 * 18; i++)
+        nz += ps_net_grads(net[0])[i] != 0.0f;
+    CHECK(nz > 36);
+    for (int v = 0; v < 2; v++)
+        ps_net_forward(net[v], x, n, 0, NULL);
+    CHECK(!memcmp(ps_net_out(net[0], o0), ps_net_out(net[1], o1), (size_t)n * 3 * sizeof(float)));
+    ps_net_free(net[0]);
+    ps_net_free(net[1]);
+}
+
+static void test_grad_fused_relus(void)
+{
+    /* the fused paths under finite differences: conv+ReLU (1×1 too), BN 1d+ReLU, add+ReLU */
+    static const ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL, .name = "x"},
+        {.kind = PS_L_CONV, .name = "c1", .out = 3, .k = 3, .pad = 1},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_CONV, .name = "sc", .from = "x", .out = 3, .k = 1},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_ADD, .from = "c1", .from2 = "sc"},
+        {.kind = PS_L_RELU},
+        {.kind = PS_L_FLATTEN},
+        {.kind = PS_L_LINEAR, .name = "fc", .out = 4},
+        {.kind = PS_L_BN, .name = "bn"},
+        {.kind = PS_L_RELU, .name = "out"},
+    };
+    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 4, 4, 5, "out", NULL), 0);
+}
+
 /* ---- forward values against direct computations ------------------------------------------- */
 
 /* Direct convolution on NCHW, zero padding, groups: an independent reference. */
@@ -523,4 +610,5 @@ CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain), T(test_con
            T(test_sgd_torch_formula), T(test_init_deterministic), T(test_grad_conv),
            T(test_grad_conv_groups), T(test_grad_bn2d), T(test_grad_bn1d),
            T(test_grad_relu_pool_flatten_linear), T(test_grad_split_merge_two_heads),
-           T(test_grad_residual_add), T(test_grad_concat_dropout))
+           T(test_grad_residual_add), T(test_grad_concat_dropout),
+           T(test_fused_relu_equals_unfused), T(test_grad_fused_relus))

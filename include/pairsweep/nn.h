@@ -80,7 +80,13 @@ typedef struct ps_layer_spec {
     int32_t split;     /* SPATIAL: 1 = Siamese split of a 2-channel input into 2 rows */
     int32_t optional;  /* BN: dropped when use_bn = 0 */
     float p;           /* DROPOUT: probability of zeroing */
+    int32_t nofuse;    /* RELU: keep it a node of its own (see below; for tests) */
 } ps_layer_spec;
+
+/* Fusion. A RELU whose input is a CONV, BN or ADD node read by nothing else is fused into
+ * it: that node applies the ReLU to its own output in the same pass (and masks its output
+ * gradient in its backward pass), and the RELU node becomes a view of it. Results are the
+ * same bits as unfused; ps_net_out of the fused node then returns the ReLU's output. */
 
 /* A named tensor of the net's state: parameters first, then buffers (running statistics).
  * Names and layouts are PyTorch's state_dict ones ("conv1.weight" out×in×kh×kw,

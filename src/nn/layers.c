@@ -48,7 +48,7 @@ static int spatial_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
-static void spatial_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void spatial_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
@@ -64,7 +64,7 @@ static void spatial_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
             memcpy(y + (ch * n + m) * hw, x + (m * c + ch) * hw, hw * sizeof(float));
 }
 
-static void spatial_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void spatial_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
@@ -87,7 +87,7 @@ static void spatial_backward(ps_net *net, ps_nn_node *d)
 #define BN_LANES 16
 #define BN_BLOCK 256
 
-static double run_sum(const float *a, size_t n)
+PS_NN_SIMD static double run_sum(const float *a, size_t n)
 {
     double total = 0.0;
     size_t i = 0;
@@ -106,7 +106,7 @@ static double run_sum(const float *a, size_t n)
     return total;
 }
 
-static double run_sqdev(const float *a, float mu, size_t n)
+PS_NN_SIMD static double run_sqdev(const float *a, float mu, size_t n)
 {
     double total = 0.0;
     size_t i = 0;
@@ -125,6 +125,23 @@ static double run_sqdev(const float *a, float mu, size_t n)
     for (; i < n; i++)
         total += ((double)a[i] - mu) * ((double)a[i] - mu);
     return total;
+}
+
+/* ReLU in place over a run. */
+static inline void relu_run(float *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+}
+
+/* The backward pass of a fused ReLU in place: g = y > 0 ? g : 0 (y is the ReLU's output);
+ * the same values as relu_backward's. */
+static inline void relu_mask_run(float *g, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = g[i];
+        g[i] = y[i] > 0.0f ? v : 0.0f;
+    }
 }
 
 /* ---- CONV: im2col over the batch + one GEMM per group -------------------------------------- */
@@ -202,8 +219,8 @@ static void window_any(float *restrict dst, int ds, const float *restrict src, i
 /* The largest zero-padded plane kept on the stack; larger planes take the slow path. */
 #define PS_NN_PLANE_MAX (64 * 64)
 
-void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
-                  int pad, int ho, int wo)
+PS_NN_SIMD void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w,
+                             int k, int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo;  /* cols: (c·k·k, m·ho·wo); x: (c, ms, h, w), m ≤ ms used */
     size_t hwo = (size_t)ho * wo;
@@ -255,8 +272,8 @@ static void col2im_plain(float *dx, const float *cols, int c, int m, int ms, int
             }
 }
 
-void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
-                  int pad, int ho, int wo)
+PS_NN_SIMD void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w,
+                             int k, int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo, hwo = (size_t)ho * wo;
     int hp = h + 2 * pad, wp = w + 2 * pad;
@@ -340,7 +357,7 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
            d->shape.w;   /* one chunk's columns (or column gradients) */
 }
 
-static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
@@ -363,6 +380,8 @@ static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
         for (int gi = 0; gi < g; gi++)
             ps_nn_gemm(0, 0, og, (int)l, kk, 1.0f, w + (size_t)gi * og * kk, kk,
                        x + (size_t)gi * kk * l, (int)l, 1.0f, y + (size_t)gi * og * l, (int)l);
+        if (d->relu)
+            relu_run(y, (size_t)d->out * l);
         return;
     }
     int chunk = conv_chunk(d, m);
@@ -375,10 +394,13 @@ static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
             ps_nn_gemm(0, 0, og, lc, kk, 1.0f, w + (size_t)gi * og * kk, kk,
                        cols + (size_t)gi * kk * lc, lc, 1.0f,
                        y + (size_t)gi * og * l + (size_t)i0 * hw, (int)l);
+        if (d->relu)   /* while the chunk's outputs are still in cache */
+            for (int o = 0; o < d->out; o++)
+                relu_run(y + (size_t)o * l + (size_t)i0 * hw, (size_t)lc);
     }
 }
 
-static void conv_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
 {
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
@@ -387,11 +409,14 @@ static void conv_backward(ps_net *net, ps_nn_node *d)
     const float *x = ps_nn_in_act(net, d->in);              /* (cin, m, h, w) */
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
-    const float *dy = DOUT(net, d);                         /* (out, l) */
+    float *dy = DOUT(net, d);                               /* (out, l) */
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
-    for (int o = 0; o < d->out; o++)
+    for (int o = 0; o < d->out; o++) {
+        if (d->relu)   /* the fused ReLU's backward, in place */
+            relu_mask_run(dy + (size_t)o * l, OUT(net, d) + (size_t)o * l, l);
         db[o] += (float)run_sum(dy + (size_t)o * l, l);
+    }
     if (conv_pointwise(d)) {
         for (int gi = 0; gi < g; gi++)
             ps_nn_gemm(0, 1, og, kk, (int)l, 1.0f, dy + (size_t)gi * og * l, (int)l,
@@ -488,7 +513,7 @@ static void bn_geom(const ps_net *net, const ps_nn_node *d, size_t *outer, size_
     }
 }
 
-static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)rng;
     size_t outer, inner, c = (size_t)d->shape.c;
@@ -530,16 +555,19 @@ static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
                 float h = (xr[i] - mu) * is;
                 yr[i] = gm * h + bt;
             }
+            if (d->relu)
+                relu_run(yr, inner);
         }
     }
 }
 
-static void bn_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void bn_backward(ps_net *net, ps_nn_node *d)
 {
     size_t outer, inner, c = (size_t)d->shape.c;
     bn_geom(net, d, &outer, &inner);
     size_t cnt = outer * inner;
-    const float *dy = DOUT(net, d), *x = ps_nn_in_act(net, d->in);
+    float *dy = DOUT(net, d);
+    const float *x = ps_nn_in_act(net, d->in), *y = OUT(net, d);
     const float *mean = net->arena + d->save, *invstd = mean + c;
     const float *gamma = net->state + d->w_off;
     float *dgamma = net->grads + d->w_off, *dbeta = net->grads + d->b_off;
@@ -550,6 +578,8 @@ static void bn_backward(ps_net *net, ps_nn_node *d)
         float mu = mean[ch], is = invstd[ch];
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
+            if (d->relu)   /* the fused ReLU's backward, in place */
+                relu_mask_run(dy + j0, y + j0, inner);
             run_sum_dot_xhat(dy + j0, x + j0, mu, is, inner, &sdy, &sdyx);
         }
         dgamma[ch] += (float)sdyx;
@@ -584,7 +614,7 @@ static int same_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
-static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
@@ -595,7 +625,7 @@ static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-static void relu_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void relu_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
@@ -637,7 +667,7 @@ static size_t pool_isaved(const ps_nn_node *d, int32_t batch)
     return ps_nn_numel(&d->shape) * (size_t)batch;
 }
 
-static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
@@ -666,7 +696,7 @@ static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
         }
 }
 
-static void pool_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void pool_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
@@ -741,7 +771,7 @@ static int flatten_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
-static void flatten_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void flatten_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
@@ -753,7 +783,7 @@ static void flatten_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
             memcpy(y + (r * c + ch) * hw, x + (ch * m + r) * hw, hw * sizeof(float));
 }
 
-static void flatten_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void flatten_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
@@ -815,21 +845,29 @@ static int add_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
-static void add_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
+PS_NN_SIMD static void add_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
     const float *a = ps_nn_in_act(net, d->in), *b = ps_nn_in_act(net, d->in2);
     float *y = OUT(net, d);
-    for (size_t i = 0; i < n; i++)
-        y[i] = a[i] + b[i];
+    if (d->relu)
+        for (size_t i = 0; i < n; i++) {
+            float v = a[i] + b[i];
+            y[i] = v > 0.0f ? v : 0.0f;
+        }
+    else
+        for (size_t i = 0; i < n; i++)
+            y[i] = a[i] + b[i];
 }
 
-static void add_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void add_backward(ps_net *net, ps_nn_node *d)
 {
     size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
-    const float *dy = DOUT(net, d);
+    float *dy = DOUT(net, d);
+    if (d->relu)   /* the fused ReLU's backward, in place */
+        relu_mask_run(dy, OUT(net, d), n);
     int32_t ins[2] = {d->in, d->in2};
     for (int j = 0; j < 2; j++) {
         int acc;
@@ -906,7 +944,7 @@ static void dropout_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
     }
 }
 
-static void dropout_backward(ps_net *net, ps_nn_node *d)
+PS_NN_SIMD static void dropout_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);

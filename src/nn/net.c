@@ -151,6 +151,7 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         d->groups = s->groups > 0 ? s->groups : 1;
         d->split = s->split;
         d->p = s->p;
+        d->nofuse = s->nofuse;
         d->ishape = *ps_nn_in_shape(net, in);
         ps_err why = {0, ""};
         rc = ps_nn_ops_table[d->kind].plan(net, d, &why);
@@ -161,6 +162,28 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         net->n_nodes++;
     }
     return 0;
+}
+
+/* Fuses each RELU into its input node when that is a CONV, BN or ADD no other node reads
+ * (nn.h): the node applies the ReLU itself and the RELU becomes a view of it. */
+static void fuse_relus(ps_net *net)
+{
+    for (int32_t j = 0; j < net->n_nodes; j++) {
+        ps_nn_node *r = &net->nodes[j];
+        if (r->kind != PS_L_RELU || r->nofuse || r->in < 0)
+            continue;
+        ps_nn_node *d = &net->nodes[r->in];
+        if ((d->kind != PS_L_CONV && d->kind != PS_L_BN && d->kind != PS_L_ADD) || d->view ||
+            d->relu)
+            continue;
+        int readers = 0;
+        for (int32_t k = 0; k < net->n_nodes; k++)
+            readers += (net->nodes[k].in == r->in) + (net->nodes[k].in2 == r->in);
+        if (readers != 1)
+            continue;
+        d->relu = 1;
+        r->view = 1;
+    }
 }
 
 int ps_net_create(ps_net **out, const ps_layer_spec *specs, int32_t n_specs, int32_t in_c,
@@ -179,6 +202,7 @@ int ps_net_create(ps_net **out, const ps_layer_spec *specs, int32_t n_specs, int
         free(net);
         return rc;
     }
+    fuse_relus(net);
     layout_state(net);
     compute_flows(net);
     net->state = calloc(net->n_state ? net->n_state : 1, sizeof(float));

@@ -9,6 +9,18 @@
 #define PS_NN_BN_EPS 1e-5f
 #define PS_NN_BN_MOMENTUM 0.1f
 
+/* The element-wise kernels (im2col, BatchNorm, ReLU, pooling, ...) are compiled twice on
+ * x86-64 with GCC: for AVX2 (x86-64-v3) and for the baseline (SSE2), picked at load time by
+ * the CPU (an ifunc); the baseline build would use 4-float vectors only. Results are the same
+ * bits either way: the reductions have explicit lanes, and ISO C mode (-std=c11) keeps GCC
+ * from contracting a·b + c into FMAs. -DPS_NN_NO_CLONES builds the baseline only. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(PS_NN_NO_CLONES)
+#define PS_NN_SIMD __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define PS_NN_SIMD
+#endif
+
 /* One node of a built net: its spec (names copied), resolved inputs, shapes and where its
  * parameters, activations and saved values live. */
 typedef struct ps_nn_node {
@@ -19,7 +31,9 @@ typedef struct ps_nn_node {
     float p;
     ps_nn_shape shape;         /* output */
     ps_nn_shape ishape;        /* input `in` (for ADD/CONCAT also see in2's node) */
-    int32_t view;              /* output aliases the input (MERGE) */
+    int32_t view;              /* output aliases the input (MERGE, a fused RELU) */
+    int32_t relu;              /* CONV/BN/ADD: ReLU applied to the output in place (fused) */
+    int32_t nofuse;            /* RELU: not to be fused */
     int32_t flows;             /* gradient flows into this node's output */
     size_t w_off, b_off;       /* parameters (weight, bias) in state; CONV/LINEAR/BN */
     size_t n_w, n_b;
