@@ -45,13 +45,7 @@ row() { printf '| %s | %s |\n' "$(md_cell "$1")" "$(md_cell "$2")" >>"$table"; }
 
 # the uninterrupted reference, one rank
 rc=0
-t0=$(date +%s.%N)
 timeout 600 "$ps" run -q -o ref.h5 faults.yaml >ref.out 2>ref.err || rc=$?
-# The kill points below are fractions of this uninterrupted run's duration, so that they land
-# while the study runs on a fast idle machine as on a slow sanitized one.
-ref_seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-# at FRACTION: seconds after a start for a kill, FRACTION of the reference run (at least 0.3 s)
-at() { awk -v f="$1" -v t="$ref_seconds" 'BEGIN { d = f * t; if (d < 0.3) d = 0.3; printf "%.2f", d }'; }
 if [ "$rc" -ne 0 ]; then fail "reference run" "status $rc: $(cat ref.err)"; finish; exit 1; fi
 pass "reference run: $(head -1 ref.out)"
 
@@ -110,14 +104,40 @@ kill_worker() {
   row "compared with the uninterrupted 1-rank run" "$cmp"
 }
 
+# sig: the identity and size of the results file and its journal (a checkpoint renames a new
+# file in place, an append grows the journal): it changes whenever the writer makes progress
+sig() { stat -c '%i:%s' m.h5 m.h5.journal 2>/dev/null | tr '\n' ' '; }
+
+# wait_progress PID SIG0 [MIN_JOURNAL]: until the results files differ from SIG0 (and, when
+# given, the journal is larger than MIN_JOURNAL bytes), or PID has ended, or 10 minutes
+wait_progress() {
+  local w=0
+  while kill -0 "$1" 2>/dev/null && [ $w -lt 12000 ]; do
+    if [ "$(sig)" != "$2" ]; then
+      if [ -z "${3:-}" ] || { [ -f m.h5.journal ] && [ "$(stat -c %s m.h5.journal)" -gt "$3" ]; }; then
+        return 0
+      fi
+    fi
+    sleep 0.05; w=$((w + 1))
+  done
+}
+
 kill_master() {
   local rc kills=0 opened=0 tries=0 o
-  # rank 0 under mpirun, twice, at 10% and 15% of the reference run's time after the start
-  # (two workers: the plan is written, tasks run, but the study is not done)
-  for d in $(at 0.10) $(at 0.15); do
+  # The kill points are events, not times (a fixed or scaled delay lands after the study on a
+  # machine whose load changed since the reference run): a kill at a point is SIGKILL right
+  # after the writer was seen reaching it, plus a short delay that moves it into what follows.
+  #
+  # rank 0 under mpirun, twice: once the results file exists (plan written, workers starting),
+  # and once the first result is in the journal (tasks running, more results arriving)
+  local point
+  for point in "file" "result"; do
+    local s0 jmin=""
+    s0=$(sig)
+    [ "$point" = result ] && jmin=$([ -f m.h5.journal ] && stat -c %s m.h5.journal || echo 80)
     "$mpiexec" -np 3 "$ps" run -q -o m.h5 faults.yaml >m3.out 2>m3.err &
     local mp=$! victim="" w=0
-    sleep "$d"
+    wait_progress "$mp" "$s0" $jmin
     victim=$(rank_pid "$mp" 0 || true)
     tries=$((tries + 1))
     if [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null; then kills=$((kills + 1)); fi
@@ -125,30 +145,39 @@ kill_master() {
     kill -0 "$mp" 2>/dev/null && { fail "kill rank 0" "mpirun still running 60 s later"; kill -KILL "$mp"; }
     wait "$mp"
     if o=$(opens m.h5 2>&1); then
-      opened=$((opened + 1)); say "     rank 0 killed after $d s: $o"
+      opened=$((opened + 1)); say "     rank 0 killed at '$point': $o"
     else
-      fail "kill rank 0 after $d s" "m.h5 does not open: $o"
+      fail "kill rank 0 at '$point'" "m.h5 does not open: $o"
     fi
   done
-  # the single-process writer, at staggered points: each run resumes the last and is killed in
-  # turn (start-up, plan writing, training, journal appends, checkpoints)
-  # (fractions of the reference run: together about one run's work, less each restart's cost)
-  local delays=() f
-  for f in 0.05 0.08 0.10 0.12 0.09 0.14 0.11 0.16 0.13 0.07; do delays+=("$(at "$f")"); done
-  for d in "${delays[@]}"; do
+  # The single-process writer, each run resuming the last and killed in turn: 'start' kills
+  # after a fixed time (start-up: reading MNIST and the file, replaying the journal), 'change'
+  # right after the files change (the first thing a resumed run writes: its checkpoint of the
+  # replayed journal), 'append' once the journal grew past its size at the start (a result
+  # written; the training of the next is under way), each plus the delay given.
+  local points=("append 0" "start 0.3" "change 0" "append 0.05" "change 0.1" "append 0.2"
+                "start 1.0" "append 0" "change 0.02" "append 0.1")
+  for point in "${points[@]}"; do
+    local kind=${point% *} d=${point#* } s0 j0
+    s0=$(sig)
+    j0=$([ -f m.h5.journal ] && stat -c %s m.h5.journal || echo 80)
     "$ps" run -q -o m.h5 faults.yaml >m.out 2>m.err &
     local p=$!
+    case "$kind" in
+      change) wait_progress "$p" "$s0" ;;
+      append) wait_progress "$p" "$s0" "$j0" ;;
+    esac
     sleep "$d"
     tries=$((tries + 1))
     if kill -KILL "$p" 2>/dev/null; then kills=$((kills + 1)); fi
     wait "$p" 2>/dev/null
     if o=$(opens m.h5 2>&1); then
-      opened=$((opened + 1)); say "     killed after $d s: $o"
+      opened=$((opened + 1)); say "     killed at '$kind' + $d s: $o"
     else
-      fail "kill the writer after $d s" "m.h5 does not open: $o"
+      fail "kill the writer at '$kind' + $d s" "m.h5 does not open: $o"
     fi
   done
-  row "SIGKILL of rank 0 (the master, the only writer) under mpirun at 10% and 15% of an uninterrupted run's time, then of the single-process writer at 10 points (5% to 16% of it after each start), each run resuming the last" \
+  row "SIGKILL of rank 0 (the master, the only writer) under mpirun once the file exists and once the first result is stored, then of the single-process writer at 10 points (start-up; its first write; a result appended; each plus 0-1 s), each run resuming the last" \
     "$kills of $tries kills landed before the study ended; the file opened with h5py after $opened of $tries"
   [ "$kills" -ge 5 ] && pass "kill the writer: $kills of $tries kills landed" ||
     fail "kill the writer" "only $kills of $tries kills landed before the study ended"
