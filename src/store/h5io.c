@@ -295,21 +295,23 @@ int ps__curves_create(hid_t fid, const char *what, ps_err *err)
     return rc;
 }
 
-static int curve_write1(hid_t d, hsize_t row, const float *v, int32_t epochs, const char *what,
-                        const char *name, ps_err *err)
+/* Writes the (nrows × cols) block v as rows [row0, row0 + nrows) of the curve dataset d,
+ * extending it as needed (new cells are NaN). */
+static int curve_write_block(hid_t d, hsize_t row0, hsize_t nrows, hsize_t cols, const float *v,
+                             const char *what, const char *name, ps_err *err)
 {
     hid_t sp = H5Dget_space(d);
     hsize_t dims[2];
     H5Sget_simple_extent_dims(sp, dims, NULL);
     H5Sclose(sp);
-    hsize_t nd[2] = {dims[0] > row + 1 ? dims[0] : row + 1,
-                     dims[1] > (hsize_t)epochs ? dims[1] : (hsize_t)epochs};
+    hsize_t nd[2] = {dims[0] > row0 + nrows ? dims[0] : row0 + nrows,
+                     dims[1] > cols ? dims[1] : cols};
     if ((nd[0] != dims[0] || nd[1] != dims[1]) && H5Dset_extent(d, nd) < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot extend /curves/%s", what, name);
-    if (epochs == 0)
+    if (cols == 0 || nrows == 0)
         return 0;
     hid_t fsp = H5Dget_space(d);
-    hsize_t start[2] = {row, 0}, count[2] = {1, (hsize_t)epochs};
+    hsize_t start[2] = {row0, 0}, count[2] = {nrows, cols};
     H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
     hid_t msp = H5Screate_simple(2, count, NULL);
     herr_t st = H5Dwrite(d, H5T_NATIVE_FLOAT, msp, fsp, H5P_DEFAULT, v);
@@ -320,8 +322,8 @@ static int curve_write1(hid_t d, hsize_t row, const float *v, int32_t epochs, co
     return 0;
 }
 
-int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32_t epochs,
-                     const char *what, ps_err *err)
+int ps__curves_write_rows(hid_t fid, hsize_t row0, hsize_t nrows, int32_t cols,
+                          const float *const block[4], const char *what, ps_err *err)
 {
     for (int k = 0; k < 4; k++) {
         char path[64];
@@ -329,12 +331,19 @@ int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32
         hid_t d = H5Dopen2(fid, path, H5P_DEFAULT);
         if (d < 0)
             return ps_err_set(err, PS_EFORMAT, "%s: no dataset /%s", what, path);
-        int rc = curve_write1(d, row, curves[k], epochs, what, ps__curve_names[k], err);
+        int rc = curve_write_block(d, row0, nrows, cols > 0 ? (hsize_t)cols : 0, block[k], what,
+                                   ps__curve_names[k], err);
         H5Dclose(d);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32_t epochs,
+                     const char *what, ps_err *err)
+{
+    return ps__curves_write_rows(fid, row, 1, epochs, curves, what, err);
 }
 
 int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, const char *what,

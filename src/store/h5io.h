@@ -67,6 +67,10 @@ int ps__curves_create(hid_t fid, const char *what, ps_err *err);
  * datasets as needed (new cells are NaN). */
 int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32_t epochs,
                      const char *what, ps_err *err);
+/* Writes rows [row0, row0 + nrows) of the four curves at once: block[k] is (nrows × cols),
+ * NaN where a row has fewer epochs; extends the datasets as needed. */
+int ps__curves_write_rows(hid_t fid, hsize_t row0, hsize_t nrows, int32_t cols,
+                          const float *const block[4], const char *what, ps_err *err);
 /* Reads the four (rows × cols) curves into out[k] (malloc'ed, caller frees). */
 int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, const char *what,
                     ps_err *err);

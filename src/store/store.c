@@ -161,41 +161,115 @@ static int rows_push(ps_store *s, const ps_store_row *row)
     return 0;
 }
 
-/* The rows of the file being checkpointed, with their ids indexed. */
-typedef struct frows { ps_store_row *r; int32_t n, cap; idhash ix; } frows;
+/* The rows of the file being checkpointed, with their ids indexed; rows [n_file, n) come from
+ * the journal and are added to /tasks and /curves together at the end of the replay (one
+ * table append and one block of curves instead of one HDF5 edit per result), their curves
+ * kept meanwhile in cv. */
+typedef struct frows {
+    ps_store_row *r;           /* (n) */
+    int32_t n, cap, n_file;
+    idhash ix;
+    float *cv;                 /* the new rows' curves, 4 × epochs each, one after the other */
+    size_t n_cv, cap_cv;
+    int32_t *ep;               /* (n - n_file) epochs of each new row's curves */
+    int32_t cols;              /* the most epochs of a new row */
+} frows;
 
-/* Applies one journal record to an open file whose stored rows are f. */
+/* Applies one journal record to an open file whose stored rows are f: a selection at once,
+ * a result's weights at once and its row and curves into f. */
 static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *what, ps_err *err)
 {
     if (rec->type == PS__J_SELECTION)
         return ps__selection_put(fid, &rec->sel, what, err);
     if (idhash_find(&f->ix, f->r, rec->row.task_id) >= 0)
         return 0;
-    const float *const cv[4] = {rec->curves[0], rec->curves[1], rec->curves[2], rec->curves[3]};
-    int rc = ps__result_append(fid, (hsize_t)f->n, &rec->row, cv, rec->epochs, rec->views,
-                               rec->n_views, rec->state, rec->n_state, what, err);
-    if (rc)
-        return rc;
+    int rc = 0;
+    if (rec->n_views > 0) {
+        char group[64];
+        snprintf(group, sizeof group, "weights/%s", rec->row.task_id);
+        if (!ps__exists(fid, "weights")) {
+            hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            if (g < 0)
+                return ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
+            H5Gclose(g);
+        }
+        if (!ps__exists(fid, group))
+            rc = ps__weights_write(fid, group, rec->views, rec->n_views, rec->state,
+                                   rec->n_state, what, err);
+        if (rc)
+            return rc;
+    }
+    size_t ep = rec->epochs > 0 ? (size_t)rec->epochs : 0;
+    if (f->n_cv + 4 * ep > f->cap_cv) {
+        size_t c = f->cap_cv ? 2 * f->cap_cv : 1024;
+        while (c < f->n_cv + 4 * ep)
+            c *= 2;
+        float *q = realloc(f->cv, c * sizeof *q);
+        if (!q)
+            return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
+        f->cv = q;
+        f->cap_cv = c;
+    }
+    for (int k = 0; k < 4; k++)
+        memcpy(f->cv + f->n_cv + (size_t)k * ep, rec->curves[k], ep * sizeof(float));
+    f->n_cv += 4 * ep;
+    if (rec->epochs > f->cols)
+        f->cols = rec->epochs;
     if (f->n == f->cap) {
         int32_t c = f->cap ? 2 * f->cap : 64;
         ps_store_row *r = realloc(f->r, (size_t)c * sizeof *r);
-        if (!r)
+        int32_t *e = realloc(f->ep, (size_t)(c - f->n_file) * sizeof *e);
+        if (r)
+            f->r = r;
+        if (e)
+            f->ep = e;
+        if (!r || !e)
             return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
-        f->r = r;
         f->cap = c;
     }
+    f->ep[f->n - f->n_file] = (int32_t)ep;
     f->r[f->n++] = rec->row;
     if (idhash_added(&f->ix, f->r, f->n))
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
     return 0;
 }
 
+/* Adds the new rows of f to /tasks and their curves to /curves. */
+static int flush_rows(hid_t fid, const frows *f, const char *what, ps_err *err)
+{
+    int32_t n = f->n - f->n_file;
+    if (n <= 0)
+        return 0;
+    int rc = ps__table_append(fid, &ps__tasks_table, (hsize_t)n, f->r + f->n_file, what, err);
+    if (rc)
+        return rc;
+    size_t cells = (size_t)n * (size_t)f->cols;
+    float *blk = malloc(4 * (cells ? cells : 1) * sizeof *blk); /* (4, n, cols) */
+    if (!blk)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
+    for (size_t c = 0; c < 4 * cells; c++)
+        blk[c] = NAN;
+    size_t at = 0;
+    for (int32_t i = 0; i < n; i++) {
+        size_t ep = (size_t)f->ep[i];
+        for (int k = 0; k < 4; k++)
+            memcpy(blk + (size_t)k * cells + (size_t)i * (size_t)f->cols,
+                   f->cv + at + (size_t)k * ep, ep * sizeof(float));
+        at += 4 * ep;
+    }
+    const float *const b4[4] = {blk, blk + cells, blk + 2 * cells, blk + 3 * cells};
+    rc = ps__curves_write_rows(fid, (hsize_t)f->n_file, (hsize_t)n, f->cols, b4, what, err);
+    free(blk);
+    return rc;
+}
+
 /* Replays the journal's records [header, jend) into fid. */
 static int replay(ps_store *s, hid_t fid, ps_err *err)
 {
-    frows f = {NULL, 0, 0, {NULL, 0}};
+    frows f;
+    memset(&f, 0, sizeof f);
     int rc = ps__table_read(fid, &ps__tasks_table, (void **)&f.r, &f.n, 0, s->path, err);
-    f.cap = f.n;
+    f.cap = f.n_file = f.n;
     if (!rc && idhash_build(&f.ix, f.r, f.n))
         rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
     off_t off = PS__JOURNAL_HEADER;
@@ -209,8 +283,12 @@ static int replay(ps_store *s, hid_t fid, ps_err *err)
         rc = apply_record(fid, &rec, &f, s->path, err);
         ps__jrec_free(&rec);
     }
+    if (!rc)
+        rc = flush_rows(fid, &f, s->path, err);
     free(f.r);
     free(f.ix.slot);
+    free(f.cv);
+    free(f.ep);
     return rc;
 }
 
@@ -307,9 +385,9 @@ static int maybe_checkpoint(ps_store *s, ps_err *err)
               (s->every_s > 0 && ps_now() - s->last_ckpt >= s->every_s);
     } else {
         off_t jbytes = s->jend - PS__JOURNAL_HEADER;
-        off_t half = s->file_bytes / 2 > (4 << 20) ? s->file_bytes / 2 : (4 << 20);
+        off_t big = s->file_bytes > (8 << 20) ? s->file_bytes : (8 << 20);
         double scale = (double)s->file_bytes / (16.0 * (1 << 20));
-        due = jbytes >= half || ps_now() - s->last_ckpt >= 30.0 * (scale > 1 ? scale : 1);
+        due = jbytes >= big || ps_now() - s->last_ckpt >= 30.0 * (scale > 1 ? scale : 1);
     }
     return due && s->jcount > 0 ? checkpoint(s, NULL, NULL, err) : 0;
 }
