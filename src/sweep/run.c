@@ -235,6 +235,15 @@ typedef struct worker_slot {
     int abort_sent;
 } worker_slot;
 
+/* A result appended to the store (ps_store_append) but not yet durable: it is counted as done
+ * and reported only once ps_store_sync has returned (group commit, see commit()). */
+typedef struct pending_result {
+    int32_t phase, status;
+    char event[320];
+} pending_result;
+
+#define PEND_MAX PS_STORE_GROUP_MAX
+
 typedef struct master {
     const ps_sweep_opts *o;
     const ps_job *job;
@@ -258,6 +267,9 @@ typedef struct master {
     ps_sweep_best *best;       /* (n_models) */
     char event[320];
     double last_progress;
+    pending_result *pend;      /* (PEND_MAX) results appended to the store, not yet synced */
+    int32_t n_pend;
+    int failed_rc;             /* the first error that stopped the run (0: none) */
     ps_err *err;
 } master;
 
@@ -285,11 +297,10 @@ static double rate_now(const master *m)
     return m->o->rate > 0 ? m->o->rate : DEFAULT_RATE;
 }
 
-static void progress(master *m, int force)
+/* Calls the progress callback with the state now and the event ev (may be NULL). */
+static void report(master *m, const char *ev)
 {
     double now = ps_now();
-    if (!m->o->progress || (!force && now - m->last_progress < 1.0))
-        return;
     m->last_progress = now;
     const ps_job *job = m->job;
     for (int32_t i = 0; i < job->n_models; i++) {
@@ -325,9 +336,59 @@ static void progress(master *m, int force)
         .best = m->best,
         .elapsed = now - m->t0,
         .eta = m->wall_done > 0 ? left / (rate * workers) : -1,
-        .event = m->event[0] ? m->event : NULL,
+        .event = ev,
     };
     m->o->progress(m->o->user, &p);
+}
+
+/* Stops the run on an error (the first one is returned by the loop). */
+static void fail(master *m, int rc)
+{
+    if (!rc)
+        return;
+    if (!m->failed_rc)
+        m->failed_rc = rc;
+    m->fatal = 1;
+    m->stopping = 1;
+}
+
+/* Group commit: makes every result appended since the last commit durable with one
+ * ps_store_sync, then counts them as done and reports them, in the order they came. Called
+ * when no further message is waiting, when the store says a sync is due (too many or too old
+ * results waiting), before any progress report, and before the loop ends: a result is never
+ * reported or counted as stored before it is durable. If the sync fails, the waiting results
+ * are not stored (the store cut them back) and the run stops; they run again on resume. */
+static int commit(master *m)
+{
+    if (m->n_pend == 0 && (!m->store || ps_store_pending(m->store) == 0))
+        return 0;
+    int rc = m->store ? ps_store_sync(m->store, m->err) : 0;
+    int32_t n = m->n_pend;
+    m->n_pend = 0;
+    if (rc) {
+        fail(m, rc);
+        return rc;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const pending_result *p = &m->pend[i];
+        m->done[p->phase == PS_PHASE_FINAL]++;
+        m->ran++;
+        m->diverged += p->status == PS_TASK_DIVERGED;
+        m->failed += p->status == PS_TASK_FAILED;
+        if (m->o->progress)
+            report(m, p->event);
+    }
+    return 0;
+}
+
+/* Reports progress (at most once a second unless forced), after committing what waits. */
+static void progress(master *m, int force)
+{
+    double now = ps_now();
+    if (!m->o->progress || (!force && now - m->last_progress < 1.0))
+        return;
+    fail(m, commit(m));
+    report(m, m->event[0] ? m->event : NULL);
     m->event[0] = '\0';
 }
 
@@ -394,41 +455,51 @@ static int plan_group_final(master *m, int32_t grp)
     return 0;
 }
 
-/* A finished task: store it, count it, advance the selection. */
+/* A finished task: append it to the store (group: without syncing; else synced at once),
+ * queue its event for commit(), advance the selection. */
 static int take_result(master *m, const ps_task *t, const ps_train_result *r, int32_t rank,
-                       double cost)
+                       double cost, int group)
 {
-    int rc = ps_store_add(m->store, t, r, rank, m->err);
+    if (m->n_pend == PEND_MAX) { /* cannot happen (commit when due), but never overflow */
+        int rc = commit(m);
+        if (rc)
+            return rc;
+    }
+    int rc = group ? ps_store_append(m->store, t, r, rank, m->err)
+                   : ps_store_add(m->store, t, r, rank, m->err);
     if (rc)
         return rc;
     rc = idset_add(&m->stored, t->id);
     if (rc)
         return ps_err_set(m->err, rc, "out of memory");
-    m->done[t->phase == PS_PHASE_FINAL]++;
-    m->ran++;
-    m->diverged += r->status == PS_TASK_DIVERGED;
-    m->failed += r->status == PS_TASK_FAILED;
     if (r->status == PS_TASK_DONE && r->wall_seconds > 0) {
         m->flops_done += cost;
         m->wall_done += r->wall_seconds;
     }
+    pending_result *p = &m->pend[m->n_pend++];
+    p->phase = t->phase;
+    p->status = r->status;
     float acc = r->epochs > 0 ? r->eval_acc[r->epochs - 1] : NAN;
     static const char *const st[] = {"done", "diverged", "failed"};
     const char *what = r->status >= 0 && r->status <= 2 ? st[r->status] : "?";
     if (t->phase == PS_PHASE_SELECT)
-        snprintf(m->event, sizeof m->event, "select %s grid %d %s %d: %s, val acc %.4f "
+        snprintf(p->event, sizeof p->event, "select %s grid %d %s %d: %s, val acc %.4f "
                  "(rank %d, %.1f s)%s%s", t->cfg.model, (int)t->grid, t->fold >= 0 ? "fold" : "rep",
                  (int)(t->fold >= 0 ? t->fold : t->rep), what, acc, (int)rank, r->wall_seconds,
                  r->reason[0] ? ": " : "", r->reason);
     else
-        snprintf(m->event, sizeof m->event, "final %s grid %d seed %d: %s, test acc %.4f "
+        snprintf(p->event, sizeof p->event, "final %s grid %d seed %d: %s, test acc %.4f "
                  "(rank %d, %.1f s)%s%s", t->cfg.model, (int)t->grid, (int)t->rep, what, acc,
                  (int)rank, r->wall_seconds, r->reason[0] ? ": " : "", r->reason);
-    progress(m, 1);
+    if (!group || m->n_pend == PEND_MAX || ps_store_sync_due(m->store)) {
+        rc = commit(m);
+        if (rc)
+            return rc;
+    }
     if (t->phase == PS_PHASE_SELECT) {
         int32_t grp = ps_selection_add(&m->sel, t, r->status, acc);
         if (grp >= 0)
-            return plan_group_final(m, grp);
+            return plan_group_final(m, grp); /* its selection record syncs the store too */
     }
     return 0;
 }
@@ -515,7 +586,7 @@ static int master_alone(master *m, const ps_mnist *mn)
             event(m, "%s %s grid %d given up (it will run again on resume)",
                   t.phase == PS_PHASE_SELECT ? "select" : "final", t.cfg.model, (int)t.grid);
         } else {
-            rc = take_result(m, &t, &r, 0, cost);
+            rc = take_result(m, &t, &r, 0, cost, 0);
         }
         free_task_result(&r, owned);
         if (rc)
@@ -523,6 +594,20 @@ static int master_alone(master *m, const ps_mnist *mn)
     }
 }
 
+/* Hands worker r its next task when it is idle and one is left. */
+static void hand_out(master *m, int32_t r)
+{
+    worker_slot *w = &m->w[r];
+    if (w->state == W_IDLE && !m->stopping && !m->fatal && next_task(m, &w->task, &w->cost)) {
+        MPI_Send(&w->task, (int)sizeof w->task, MPI_BYTE, r, PS_SWEEP_TAG_TASK, MPI_COMM_WORLD);
+        w->state = W_BUSY;
+        w->start = ps_now();
+        w->abort_sent = 0;
+    }
+}
+
+/* A RESULT message: the worker gets its next task first (it never waits on the disk), then
+ * the result is appended to the store (made durable by the next commit()). */
 static int receive_result(master *m, const MPI_Status *st)
 {
     int src = st->MPI_SOURCE, count = 0;
@@ -541,15 +626,22 @@ static int receive_result(master *m, const MPI_Status *st)
         strcmp(h.id, w->task.id)) {
         rc = ps_err_set(m->err, PS_EFORMAT, "rank %d sent a result that does not match its "
                         "task %s", src, w->task.id);
-    } else if (h.interrupted) {
-        m->abandoned++;
-        event(m, "%s %s grid %d given up on rank %d (it will run again on resume)",
-              w->task.phase == PS_PHASE_SELECT ? "select" : "final", w->task.cfg.model,
-              (int)w->task.grid, src);
+        w->state = W_IDLE;
     } else {
-        rc = take_result(m, &w->task, &r, src, w->cost);
+        ps_task done = w->task;
+        double cost = w->cost;
+        w->state = W_IDLE;
+        check_stop(m);
+        hand_out(m, src);
+        if (h.interrupted) {
+            m->abandoned++;
+            event(m, "%s %s grid %d given up on rank %d (it will run again on resume)",
+                  done.phase == PS_PHASE_SELECT ? "select" : "final", done.cfg.model,
+                  (int)done.grid, src);
+        } else {
+            rc = take_result(m, &done, &r, src, cost, 1);
+        }
     }
-    w->state = W_IDLE;
     free(buf);
     return rc;
 }
@@ -558,7 +650,6 @@ static int receive_result(master *m, const MPI_Status *st)
 static int master_loop(master *m)
 {
     long ns = SLEEP_MIN_NS;
-    int rc = 0;
     for (;;) {
         check_stop(m);
         int busy = 0, unknown = 0;
@@ -569,22 +660,22 @@ static int master_loop(master *m)
                 MPI_Send(NULL, 0, MPI_BYTE, r, PS_SWEEP_TAG_ABORT, MPI_COMM_WORLD);
                 w->abort_sent = 1;
             }
-            if (w->state == W_IDLE && !m->stopping && !m->fatal &&
-                next_task(m, &w->task, &w->cost)) {
-                MPI_Send(&w->task, (int)sizeof w->task, MPI_BYTE, r, PS_SWEEP_TAG_TASK, MPI_COMM_WORLD);
-                w->state = W_BUSY;
-                w->start = ps_now();
-                w->abort_sent = 0;
-            }
+            hand_out(m, r);
             busy += w->state == W_BUSY;
             unknown += w->state == W_UNKNOWN;
         }
-        if (!busy && !unknown)
-            return rc; /* everything idle: nothing could be handed out */
+        if (!busy && !unknown) { /* everything idle: nothing could be handed out */
+            fail(m, commit(m));
+            return m->failed_rc;
+        }
         int flag = 0;
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
         if (!flag) {
+            if (m->n_pend > 0) { /* nothing else waiting: make the results durable now */
+                fail(m, commit(m));
+                continue;
+            }
             progress(m, 0);
             nap(&ns);
             continue;
@@ -595,12 +686,7 @@ static int master_loop(master *m)
                      MPI_STATUS_IGNORE);
             m->w[st.MPI_SOURCE].state = W_IDLE;
         } else if (st.MPI_TAG == PS_SWEEP_TAG_RESULT) {
-            int r2 = receive_result(m, &st);
-            if (r2 && !rc) {
-                rc = r2;
-                m->fatal = 1;
-                m->stopping = 1;
-            }
+            fail(m, receive_result(m, &st));
         } else { /* unexpected: drop it */
             int count = 0;
             MPI_Get_count(&st, MPI_BYTE, &count);
@@ -795,8 +881,10 @@ static int master_init(master *m, const ps_job *job, int32_t ranks)
     m->final_estimate = calloc((size_t)job->n_groups, sizeof *m->final_estimate);
     m->w = calloc((size_t)ranks, sizeof *m->w);
     m->best = calloc((size_t)job->n_models, sizeof *m->best);
+    m->pend = calloc(PEND_MAX, sizeof *m->pend);
     int32_t *shard = calloc((size_t)job->n_groups, sizeof *shard);
-    if (!m->mask || !m->final_planned || !m->final_estimate || !m->w || !m->best || !shard) {
+    if (!m->mask || !m->final_planned || !m->final_estimate || !m->w || !m->best || !m->pend ||
+        !shard) {
         free(shard);
         return ps_err_set(m->err, PS_ENOMEM, "out of memory");
     }
@@ -840,6 +928,7 @@ static void master_free(master *m)
     free(m->final_estimate);
     free(m->w);
     free(m->best);
+    free(m->pend);
     free(m->select);
     free(m->stored.keys);
     ps_selection_free(&m->sel);
@@ -919,6 +1008,7 @@ static int master_run(const ps_sweep_opts *o, const ps_job *job, const ps_mnist 
     if (m.store) {
         ps_err e2;
         int rc2 = ps_store_close(m.store, complete, &e2);
+        m.store = NULL;
         if (rc2 && !rc) {
             rc = rc2;
             *err = e2;
