@@ -158,6 +158,18 @@ static void test_grad_conv_groups(void)
     CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 6, 5, 2, "c2", NULL), 0);
 }
 
+static void test_grad_conv_chunks(void)
+{
+    /* c2's columns take 40·9·14·14 floats per image, more than a chunk (layers.c): backward
+     * runs one image per chunk and sums the weight gradient over the chunks. */
+    static const ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "c1", .out = 40, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "c2", .out = 3, .k = 3, .pad = 1},
+    };
+    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 14, 14, 3, "c2", NULL), 0);
+}
+
 static void test_grad_bn2d(void)
 {
     static const ps_layer_spec s[] = {
@@ -608,7 +620,7 @@ static void test_init_deterministic(void)
 CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain), T(test_conv_forward_direct), T(test_bn_pool_forward_hand),
            T(test_linear_forward_hand), T(test_param_count_and_names), T(test_softmax_ce),
            T(test_sgd_torch_formula), T(test_init_deterministic), T(test_grad_conv),
-           T(test_grad_conv_groups), T(test_grad_bn2d), T(test_grad_bn1d),
+           T(test_grad_conv_groups), T(test_grad_conv_chunks), T(test_grad_bn2d), T(test_grad_bn1d),
            T(test_grad_relu_pool_flatten_linear), T(test_grad_split_merge_two_heads),
            T(test_grad_residual_add), T(test_grad_concat_dropout),
            T(test_fused_relu_equals_unfused), T(test_grad_fused_relus))

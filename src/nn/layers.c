@@ -8,6 +8,10 @@
 
 #include "net_internal.h"
 
+/* Helpers of the hot loops are inlined into their callers, so they get the callers' AVX2
+ * clone (net_internal.h, PS_NN_SIMD) rather than a baseline out-of-line copy. */
+#define PS_NN_INLINE static inline __attribute__((always_inline))
+
 #define ROWS(net, d) ((size_t)(d)->shape.rows * (size_t)(net)->n)
 #define IROWS(net, d) ((size_t)(d)->ishape.rows * (size_t)(net)->n)
 #define OUT(net, d) ((net)->arena + (d)->act)
@@ -128,7 +132,7 @@ PS_NN_SIMD static double run_sqdev(const float *a, float mu, size_t n)
 }
 
 /* ReLU in place over a run. */
-static inline void relu_run(float *a, size_t n)
+PS_NN_INLINE void relu_run(float *a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         a[i] = a[i] > 0.0f ? a[i] : 0.0f;
@@ -136,7 +140,7 @@ static inline void relu_run(float *a, size_t n)
 
 /* The backward pass of a fused ReLU in place: g = y > 0 ? g : 0 (y is the ReLU's output);
  * the same values as relu_backward's. */
-static inline void relu_mask_run(float *g, const float *y, size_t n)
+PS_NN_INLINE void relu_mask_run(float *g, const float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         float v = g[i];
@@ -182,9 +186,8 @@ void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h
 /* dst (rows, cols) with row stride ds  =  (add: +=) src (rows, cols) with row stride ss.
  * Inlined for the widths of the zoo's layers (window_any), so a row is a few vector moves
  * rather than a loop of unknown length or a memcpy call (3x faster im2col, bench/README.md). */
-static inline __attribute__((always_inline)) void window(float *restrict dst, int ds,
-                                                        const float *restrict src, int ss,
-                                                        int rows, int cols, int add)
+PS_NN_INLINE void window(float *restrict dst, int ds, const float *restrict src, int ss,
+                         int rows, int cols, int add)
 {
     for (int y = 0; y < rows; y++)
         for (int x = 0; x < cols; x++) {
@@ -201,8 +204,8 @@ static inline __attribute__((always_inline)) void window(float *restrict dst, in
             window(dst, ds, src, ss, rows, W, 0);                                            \
         break;
 
-static void window_any(float *restrict dst, int ds, const float *restrict src, int ss,
-                       int rows, int cols, int add)
+PS_NN_INLINE void window_any(float *restrict dst, int ds, const float *restrict src, int ss,
+                             int rows, int cols, int add)
 {
     switch (cols) {
     WINDOW_CASE(14)
@@ -333,8 +336,9 @@ static int conv_pointwise(const ps_nn_node *d)
  * for these models) that the GEMM would read back from memory. Backward makes the chunk's
  * columns again (cheaper than keeping them: measured 1.1-1.7x faster on the zoo's layers,
  * bench/README.md) and scatters its column gradients back at once. The chunk is sized so its
- * columns take about PS_NN_CONV_CHUNK_FLOATS floats. */
-#define PS_NN_CONV_CHUNK_FLOATS (256 * 1024)
+ * columns take about PS_NN_CONV_CHUNK_FLOATS floats: 256 KiB (interleaved A/B of 32K-512K
+ * floats: 16K-64K were 1-5% faster per training step than 256K, 512K slower). */
+#define PS_NN_CONV_CHUNK_FLOATS (64 * 1024)
 
 /* Images (rows) per chunk for this layer, at least 1, at most rows. */
 static int conv_chunk(const ps_nn_node *d, int rows)
@@ -355,6 +359,15 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
     int rows = d->shape.rows * batch;
     return (size_t)d->ishape.c * d->k * d->k * (size_t)conv_chunk(d, rows) * d->shape.h *
            d->shape.w;   /* one chunk's columns (or column gradients) */
+}
+
+/* The weight gradient's transpose, dWᵀ (kk, og) per group: OpenBLAS runs the long
+ * reduction dWᵀ = cols·dYᵀ faster than dW = dY·colsᵀ for the zoo's shapes (e.g. og = 16,
+ * kk = 144: 80 against 66 GFLOP/s, bench/README.md). */
+static size_t conv_saved(const ps_nn_node *d, int32_t batch)
+{
+    (void)batch;
+    return d->n_w;
 }
 
 PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
@@ -400,6 +413,15 @@ PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps
     }
 }
 
+/* dw (g, og, kk) += the transpose of each group's dwt (kk, og). */
+static void add_transposed(float *dw, const float *dwt, int g, int og, int kk)
+{
+    for (int gi = 0; gi < g; gi++)
+        for (int o = 0; o < og; o++)
+            for (int j = 0; j < kk; j++)
+                dw[((size_t)gi * og + o) * kk + j] += dwt[((size_t)gi * kk + j) * og + o];
+}
+
 PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
 {
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
@@ -417,10 +439,12 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
             relu_mask_run(dy + (size_t)o * l, OUT(net, d) + (size_t)o * l, l);
         db[o] += (float)run_sum(dy + (size_t)o * l, l);
     }
+    float *dwt = net->arena + d->save;                      /* (g, kk, og): dWᵀ per group */
     if (conv_pointwise(d)) {
-        for (int gi = 0; gi < g; gi++)
-            ps_nn_gemm(0, 1, og, kk, (int)l, 1.0f, dy + (size_t)gi * og * l, (int)l,
-                       x + (size_t)gi * kk * l, (int)l, 1.0f, dw + (size_t)gi * og * kk, kk);
+        for (int gi = 0; gi < g; gi++)   /* dWᵀ = X·dYᵀ */
+            ps_nn_gemm(0, 1, kk, og, (int)l, 1.0f, x + (size_t)gi * kk * l, (int)l,
+                       dy + (size_t)gi * og * l, (int)l, 0.0f, dwt + (size_t)gi * kk * og, og);
+        add_transposed(dw, dwt, g, og, kk);
         if (dx) /* dx = Wᵀ·dY straight into dx */
             for (int gi = 0; gi < g; gi++)
                 ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
@@ -435,10 +459,12 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
     for (int i0 = 0; i0 < m; i0 += chunk) {
         int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
         ps_nn_im2col(cols, x + (size_t)i0 * h * wi, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
-        for (int gi = 0; gi < g; gi++)   /* dW += dY[:, chunk] · colsᵀ */
-            ps_nn_gemm(0, 1, og, kk, lc, 1.0f, dy + (size_t)gi * og * l + (size_t)i0 * hw,
-                       (int)l, cols + (size_t)gi * kk * lc, lc, 1.0f,
-                       dw + (size_t)gi * og * kk, kk);
+        for (int gi = 0; gi < g; gi++)   /* dWᵀ += cols · dY[:, chunk]ᵀ */
+            ps_nn_gemm(0, 1, kk, og, lc, 1.0f, cols + (size_t)gi * kk * lc, lc,
+                       dy + (size_t)gi * og * l + (size_t)i0 * hw, (int)l, i0 ? 1.0f : 0.0f,
+                       dwt + (size_t)gi * kk * og, og);
+        if (i0 + mc >= m)
+            add_transposed(dw, dwt, g, og, kk);
         if (!dx)
             continue;
         for (int gi = 0; gi < g; gi++)   /* dcols = Wᵀ·dY[:, chunk], over the columns */
@@ -472,8 +498,8 @@ static size_t bn_saved(const ps_nn_node *d, int32_t batch)
 
 /* Σ dy and Σ dy·x̂ with x̂ = (x − mu)·is, in one pass; the same blocks, lanes and float
  * rounding as run_sum(dy) and run_dot(dy, x̂) on a stored x̂. */
-static void run_sum_dot_xhat(const float *dy, const float *x, float mu, float is, size_t n,
-                             double *sum, double *dot)
+PS_NN_INLINE void run_sum_dot_xhat(const float *dy, const float *x, float mu, float is,
+                                   size_t n, double *sum, double *dot)
 {
     double ts = 0.0, td = 0.0;
     size_t i = 0;
@@ -958,7 +984,7 @@ PS_NN_SIMD static void dropout_backward(ps_net *net, ps_nn_node *d)
 
 const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT] = {
     [PS_L_SPATIAL] = {spatial_plan, spatial_forward, spatial_backward, NULL, NULL, NULL},
-    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, NULL, NULL, conv_work},
+    [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, conv_saved, NULL, conv_work},
     [PS_L_BN] = {bn_plan, bn_forward, bn_backward, bn_saved, NULL, NULL},
     [PS_L_RELU] = {same_plan, relu_forward, relu_backward, NULL, NULL, NULL},
     [PS_L_MAXPOOL] = {pool_plan, pool_forward, pool_backward, NULL, pool_isaved, NULL},
