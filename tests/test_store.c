@@ -1,5 +1,6 @@
 /* pairsweep — tests of the results store: write_run, the study file round trip, resume,
- * refusals, crash kills of a writer, a full disk. */
+ * refusals, crash kills of a writer, a full disk, group commit (limits, a writer dying or
+ * killed with results not yet synced, a lost unsynced journal tail). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
@@ -623,6 +624,322 @@ static void test_torn_journal(void)
     CHECK(checked > 20);
 }
 
+/* Group commit: appended results wait (ps_store_pending), ps_store_sync_due follows the limits,
+ * ps_store_sync makes them durable; a checkpoint adds journal rows of varying epochs to a
+ * file that has rows already (curves widened, NaN padded). */
+static void add_final(ps_store *s, int i, int32_t epochs, int sync, ps_err *err, int *rc)
+{
+    ps_task t;
+    fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+    ps_train_result r;
+    fixture_result(&r, epochs, 0.5f + 0.01f * (float)i, 0.1f, (unsigned)i);
+    *rc = sync ? ps_store_add(s, &t, &r, 1, err) : ps_store_append(s, &t, &r, 1, err);
+    fixture_result_free(&r);
+}
+
+static int32_t gc_epochs(int i)
+{
+    return i < 6 ? 3 : 3 + i % 5; /* the first checkpoint has 3 columns, later ones widen */
+}
+
+static void test_group_commit(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, 20);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("gc.h5"), *j = tpath("gc.h5.journal");
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    ps_store_set_checkpoint(s, 1000, 0);
+    ps_store_set_group_commit(s, 4, 1e9);
+    int rc;
+    for (int i = 0; i < 3; i++) {
+        add_final(s, i, gc_epochs(i), 0, &err, &rc);
+        CHECK_EQ_INT(rc, 0);
+    }
+    CHECK_EQ_INT(ps_store_pending(s), 3);
+    CHECK_EQ_INT(ps_store_sync_due(s), 0);
+    add_final(s, 3, gc_epochs(3), 0, &err, &rc);
+    CHECK_EQ_INT(ps_store_sync_due(s), 1); /* 4 waiting */
+    add_final(s, 2, 3, 0, &err, &rc);      /* appended, not yet synced: still a duplicate */
+    CHECK_EQ_INT(rc, PS_ESTATE);
+    ps_store_row *rows;
+    int32_t n;
+    CHECK_EQ_INT(ps_store_rows(s, &rows, &n, &err), 0);
+    free(rows);
+    CHECK_EQ_INT(n, 4);
+    ps_store_stats st;
+    ps_store_get_stats(s, &st);
+    CHECK_EQ_INT((int)st.syncs, 0);
+    CHECK_EQ_INT((int)st.results, 4);
+    CHECK_EQ_INT(ps_store_sync(s, &err), 0);
+    CHECK_EQ_INT(ps_store_pending(s), 0);
+    CHECK_EQ_INT(ps_store_sync_due(s), 0);
+    ps_store_get_stats(s, &st);
+    CHECK_EQ_INT((int)st.syncs, 1); /* one sync for the four */
+    CHECK_EQ_INT(ps_store_sync(s, &err), 0); /* nothing waiting: no sync */
+    ps_store_get_stats(s, &st);
+    CHECK_EQ_INT((int)st.syncs, 1);
+    /* the age limit */
+    ps_store_set_group_commit(s, 100, 0.02);
+    add_final(s, 4, gc_epochs(4), 0, &err, &rc);
+    CHECK_EQ_INT(rc, 0);
+    struct timespec d = {0, 30000000L};
+    nanosleep(&d, NULL);
+    CHECK_EQ_INT(ps_store_sync_due(s), 1);
+    add_final(s, 5, gc_epochs(5), 0, &err, &rc);
+    CHECK_EQ_INT(ps_store_checkpoint(s, &err), 0); /* a checkpoint stores what waits */
+    CHECK_EQ_INT(ps_store_pending(s), 0);
+    CHECK(file_size(j) > 0 && file_size(j) <= 80);
+    /* rows 6..13 with 4..7 epochs land on a file whose curves have 3 columns */
+    for (int i = 6; i < 14; i++) {
+        add_final(s, i, gc_epochs(i), 0, &err, &rc);
+        CHECK_EQ_INT(rc, 0);
+    }
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0); /* close stores what waits */
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, 14);
+    CHECK_EQ_INT(r.n_journal, 0);
+    CHECK_EQ_INT(r.epochs_max, 7);
+    for (int i = 0; i < 14 && i < r.n_rows; i++) {
+        ps_task t;
+        fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+        CHECK(!strcmp(r.rows[i].task_id, t.id));
+        int ep = gc_epochs(i);
+        CHECK_EQ_INT(r.rows[i].epochs, ep);
+        CHECK_NEAR(r.eval_acc[(size_t)i * 7 + (size_t)ep - 1], 0.5f + 0.01f * (float)i, 1e-6);
+        for (int e = ep; e < 7; e++)
+            CHECK(isnan(r.train_loss[(size_t)i * 7 + (size_t)e]));
+    }
+    ps_results_free(&r);
+}
+
+/* A writer that dies with results appended but not synced: the file opens and holds every
+ * synced result; the machine losing the unsynced tail of the journal (cut anywhere after the
+ * last sync, or zero-filled as a crash can leave a file whose size grew before its data was
+ * written) leaves exactly the synced results, and a resume that runs the lost ones again
+ * completes the study. */
+#define N_GC 10
+#define N_GC_SYNCED 6
+static void test_group_commit_crash(void)
+{
+    const char *p = tpath("gcc.h5"), *j = tpath("gcc.h5.journal");
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        ps_store_meta m;
+        fixture_meta(&m, "fixture", JOB_A, N_GC);
+        ps_err err = {0};
+        ps_store *s;
+        int rc = ps_store_open(&s, p, &m, 0, &err);
+        if (!rc)
+            ps_store_set_checkpoint(s, 1000, 0);
+        for (int i = 0; i < N_GC && !rc; i++) {
+            add_final(s, i, 25, 0, &err, &rc);
+            if (!rc && i == N_GC_SYNCED - 1) {
+                rc = ps_store_sync(s, &err);
+                dprintf(fds[1], "%lld\n", (long long)file_size(j)); /* the durable end */
+            }
+        }
+        _exit(rc ? 3 : 0); /* no sync, no close: as if killed */
+    }
+    close(fds[1]);
+    char buf[64] = "";
+    ssize_t k = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(k > 0);
+    buf[k > 0 ? k : 0] = 0;
+    off_t synced = (off_t)atoll(buf), full = file_size(j);
+    CHECK(synced > 80 && full > synced);
+    /* the process died, the kernel kept its writes: all of them read back */
+    ps_results r;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, N_GC);
+    ps_results_free(&r);
+    /* the machine died: the tail after the last sync is lost, cut or zero-filled */
+    char cp[600], cj[600];
+    snprintf(cp, sizeof cp, "%s", tpath("gcc_lost.h5"));
+    snprintf(cj, sizeof cj, "%s", tpath("gcc_lost.h5.journal"));
+    off_t cuts[] = {synced, synced + 1, synced + 17, synced + (full - synced) / 2, full - 1};
+    for (int c = 0; c < 6; c++) {
+        copy_prefix(p, cp, file_size(p), -1);
+        copy_prefix(j, cj, c < 5 ? cuts[c] : synced, -1);
+        if (c == 5) { /* the size grew, the data did not make it */
+            FILE *f = fopen(cj, "ab");
+            for (off_t i = synced; f && i < full; i++)
+                fputc(0, f);
+            if (f)
+                fclose(f);
+            CHECK_EQ_INT((int)file_size(cj), (int)full);
+        }
+        CHECK_EQ_INT(ps_results_read(&r, cp, &err), 0);
+        /* a prefix of what was appended, with every synced result; with the whole unsynced
+         * tail lost (the first three cuts tear record 7, the zeros), exactly the synced ones */
+        CHECK(r.n_rows >= N_GC_SYNCED && r.n_rows < N_GC);
+        if (c < 3 || c == 5)
+            CHECK_EQ_INT(r.n_rows, N_GC_SYNCED);
+        for (int i = 0; i < r.n_rows; i++) {
+            ps_task t;
+            fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+            CHECK(!strcmp(r.rows[i].task_id, t.id));
+        }
+        ps_results_free(&r);
+    }
+    /* resume the zero-filled copy: it holds the synced six; the rest run again */
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_GC);
+    ps_store *s;
+    CHECK_EQ_INT(ps_store_open(&s, cp, &m, 0, &err), 0);
+    ps_store_row *rows;
+    int32_t n;
+    CHECK_EQ_INT(ps_store_rows(s, &rows, &n, &err), 0);
+    free(rows);
+    CHECK_EQ_INT(n, N_GC_SYNCED);
+    int rc = 0;
+    for (int i = N_GC_SYNCED; i < N_GC && !rc; i++)
+        add_final(s, i, 25, 0, &err, &rc);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0);
+    CHECK_EQ_INT(ps_results_read(&r, cp, &err), 0);
+    CHECK_EQ_INT(r.n_rows, N_GC);
+    CHECK_EQ_INT(r.complete, 1);
+    CHECK_EQ_INT(r.n_journal, 0);
+    ps_results_free(&r);
+    /* and the original file resumes with all ten */
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    CHECK_EQ_INT(ps_store_rows(s, &rows, &n, &err), 0);
+    free(rows);
+    CHECK_EQ_INT(n, N_GC);
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0);
+}
+
+/* SIGKILL of a group-committing writer at random points (checkpoints every 4 results, syncs
+ * every 3): every result the writer reported as synced is in the file after the kill, none
+ * twice; a last run completes the study. */
+#define N_GCK 60
+static void gc_kill_child(const char *p, int wfd)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_GCK);
+    ps_err err = {0};
+    ps_store *s;
+    if (ps_store_open(&s, p, &m, 0, &err))
+        _exit(3);
+    ps_store_set_checkpoint(s, 4, 0);
+    ps_store_set_group_commit(s, 3, 1e9);
+    ps_store_row *rows;
+    int32_t n;
+    if (ps_store_rows(s, &rows, &n, &err))
+        _exit(3);
+    int waiting[N_GCK], nw = 0;
+    for (int i = 0; i < N_GCK; i++) {
+        ps_task t;
+        fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+        int have = 0;
+        for (int32_t k = 0; k < n; k++)
+            have |= !strcmp(rows[k].task_id, t.id);
+        if (have)
+            continue;
+        int rc;
+        add_final(s, i, 25, 0, &err, &rc);
+        if (rc)
+            _exit(3);
+        waiting[nw++] = i;
+        if (ps_store_sync_due(s)) {
+            if (ps_store_sync(s, &err))
+                _exit(3);
+            for (int k = 0; k < nw; k++)
+                dprintf(wfd, "S %d\n", waiting[k]);
+            nw = 0;
+        }
+    }
+    free(rows);
+    if (ps_store_close(s, 1, &err))
+        _exit(3);
+    dprintf(wfd, "C\n");
+    _exit(0);
+}
+
+static void test_group_commit_kill(void)
+{
+    const char *p = tpath("gck.h5");
+    int synced[N_GCK] = {0};
+    uint32_t x = 777;
+    int kills = 0, complete = 0;
+    for (int round = 0; round < 25 && !complete; round++) {
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            gc_kill_child(p, fds[1]);
+        }
+        close(fds[1]);
+        x = x * 1664525u + 1013904223u;
+        struct timespec d = {0, (long)((x >> 8) % 12000) * 1000L}; /* 0–12 ms */
+        nanosleep(&d, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        kills += WIFSIGNALED(st);
+        CHECK(!WIFEXITED(st) || WEXITSTATUS(st) == 0);
+        FILE *f = fdopen(fds[0], "r");
+        char line[128];
+        while (f && fgets(line, sizeof line, f)) {
+            int i;
+            if (sscanf(line, "S %d", &i) == 1 && i >= 0 && i < N_GCK)
+                synced[i] = 1;
+            complete |= line[0] == 'C';
+        }
+        if (f)
+            fclose(f);
+        if (access(p, F_OK) != 0)
+            continue; /* killed before the file existed */
+        ps_results r;
+        ps_err err = {0};
+        CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+        for (int i = 0; i < N_GCK; i++) {
+            ps_task t;
+            fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+            int have = 0;
+            for (int32_t k = 0; k < r.n_rows; k++)
+                have += !strcmp(r.rows[k].task_id, t.id);
+            CHECK(have <= 1);
+            CHECK(!synced[i] || have == 1);
+        }
+        ps_results_free(&r);
+    }
+    printf("  group commit kills: %d, complete %d\n", kills, complete);
+    CHECK(kills >= 10);
+    if (!complete) {
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            gc_kill_child(p, fds[1]);
+        }
+        close(fds[1]);
+        int st;
+        waitpid(pid, &st, 0);
+        close(fds[0]);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    ps_results r;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, N_GCK);
+    CHECK_EQ_INT(r.complete, 1);
+    ps_results_free(&r);
+}
+
 /* As root with mount(8) available: a read-only filesystem and a full one (a 512 KiB tmpfs). */
 static void test_tmpfs_limits(void)
 {
@@ -738,6 +1055,9 @@ int main(void)
         T(test_crash_kill),
         T(test_merge),
         T(test_torn_journal),
+        T(test_group_commit),
+        T(test_group_commit_crash),
+        T(test_group_commit_kill),
         T(test_tmpfs_limits),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));
