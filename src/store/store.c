@@ -13,8 +13,15 @@
  *      complete, closed and fsync'ed copy (a "checkpoint"): at every moment FILE.h5 is either
  *      the previous checkpoint or the new one, both whole.
  *   2. Every result is first appended to FILE.h5.journal — one record with its length and a
- *      CRC-32, made durable with fdatasync before ps_store_add returns. A record torn by a
- *      kill fails its CRC and is dropped: it had not been acknowledged.
+ *      CRC-32 — and made durable with fdatasync: ps_store_add syncs each result; a writer
+ *      with many results (the sweep's master) appends them with ps_store_append and makes a
+ *      group durable with one ps_store_sync (group commit: one fdatasync for all the results
+ *      that arrived together), and counts them as stored only then. A record torn by a kill,
+ *      or lost with the page cache by a crash of the machine before its sync, fails its CRC
+ *      and is dropped with everything after it: the journal always reads back as a prefix of
+ *      what was appended, holding at least every synced record. A killed process loses
+ *      nothing it wrote (the kernel keeps its writes); a machine crash may lose the results
+ *      appended since the last sync, which were never reported as stored and run again.
  *   3. A checkpoint reads FILE.h5 into memory (HDF5's core driver, no backing store),
  *      appends the journal's records there with the HDF5 API, writes the image to
  *      FILE.h5.tmp itself (write + fsync: HDF5 never writes to disk, so a full disk is an
@@ -23,17 +30,24 @@
  *      empties the journal. A kill between the rename and the emptying leaves records that
  *      are in both: replay skips task ids already present, so nothing is stored twice. The
  *      price is memory: about twice the file's size during a checkpoint.
- *   4. Checkpoints run when the journal has grown to half the file (at least 4 MiB: copying
- *      costs then amortise to a constant factor, like a growing array), every 30 s while the
+ *   4. Checkpoints run, after a sync, when the journal has grown as large as the file (at
+ *      least 8 MiB: copying costs then amortise to a constant factor, like a growing array:
+ *      each result's bytes are written about twice by checkpoints in all; the memory of a
+ *      checkpoint is about twice the new file's size whatever the factor), every 30 s while the
  *      file is small (the interval grows with the file's size), when the grid, models or plan
- *      are written, and at close. ps_results_read replays the journal, so `pairsweep report`
- *      and `status` see every acknowledged result even between checkpoints.
+ *      are written, and at close. A checkpoint syncs the journal first, so that one that fails
+ *      leaves every result durable. The replay writes each record's weights, then the rows
+ *      and curves of all the records at once (one table append, one block per curve).
+ *      ps_results_read replays the journal, so `pairsweep report` and `status` see every
+ *      appended result even between checkpoints.
  *
  * After a crash the next ps_store_open (a rerun of the same job) finds FILE.h5 whole, replays
  * the journal into a checkpoint and resumes; a stale FILE.h5.tmp is deleted. The same scheme
  * covers a full disk: a failed journal append is cut back and reported, a failed checkpoint
- * leaves FILE.h5 and the journal as they were. The file is therefore not H5Fflush'ed after
- * every result; the journal's fdatasync is that flush, and it is durable. */
+ * leaves FILE.h5 and the journal as they were; a failed sync cuts the journal back to its last
+ * durable record and forgets the results appended since (they were never stored). The file is
+ * therefore not H5Fflush'ed after every result; the journal's fdatasync is that flush, and it
+ * is durable. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
