@@ -154,20 +154,25 @@ static void test_grad_conv_groups(void)
         {.kind = PS_L_SPATIAL},
         {.kind = PS_L_CONV, .name = "c1", .out = 4, .k = 3, .pad = 2, .groups = 2},
         {.kind = PS_L_CONV, .name = "c2", .out = 6, .k = 5, .pad = 2, .groups = 2},
+        {.kind = PS_L_CONV, .name = "c3", .out = 4, .k = 3, .pad = 1, .groups = 2},
     };
-    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 6, 5, 2, "c2", NULL), 0);
+    /* c3: 3 → 2 channels per group, "same": input gradient as a convolution of dY */
+    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 6, 5, 2, "c3", NULL), 0);
 }
 
 static void test_grad_conv_chunks(void)
 {
-    /* c2's columns take 40·9·14·14 floats per image, more than a chunk (layers.c): backward
-     * runs one image per chunk and sums the weight gradient over the chunks. */
+    /* c2's and c3's columns take 40·9·14·14 floats per image, more than a chunk (layers.c):
+     * backward runs one image per chunk and sums the weight gradient over the chunks; c2
+     * (40 → 40, "same") computes its input gradient as a convolution of dY, one image of
+     * dY's columns per chunk too; c3 (40 → 3) as well, in one chunk. */
     static const ps_layer_spec s[] = {
         {.kind = PS_L_SPATIAL},
         {.kind = PS_L_CONV, .name = "c1", .out = 40, .k = 3, .pad = 1},
-        {.kind = PS_L_CONV, .name = "c2", .out = 3, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "c2", .out = 40, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "c3", .out = 3, .k = 3, .pad = 1},
     };
-    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 14, 14, 3, "c2", NULL), 0);
+    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 14, 14, 3, "c3", NULL), 0);
 }
 
 static void test_grad_bn2d(void)
