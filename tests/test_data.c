@@ -172,8 +172,70 @@ static void test_pool_hand_computed(void)
     CHECK(ps_pool_pixel(1) == 0.25f);
 }
 
-/* Synthetic pooled images: image i has every 2×2 sum equal to 4i (pixel value i), label
- * (7i) % 10. */
+/* The sparse pooled set gives back exactly the dense sums it was given: images all zero, all
+ * 1020 (more non-zero sums than first reserved: the buffer must grow), and mixed; added in
+ * uneven parts; the buffer is trimmed when the set is full; bad input leaves it unchanged. */
+static void test_pooled_round_trip(void)
+{
+    enum { M = 300 };
+    uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
+    uint8_t y[M];
+    for (int i = 0; i < M; i++) {
+        for (int p = 0; p < PS_IMG_PIXELS; p++) {
+            uint16_t v = (uint16_t)((i * 31 + p * 17) % 1021);
+            if (i % 3 == 0)
+                v = 0;                         /* a blank image */
+            else if (i % 3 == 1)
+                v = (p * i) % 5 ? 0 : v;       /* sparse, as MNIST's */
+            else if (i % 7 == 2)
+                v = 1020;                      /* every sum at its largest */
+            x[(size_t)i * PS_IMG_PIXELS + p] = v;
+        }
+        y[i] = (uint8_t)((i * 3) % 10);
+    }
+    ps_pooled s;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_pooled_init(&s, M, &err), 0);
+    int parts[] = {1, 0, 64, 100, 135};
+    int at = 0;
+    for (int k = 0; k < 5; k++) {
+        CHECK_EQ_INT(ps_pooled_add(&s, x + (size_t)at * PS_IMG_PIXELS, y + at, parts[k], &err), 0);
+        at += parts[k];
+    }
+    CHECK_EQ_INT(s.n, M);
+    size_t nz = 0;
+    for (size_t j = 0; j < (size_t)M * PS_IMG_PIXELS; j++)
+        nz += x[j] != 0;
+    CHECK_EQ_INT(s.start[M], nz);
+    CHECK_EQ_INT(s.sum_cap, nz); /* trimmed */
+    CHECK(nz > (size_t)M * 56); /* more than first reserved: it grew */
+    int bad = 0;
+    for (int i = 0; i < M; i++) {
+        uint16_t d[PS_IMG_PIXELS];
+        ps_pooled_image(d, &s, i);
+        bad += memcmp(d, x + (size_t)i * PS_IMG_PIXELS, sizeof d) != 0;
+        bad += s.y[i] != y[i];
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(ps_pooled_bytes(&s) < (size_t)M * PS_IMG_PIXELS * sizeof(uint16_t));
+    CHECK_EQ_INT(ps_pooled_add(&s, x, y, 1, &err), PS_EINVAL); /* full */
+    ps_pooled_free(&s);
+    CHECK_EQ_INT(ps_pooled_init(&s, 4, &err), 0);
+    x[5] = 1021;
+    CHECK_EQ_INT(ps_pooled_add(&s, x, y, 1, &err), PS_EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "1020");
+    x[5] = 0;
+    y[0] = 10;
+    CHECK_EQ_INT(ps_pooled_add(&s, x, y, 1, &err), PS_EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "0..9");
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(ps_pooled_init(&s, 0, &err), PS_EINVAL);
+    ps_pooled_free(&s);
+    free(x);
+}
+
+/* Synthetic pooled images: image i (< 256) has every 2×2 sum equal to 4i (pixel value i),
+ * label (7i) % 10. */
 static void synth(uint16_t *x, uint8_t *y, int m)
 {
     for (int i = 0; i < m; i++) {
@@ -181,6 +243,18 @@ static void synth(uint16_t *x, uint8_t *y, int m)
             x[(size_t)i * PS_IMG_PIXELS + p] = (uint16_t)(4 * i);
         y[i] = (uint8_t)((i * 7) % 10);
     }
+}
+
+/* s := a pooled set of the m dense images x (m, 14, 14) and labels y (m), added in two
+ * parts. */
+static void pooled_of(ps_pooled *s, const uint16_t *x, const uint8_t *y, int m)
+{
+    ps_err err = {0};
+    memset(s, 0, sizeof *s);
+    CHECK_EQ_INT(ps_pooled_init(s, m, &err), 0);
+    CHECK_EQ_INT(ps_pooled_add(s, x, y, m / 3, &err), 0);
+    CHECK_EQ_INT(ps_pooled_add(s, x + (size_t)(m / 3) * PS_IMG_PIXELS, y + m / 3, m - m / 3, &err), 0);
+    CHECK_EQ_INT(s->n, m);
 }
 
 /* The pairs' float pixels are the sums / 4, bit for bit: image i's sum at pixel 0 is i (to
@@ -197,9 +271,11 @@ static void test_pairs_pixels_exact(void)
             x[(size_t)i * PS_IMG_PIXELS + p] = (uint16_t)((13 * i + 7 * p) % 1021);
         y[i] = (uint8_t)(i % 10);
     }
+    ps_pooled set;
+    pooled_of(&set, x, y, M);
     ps_pairs a;
     ps_err err = {0};
-    CHECK_EQ_INT(ps_pairs_make(&a, x, y, M, N, 3, &err), 0);
+    CHECK_EQ_INT(ps_pairs_make(&a, &set, N, 3, &err), 0);
     int bad = 0;
     for (int j = 0; j < 2 * N; j++) {
         const float *img = a.x + (size_t)j * PS_IMG_PIXELS;
@@ -215,20 +291,23 @@ static void test_pairs_pixels_exact(void)
     }
     CHECK_EQ_INT(bad, 0);
     ps_pairs_free(&a);
+    ps_pooled_free(&set);
     free(x);
 }
 
 static void test_pairs_rule_and_reproducibility(void)
 {
-    enum { M = 500, N = 200 };
+    enum { M = 250, N = 100 };
     uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
     uint8_t y[M];
     synth(x, y, M);
+    ps_pooled set;
+    pooled_of(&set, x, y, M);
     ps_pairs a, b, c;
     ps_err err = {0};
-    CHECK_EQ_INT(ps_pairs_make(&a, x, y, M, N, 42, &err), 0);
-    CHECK_EQ_INT(ps_pairs_make(&b, x, y, M, N, 42, &err), 0);
-    CHECK_EQ_INT(ps_pairs_make(&c, x, y, M, N, 43, &err), 0);
+    CHECK_EQ_INT(ps_pairs_make(&a, &set, N, 42, &err), 0);
+    CHECK_EQ_INT(ps_pairs_make(&b, &set, N, 42, &err), 0);
+    CHECK_EQ_INT(ps_pairs_make(&c, &set, N, 43, &err), 0);
     CHECK(memcmp(a.x, b.x, sizeof(float) * N * 2 * PS_IMG_PIXELS) == 0);
     CHECK(memcmp(a.target, b.target, sizeof(int32_t) * N) == 0);
     CHECK(memcmp(a.x, c.x, sizeof(float) * N * 2 * PS_IMG_PIXELS) != 0);
@@ -247,8 +326,9 @@ static void test_pairs_rule_and_reproducibility(void)
     for (int i = 0; i < M; i++)
         CHECK(used[i] <= 1); /* no image appears twice: pairs come from one permutation */
     CHECK(ones > 0 && ones < N);
-    CHECK_EQ_INT(ps_pairs_make(&c, x, y, M, M / 2 + 1, 1, &err), PS_EINVAL);
+    CHECK_EQ_INT(ps_pairs_make(&c, &set, M / 2 + 1, 1, &err), PS_EINVAL);
     ps_pairs_free(&a); ps_pairs_free(&b); ps_pairs_free(&c);
+    ps_pooled_free(&set);
     free(x);
 }
 
@@ -258,9 +338,11 @@ static void test_normalize(void)
     uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
     uint8_t y[M];
     synth(x, y, M);
+    ps_pooled set;
+    pooled_of(&set, x, y, M);
     ps_pairs a;
     ps_err err = {0};
-    CHECK_EQ_INT(ps_pairs_make(&a, x, y, M, N, 5, &err), 0);
+    CHECK_EQ_INT(ps_pairs_make(&a, &set, N, 5, &err), 0);
     float mean, std;
     ps_pairs_stats(&a, &mean, &std);
     /* independent: the mean of the 2N image indices (every pixel of an image is its index) */
@@ -278,6 +360,7 @@ static void test_normalize(void)
     CHECK_NEAR(m2, 0.0, 1e-5);
     CHECK_NEAR(s2n, 1.0, 1e-5);
     ps_pairs_free(&a);
+    ps_pooled_free(&set);
     free(x);
 }
 
@@ -311,9 +394,11 @@ static void test_subset(void)
     uint16_t *x = malloc(sizeof(uint16_t) * M * PS_IMG_PIXELS);
     uint8_t y[M];
     synth(x, y, M);
+    ps_pooled set;
+    pooled_of(&set, x, y, M);
     ps_pairs a, s;
     ps_err err = {0};
-    CHECK_EQ_INT(ps_pairs_make(&a, x, y, M, N, 5, &err), 0);
+    CHECK_EQ_INT(ps_pairs_make(&a, &set, N, 5, &err), 0);
     int32_t idx[3] = {4, 0, 19};
     CHECK_EQ_INT(ps_pairs_subset(&s, &a, idx, 3, &err), 0);
     for (int i = 0; i < 3; i++) {
@@ -325,6 +410,7 @@ static void test_subset(void)
     CHECK_EQ_INT(ps_pairs_subset(&s, &a, &bad, 1, &err), PS_EINVAL);
     ps_pairs_free(&a);
     ps_pairs_free(&s);
+    ps_pooled_free(&set);
     free(x);
 }
 
@@ -339,11 +425,11 @@ static void test_real_mnist(void)
     if (rc)
         fprintf(stderr, "%s\n", err.msg);
     CHECK_EQ_INT(rc, 0);
-    CHECK_EQ_INT(m.n_train, 60000);
-    CHECK_EQ_INT(m.n_test, 10000);
+    CHECK_EQ_INT(m.train.n, 60000);
+    CHECK_EQ_INT(m.test.n, 10000);
     /* The first training image is a 5, the first test image a 7 (MNIST's well-known heads). */
-    CHECK_EQ_INT(m.train_y[0], 5);
-    CHECK_EQ_INT(m.test_y[0], 7);
+    CHECK_EQ_INT(m.train.y[0], 5);
+    CHECK_EQ_INT(m.test.y[0], 7);
     ps_pairs tr, te;
     CHECK_EQ_INT(ps_pairs_make_train_test(&tr, &te, &m, 1000, 1000, 1, &err), 0);
     int ones = 0;
@@ -410,25 +496,25 @@ static void test_mnist_load_streamed_raw_and_gzip(void)
         ps_mnist_free(&a);
         return;
     }
-    CHECK_EQ_INT(a.n_train, 130); CHECK_EQ_INT(a.n_test, 67);
-    CHECK_EQ_INT(b.n_train, 130); CHECK_EQ_INT(b.n_test, 67);
+    CHECK_EQ_INT(a.train.n, 130); CHECK_EQ_INT(a.test.n, 67);
+    CHECK_EQ_INT(b.train.n, 130); CHECK_EQ_INT(b.test.n, 67);
     int bad = 0;
     for (int set = 0; set < 2; set++) {
-        int n = set ? a.n_test : a.n_train;
-        const uint16_t *x = set ? a.test_x : a.train_x;
-        const uint8_t *y = set ? a.test_y : a.train_y;
-        for (int i = 0; i < n; i++) {
-            bad += y[i] != i % 10;
+        const ps_pooled *pa = set ? &a.test : &a.train, *pb = set ? &b.test : &b.train;
+        for (int i = 0; i < pa->n; i++) {
+            uint16_t xa[PS_IMG_PIXELS], xb[PS_IMG_PIXELS];
+            ps_pooled_image(xa, pa, i);
+            ps_pooled_image(xb, pb, i);
+            bad += pa->y[i] != i % 10;
+            bad += pb->y[i] != i % 10;
             for (int r = 0; r < PS_IMG; r++)
-                for (int c = 0; c < PS_IMG; c++)
-                    bad += x[((size_t)i * PS_IMG + r) * PS_IMG + c] != synth_sum(i, r, c);
+                for (int c = 0; c < PS_IMG; c++) {
+                    bad += xa[r * PS_IMG + c] != synth_sum(i, r, c);
+                    bad += xb[r * PS_IMG + c] != synth_sum(i, r, c);
+                }
         }
     }
     CHECK_EQ_INT(bad, 0);
-    CHECK(memcmp(a.train_x, b.train_x, sizeof(uint16_t) * 130 * PS_IMG_PIXELS) == 0);
-    CHECK(memcmp(a.test_x, b.test_x, sizeof(uint16_t) * 67 * PS_IMG_PIXELS) == 0);
-    CHECK(memcmp(a.train_y, b.train_y, 130) == 0);
-    CHECK(memcmp(a.test_y, b.test_y, 67) == 0);
     for (int i = 0; i < 4; i++) {
         char want[65];
         CHECK_EQ_INT(ps_sha256_file(want, a.path[i], &err), 0);
@@ -532,7 +618,8 @@ static void test_real_mnist_hand_pooled(void)
             unsigned char img[28 * 28];
             CHECK(gzseek(f, 16 + (z_off_t)idx[k] * 784, SEEK_SET) >= 0);
             CHECK_EQ_INT(gzread(f, img, sizeof img), (int)sizeof img);
-            const uint16_t *x = (set ? m.test_x : m.train_x) + (size_t)idx[k] * PS_IMG_PIXELS;
+            uint16_t x[PS_IMG_PIXELS];
+            ps_pooled_image(x, set ? &m.test : &m.train, idx[k]);
             for (int r = 0; r < 14; r++)
                 for (int c = 0; c < 14; c++) {
                     int sum = img[2 * r * 28 + 2 * c] + img[2 * r * 28 + 2 * c + 1] +
@@ -582,7 +669,7 @@ int main(void)
     }
     static const check_test tests[] = {
         T(test_idx_raw_and_gzip_agree), T(test_idx_broken_files), T(test_idx_corrupt_gzip),
-        T(test_pool_hand_computed), T(test_pairs_pixels_exact),
+        T(test_pool_hand_computed), T(test_pooled_round_trip), T(test_pairs_pixels_exact),
         T(test_pairs_rule_and_reproducibility), T(test_normalize),
         T(test_folds_disjoint_complete), T(test_subset), T(test_real_mnist), T(test_missing_dir),
         T(test_image_label_count_mismatch), T(test_mnist_load_streamed_raw_and_gzip),

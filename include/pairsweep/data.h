@@ -73,15 +73,41 @@ static inline float ps_pool_pixel(uint16_t sum)
     return (float)sum * 0.25f;
 }
 
-/* MNIST, pooled to 14×14: the training and test sets, and what was read. The pooled images
- * are kept as 2×2 sums of bytes (2 bytes a pixel instead of a float's 4; ps_pool_pixel gives
- * the value); they become float only in pairs. */
+/* A set of pooled 14×14 images and their labels, kept sparse: about three quarters of MNIST's
+ * 2×2 sums are 0, so an image is a mask of its non-zero pixels and their sums (about 135 bytes
+ * instead of 196 floats). The values are exact: ps_pooled_image gives the dense sums back. */
+typedef struct ps_pooled {
+    int32_t n;                 /* images added */
+    int32_t cap;               /* images there is room for */
+    uint8_t *y;                /* (cap) labels 0..9 */
+    uint16_t *mask;            /* (cap, 14) bit c of row r: the sum at (r, c) is not 0 */
+    size_t *start;             /* (cap + 1) image i's sums are sum[start[i] .. start[i + 1]) */
+    uint16_t *sum;             /* (sum_cap) the non-zero 2×2 sums of every image, row by row */
+    size_t sum_cap;            /* room in sum */
+} ps_pooled;
+
+/* Makes an empty set with room for cap ≥ 1 images. On error (PS_EINVAL, PS_ENOMEM) nothing is
+ * allocated. */
+int ps_pooled_init(ps_pooled *s, int32_t cap, ps_err *err);
+
+/* Appends k images x (k, 14, 14) given as 2×2 sums 0..1020 and their labels y (k), 0..9;
+ * requires n + k ≤ cap (PS_EINVAL otherwise, as for a value out of range). When the last
+ * image of cap arrives the sum buffer is trimmed to what it holds. On error s is unchanged. */
+int ps_pooled_add(ps_pooled *s, const uint16_t *x, const uint8_t *y, int32_t k, ps_err *err);
+
+/* The dense 2×2 sums of image i (0 ≤ i < n) into dst (14, 14). */
+void ps_pooled_image(uint16_t *dst, const ps_pooled *s, int32_t i);
+
+/* The bytes s holds (its buffers at their current capacity). */
+size_t ps_pooled_bytes(const ps_pooled *s);
+
+void ps_pooled_free(ps_pooled *s);
+
+/* MNIST, pooled to 14×14: the training and test sets, and what was read. The images become
+ * float only in pairs. */
 typedef struct ps_mnist {
-    int32_t n_train, n_test;
-    uint16_t *train_x;         /* (n_train, 14, 14), 2×2 sums 0..1020 */
-    uint8_t *train_y;          /* (n_train) */
-    uint16_t *test_x;          /* (n_test, 14, 14), 2×2 sums 0..1020 */
-    uint8_t *test_y;           /* (n_test) */
+    ps_pooled train;           /* 60000 images */
+    ps_pooled test;            /* 10000 images */
     char path[4][PS_PATH_MAX]; /* train images, train labels, test images, test labels */
     char sha256[4][65];        /* SHA-256 of each file as found on disk */
 } ps_mnist;
@@ -112,12 +138,10 @@ typedef struct ps_pairs {
     int32_t *classes;          /* (n, 2) digit of each channel */
 } ps_pairs;
 
-/* Makes n pairs from a pooled set of m images (x (m, 14, 14) as 2×2 sums, y (m)) for a seed:
- * a random permutation of the m images, the first 2n images form n pairs (image 2i and 2i+1);
- * the pairs' pixels are ps_pool_pixel(sum). Requires 2n ≤ m. The same seed gives the same
- * pairs. */
-int ps_pairs_make(ps_pairs *out, const uint16_t *x, const uint8_t *y, int32_t m, int32_t n,
-                  uint64_t seed, ps_err *err);
+/* Makes n pairs from a pooled set of m = set->n images for a seed: a random permutation of
+ * the m images, the first 2n images form n pairs (image 2i and 2i+1); the pairs' pixels are
+ * ps_pool_pixel(sum). Requires 2n ≤ m. The same seed gives the same pairs. */
+int ps_pairs_make(ps_pairs *out, const ps_pooled *set, int32_t n, uint64_t seed, ps_err *err);
 
 /* The reports' data: n_train pairs from MNIST's training set and n_test pairs from its test
  * set, both from seed (through different derived streams). */

@@ -96,8 +96,8 @@ int ps_cmd_data(int argc, char **argv)
         fprintf(stderr, "pairsweep data: %s\n", err.msg);
         return ps_exit_status(rc);
     }
-    printf("MNIST in %s: %d training and %d test images, pooled 2x2 to %dx%d\n", dir, m.n_train,
-           m.n_test, PS_IMG, PS_IMG);
+    printf("MNIST in %s: %d training and %d test images, pooled 2x2 to %dx%d\n", dir, m.train.n,
+           m.test.n, PS_IMG, PS_IMG);
     for (int i = 0; i < 4; i++) {
         int same = !strcmp(m.sha256[i], ps_mnist_reference_sha256(i));
         printf("  %-40s sha256 %s  %s\n", m.path[i], m.sha256[i],

@@ -54,28 +54,41 @@ static int find_file(char path[PS_PATH_MAX], const char *dir, const char *name, 
 /* Images read and pooled at a time: 64 × 784 bytes, small enough for the cache. */
 #define LOAD_BLOCK 64
 
-/* Streams the images of one set into x (n, 14, 14) as 2×2 sums, LOAD_BLOCK images at a time. */
-static int pool_stream(uint16_t *x, ps_idx_stream *s, ps_err *err)
+/* Puts "path: " before the message of err; returns rc. */
+static int name_file(ps_err *err, int rc, const char *path)
+{
+    if (!err)
+        return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return ps_err_set(err, rc, "%s: %s", path, why);
+}
+
+/* Streams the images of one set into set (room for s->n images, their labels y (s->n)),
+ * LOAD_BLOCK images at a time. */
+static int pool_stream(ps_pooled *set, ps_idx_stream *s, const uint8_t *y, ps_err *err)
 {
     uint8_t block[LOAD_BLOCK * 4 * PS_IMG_PIXELS]; /* (LOAD_BLOCK, 28, 28) */
+    uint16_t sums[LOAD_BLOCK * PS_IMG_PIXELS];     /* (LOAD_BLOCK, 14, 14) */
     for (int32_t i = 0; i < s->n; i += LOAD_BLOCK) {
         int32_t k = s->n - i < LOAD_BLOCK ? s->n - i : LOAD_BLOCK;
         int rc = ps_idx_stream_read(s, block, k, err);
         if (rc)
             return rc;
-        ps_pool2x2_sum(x + (size_t)i * PS_IMG_PIXELS, block, k, 2 * PS_IMG, 2 * PS_IMG);
+        ps_pool2x2_sum(sums, block, k, 2 * PS_IMG, 2 * PS_IMG);
+        if ((rc = ps_pooled_add(set, sums, y + i, k, err)))
+            return name_file(err, rc, s->path);
     }
     return ps_idx_stream_finish(s, err);
 }
 
 /* Reads one images + labels pair, pooling the images while they stream in: the image header
  * (magic, dimensions, 28 × 28), the labels, the counts, then the pixels. */
-static int load_set(uint16_t **x, uint8_t **y, int32_t *n, const char *ipath, const char *lpath,
-                    ps_err *err)
+static int load_set(ps_pooled *set, const char *ipath, const char *lpath, ps_err *err)
 {
     ps_idx_stream s;
     ps_idx_labels lab = {0};
-    uint16_t *pooled = NULL; /* (s.n, 14, 14) */
+    ps_pooled t = {0};
     int rc = ps_idx_stream_open(&s, ipath, err);
     if (rc)
         return rc;
@@ -85,7 +98,7 @@ static int load_set(uint16_t **x, uint8_t **y, int32_t *n, const char *ipath, co
         goto fail;
     }
     /* The labels first: their count, checked against the images' header, bounds the size of
-     * the pooled buffer by what a real file holds (an image header may lie). */
+     * the pooled set by what a real file holds (an image header may lie). */
     if ((rc = ps_idx_read_labels(&lab, lpath, err)))
         goto fail;
     if (s.n != lab.n) {
@@ -93,21 +106,19 @@ static int load_set(uint16_t **x, uint8_t **y, int32_t *n, const char *ipath, co
                         ipath, s.n);
         goto fail;
     }
-    pooled = malloc((size_t)s.n * PS_IMG_PIXELS * sizeof *pooled);
-    if (!pooled) {
-        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory for %d pooled images", ipath, s.n);
+    if ((rc = ps_pooled_init(&t, s.n, err))) {
+        rc = name_file(err, rc, ipath);
         goto fail;
     }
-    if ((rc = pool_stream(pooled, &s, err)))
+    if ((rc = pool_stream(&t, &s, lab.labels, err)))
         goto fail;
-    *x = pooled;
-    *y = lab.labels;
-    *n = lab.n;
+    ps_idx_labels_free(&lab);
+    *set = t;
     return 0;
 fail:
     ps_idx_stream_close(&s);
     ps_idx_labels_free(&lab);
-    free(pooled);
+    ps_pooled_free(&t);
     return rc;
 }
 
@@ -119,9 +130,9 @@ int ps_mnist_load(ps_mnist *m, const char *dir, ps_err *err)
     for (int i = 0; i < 4; i++)
         if ((rc = find_file(t.path[i], dir, mnist_names[i], err)))
             return rc;
-    if ((rc = load_set(&t.train_x, &t.train_y, &t.n_train, t.path[0], t.path[1], err)))
+    if ((rc = load_set(&t.train, t.path[0], t.path[1], err)))
         goto fail;
-    if ((rc = load_set(&t.test_x, &t.test_y, &t.n_test, t.path[2], t.path[3], err)))
+    if ((rc = load_set(&t.test, t.path[2], t.path[3], err)))
         goto fail;
     for (int i = 0; i < 4; i++)
         if ((rc = ps_sha256_file(t.sha256[i], t.path[i], err)))
@@ -135,9 +146,7 @@ fail:
 
 void ps_mnist_free(ps_mnist *m)
 {
-    free(m->train_x);
-    free(m->train_y);
-    free(m->test_x);
-    free(m->test_y);
+    ps_pooled_free(&m->train);
+    ps_pooled_free(&m->test);
     memset(m, 0, sizeof *m);
 }

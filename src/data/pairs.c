@@ -1,6 +1,6 @@
 /* Digit pairs as in EE-559's generate_pair_sets: a random permutation of the images, the
  * first 2N form N pairs (2i, 2i+1), target 1 when digit 1 ≤ digit 2. The pooled images are
- * 2×2 sums of bytes; they become float pixels (sum / 4, exact) here. */
+ * sparse 2×2 sums of bytes; they become float pixels (sum / 4, exact) here. */
 #include "pairsweep/data.h"
 #include "pairsweep/rng.h"
 
@@ -22,9 +22,9 @@ static int pairs_alloc(ps_pairs *p, int32_t n, ps_err *err)
     return 0;
 }
 
-int ps_pairs_make(ps_pairs *out, const uint16_t *x, const uint8_t *y, int32_t m, int32_t n,
-                  uint64_t seed, ps_err *err)
+int ps_pairs_make(ps_pairs *out, const ps_pooled *set, int32_t n, uint64_t seed, ps_err *err)
 {
+    int32_t m = set->n;
     if (n <= 0 || (int64_t)2 * n > m)
         return ps_err_set(err, PS_EINVAL, "cannot make %d pairs from %d images (need 1..%d)", n,
                           m, m / 2);
@@ -42,14 +42,15 @@ int ps_pairs_make(ps_pairs *out, const uint16_t *x, const uint8_t *y, int32_t m,
     ps_rng rng;
     ps_rng_seed(&rng, seed, 0x70616972u /* "pair" */);
     ps_rng_shuffle(&rng, perm, m);
+    uint16_t sum[PS_IMG_PIXELS]; /* (14, 14) */
     for (int32_t i = 0; i < n; i++) {
         for (int d = 0; d < 2; d++) {
             int32_t src = perm[2 * i + d];
-            float *dst = p.x + ((size_t)2 * i + d) * PS_IMG_PIXELS;   /* (14, 14) */
-            const uint16_t *sum = x + (size_t)src * PS_IMG_PIXELS;      /* (14, 14) */
+            float *dst = p.x + ((size_t)2 * i + d) * PS_IMG_PIXELS; /* (14, 14) */
+            ps_pooled_image(sum, set, src);
             for (int k = 0; k < PS_IMG_PIXELS; k++)
                 dst[k] = ps_pool_pixel(sum[k]);
-            p.classes[2 * i + d] = y[src];
+            p.classes[2 * i + d] = set->y[src];
         }
         p.target[i] = p.classes[2 * i] <= p.classes[2 * i + 1];
     }
@@ -62,12 +63,10 @@ int ps_pairs_make_train_test(ps_pairs *train, ps_pairs *test, const ps_mnist *m,
                              int32_t n_train, int32_t n_test, uint64_t seed, ps_err *err)
 {
     ps_pairs a, b;
-    int rc = ps_pairs_make(&a, m->train_x, m->train_y, m->n_train, n_train,
-                           ps_seed_derive(seed, "train pairs"), err);
+    int rc = ps_pairs_make(&a, &m->train, n_train, ps_seed_derive(seed, "train pairs"), err);
     if (rc)
         return rc;
-    rc = ps_pairs_make(&b, m->test_x, m->test_y, m->n_test, n_test,
-                       ps_seed_derive(seed, "test pairs"), err);
+    rc = ps_pairs_make(&b, &m->test, n_test, ps_seed_derive(seed, "test pairs"), err);
     if (rc) {
         ps_pairs_free(&a);
         return rc;
