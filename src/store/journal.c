@@ -20,7 +20,9 @@ void ps__jrec_free(ps__jrec *r)
     for (int k = 0; k < 4; k++)
         free(r->curves[k]);
     free(r->views);
-    free(r->state);
+    if (!r->payload)
+        free(r->state);
+    free(r->payload);
     memset(r, 0, sizeof *r);
 }
 
@@ -321,6 +323,11 @@ static int decode_result(rd *r, ps__jrec *rec, int with_state)
     if (r->bad || ns * sizeof(float) != r->n - r->at)
         return -1;
     rec->n_state = (size_t)ns;
+    if (ns > 0 && ((uintptr_t)(r->p + r->at) % _Alignof(float)) == 0) {
+        rec->state = (float *)(void *)(r->p + r->at); /* no copy: the caller keeps payload */
+        r->at += (size_t)ns * sizeof(float);
+        return 1;
+    }
     rec->state = malloc((size_t)(ns ? ns : 1) * sizeof(float));
     if (!rec->state)
         return -2;
@@ -347,7 +354,12 @@ int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_stat
         rec->sel.model[PS_NAME_MAX - 1] = 0;
         rc = r.bad ? -1 : 0;
     }
-    free(payload);
+    if (rc == 1) { /* the state points into the payload: the record keeps it */
+        rec->payload = payload;
+        rc = 0;
+    } else {
+        free(payload);
+    }
     if (rc) {
         ps__jrec_free(rec);
         return rc == -2 ? -1 : 0;

@@ -28,7 +28,8 @@ typedef struct ps__jrec {
     int32_t n_views;
     ps_state_view *views;      /* (n_views) */
     size_t n_state;
-    float *state;              /* (n_state) */
+    float *state;              /* (n_state): inside payload when aligned, else its own */
+    unsigned char *payload;    /* the record's bytes when state points into them */
     ps_store_selection sel;    /* SELECTION */
 } ps__jrec;
 
