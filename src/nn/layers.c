@@ -86,33 +86,40 @@ PS_NN_SIMD static void spatial_backward(ps_net *net, ps_nn_node *d)
 }
 
 /* Sums over a contiguous run, deterministic and vectorisable: 16 float lanes over blocks of
- * 256 values, each block's total added in double (the error stays that of a 256-term float
- * sum, whatever n). */
+ * 256 values; after each block every lane's partial sum is added into a double lane, and the
+ * 16 double lanes are added up at the end (the error stays that of a 16-term float sum per
+ * lane and block, whatever n; no horizontal reduction per block). */
 #define BN_LANES 16
 #define BN_BLOCK 256
 
+PS_NN_INLINE double lanes_total(const double *dl)
+{
+    double t = 0.0;
+    for (int l = 0; l < BN_LANES; l++)
+        t += dl[l];
+    return t;
+}
+
 PS_NN_SIMD static double run_sum(const float *a, size_t n)
 {
-    double total = 0.0;
+    double dl[BN_LANES] = {0}, tail = 0.0;
     size_t i = 0;
     for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
         float acc[BN_LANES] = {0};
         for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
             for (int l = 0; l < BN_LANES; l++)
                 acc[l] += a[i + j + l];
-        float s = 0.0f;
         for (int l = 0; l < BN_LANES; l++)
-            s += acc[l];
-        total += s;
+            dl[l] += acc[l];
     }
     for (; i < n; i++)
-        total += a[i];
-    return total;
+        tail += a[i];
+    return lanes_total(dl) + tail;
 }
 
 PS_NN_SIMD static double run_sqdev(const float *a, float mu, size_t n)
 {
-    double total = 0.0;
+    double dl[BN_LANES] = {0}, tail = 0.0;
     size_t i = 0;
     for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
         float acc[BN_LANES] = {0};
@@ -121,14 +128,12 @@ PS_NN_SIMD static double run_sqdev(const float *a, float mu, size_t n)
                 float t = a[i + j + l] - mu;
                 acc[l] += t * t;
             }
-        float s = 0.0f;
         for (int l = 0; l < BN_LANES; l++)
-            s += acc[l];
-        total += s;
+            dl[l] += acc[l];
     }
     for (; i < n; i++)
-        total += ((double)a[i] - mu) * ((double)a[i] - mu);
-    return total;
+        tail += ((double)a[i] - mu) * ((double)a[i] - mu);
+    return lanes_total(dl) + tail;
 }
 
 /* ReLU in place over a run. */
@@ -556,36 +561,41 @@ static size_t bn_saved(const ps_nn_node *d, int32_t batch)
     return 2 * (size_t)d->shape.c;
 }
 
-/* Σ dy and Σ dy·x̂ with x̂ = (x − mu)·is, in one pass; the same blocks, lanes and float
- * rounding as run_sum(dy) and run_dot(dy, x̂) on a stored x̂. */
-PS_NN_INLINE void run_sum_dot_xhat(const float *dy, const float *x, float mu, float is,
-                                   size_t n, double *sum, double *dot)
+/* Σ dy and Σ dy·x̂ with x̂ = (x − mu)·is, in one pass (lanes as in run_sum). masked: the
+ * backward pass of a fused ReLU first, dy = y > 0 ? dy : 0, written back in place. */
+PS_NN_INLINE void run_sum_dot_xhat(float *dy, const float *x, const float *y, int masked,
+                                   float mu, float is, size_t n, double *sum, double *dot)
 {
-    double ts = 0.0, td = 0.0;
+    double ds[BN_LANES] = {0}, dd[BN_LANES] = {0}, ts = 0.0, td = 0.0;
     size_t i = 0;
     for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
         float as[BN_LANES] = {0}, ad[BN_LANES] = {0};
         for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
             for (int l = 0; l < BN_LANES; l++) {
                 float g = dy[i + j + l], h = (x[i + j + l] - mu) * is;
+                if (masked) {
+                    g = y[i + j + l] > 0.0f ? g : 0.0f;
+                    dy[i + j + l] = g;
+                }
                 as[l] += g;
                 ad[l] += g * h;
             }
-        float s = 0.0f, d = 0.0f;
         for (int l = 0; l < BN_LANES; l++) {
-            s += as[l];
-            d += ad[l];
+            ds[l] += as[l];
+            dd[l] += ad[l];
         }
-        ts += s;
-        td += d;
     }
     for (; i < n; i++) {
-        float h = (x[i] - mu) * is;
-        ts += dy[i];
-        td += (double)dy[i] * h;
+        float g = dy[i], h = (x[i] - mu) * is;
+        if (masked) {
+            g = y[i] > 0.0f ? g : 0.0f;
+            dy[i] = g;
+        }
+        ts += g;
+        td += (double)g * h;
     }
-    *sum += ts;
-    *dot += td;
+    *sum += lanes_total(ds) + ts;
+    *dot += lanes_total(dd) + td;
 }
 
 static void bn_geom(const ps_net *net, const ps_nn_node *d, size_t *outer, size_t *inner)
@@ -632,17 +642,19 @@ PS_NN_SIMD static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_r
         }
         mean[ch] = mu;
         invstd[ch] = is;
-        float gm = gamma[ch], bt = beta[ch];
+        float sc = gamma[ch] * is, bt = beta[ch];   /* y = γ·(x − mu)·is + β */
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
             const float *xr = x + j0;
             float *yr = y + j0;
-            for (size_t i = 0; i < inner; i++) {
-                float h = (xr[i] - mu) * is;
-                yr[i] = gm * h + bt;
-            }
-            if (d->relu)
-                relu_run(yr, inner);
+            if (d->relu)   /* the fused ReLU in the same pass */
+                for (size_t i = 0; i < inner; i++) {
+                    float v = (xr[i] - mu) * sc + bt;
+                    yr[i] = v > 0.0f ? v : 0.0f;
+                }
+            else
+                for (size_t i = 0; i < inner; i++)
+                    yr[i] = (xr[i] - mu) * sc + bt;
         }
     }
 }
@@ -664,26 +676,28 @@ PS_NN_SIMD static void bn_backward(ps_net *net, ps_nn_node *d)
         float mu = mean[ch], is = invstd[ch];
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
-            if (d->relu)   /* the fused ReLU's backward, in place */
-                relu_mask_run(dy + j0, y + j0, inner);
-            run_sum_dot_xhat(dy + j0, x + j0, mu, is, inner, &sdy, &sdyx);
+            if (d->relu)   /* with the fused ReLU's backward, in place */
+                run_sum_dot_xhat(dy + j0, x + j0, y + j0, 1, mu, is, inner, &sdy, &sdyx);
+            else
+                run_sum_dot_xhat(dy + j0, x + j0, y + j0, 0, mu, is, inner, &sdy, &sdyx);
         }
         dgamma[ch] += (float)sdyx;
         dbeta[ch] += (float)sdy;
         if (!dx)
             continue;
+        /* dx = γ·is/cnt · (cnt·dy − Σdy − x̂·Σdy·x̂) = p·dy + q·(x − mu) + r */
         float k = gamma[ch] * invstd[ch] / (float)cnt;
-        float a = (float)sdy, bb = (float)sdyx, fn = (float)cnt;
+        float p = k * (float)cnt, q = -k * (float)sdyx * is, r = -k * (float)sdy;
         for (size_t o = 0; o < outer; o++) {
             size_t j0 = (o * c + ch) * inner;
             const float *dyr = dy + j0, *xr = x + j0;
             float *dxr = dx + j0;
             if (acc)
                 for (size_t i = 0; i < inner; i++)
-                    dxr[i] += k * (fn * dyr[i] - a - ((xr[i] - mu) * is) * bb);
+                    dxr[i] += p * dyr[i] + q * (xr[i] - mu) + r;
             else
                 for (size_t i = 0; i < inner; i++)
-                    dxr[i] = k * (fn * dyr[i] - a - ((xr[i] - mu) * is) * bb);
+                    dxr[i] = p * dyr[i] + q * (xr[i] - mu) + r;
         }
     }
 }
