@@ -13,6 +13,7 @@
  * workers probe with MPI_Iprobe and sleep between probes (100 µs, doubling to 10 ms). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1102,6 +1103,11 @@ static int setup(const ps_sweep_opts *o, int rank, int ranks, ps_job *job, ps_mn
         free(text);
     }
     int have_job = mine.rc == 0;
+    /* Every large buffer (MNIST, a task's pairs and net arena) gets its own mapping, given back
+     * when freed. glibc's default raises the mmap threshold at the first such free; the next
+     * tasks' arenas of other sizes then land in the heap, whose freed memory stays resident:
+     * a worker running the 7 report-000 models grew to 98 MiB instead of 76 MiB. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     if (!mine.rc)
         mine.rc = ps_mnist_load(mn, h.mnist, &e);
     if (mine.rc)
