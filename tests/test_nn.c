@@ -323,6 +323,37 @@ static void test_fused_relu_equals_unfused(void)
     ps_net_free(net[1]);
 }
 
+static void test_grad_pool_odd_accumulate(void)
+{
+    /* Backward runs the flatten of c1 first, then the pool adds into c1's gradient (its
+     * window positions, never the odd row and column it leaves out). */
+    static const ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "c1", .out = 3, .k = 3, .pad = 1},
+        {.kind = PS_L_MAXPOOL, .name = "p"},
+        {.kind = PS_L_FLATTEN, .from = "c1"},
+        {.kind = PS_L_LINEAR, .name = "f", .out = 2},
+    };
+    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 5, 7, 3, "p", "f"), 0);
+    /* evaluation mode pools the same values (without keeping the maxima's positions) */
+    ps_net *net;
+    ps_err err;
+    CHECK(ps_net_create(&net, s, SPEC_N(s), 2, 5, 7, 1, &err) == 0);
+    CHECK(ps_net_reserve(net, 3, &err) == 0);
+    ps_rng rng;
+    ps_rng_seed(&rng, 3, 0);
+    ps_net_init(net, &rng);
+    float x[3 * 2 * 5 * 7], keep[3 * 3 * 2 * 3];
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+        x[i] = ps_rng_uniform_range(&rng, -1, 1);
+    int32_t p = ps_net_find(net, "p");
+    ps_net_forward(net, x, 3, 1, NULL);
+    memcpy(keep, ps_net_out(net, p), sizeof keep);
+    ps_net_forward(net, x, 3, 0, NULL);
+    CHECK(!memcmp(keep, ps_net_out(net, p), sizeof keep));
+    ps_net_free(net);
+}
+
 static void test_grad_fused_relus(void)
 {
     /* the fused paths under finite differences: conv+ReLU (1×1 too), BN 1d+ReLU, add+ReLU */
@@ -628,4 +659,5 @@ CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain), T(test_con
            T(test_grad_conv_groups), T(test_grad_conv_chunks), T(test_grad_bn2d), T(test_grad_bn1d),
            T(test_grad_relu_pool_flatten_linear), T(test_grad_split_merge_two_heads),
            T(test_grad_residual_add), T(test_grad_concat_dropout),
-           T(test_fused_relu_equals_unfused), T(test_grad_fused_relus))
+           T(test_fused_relu_equals_unfused), T(test_grad_fused_relus),
+           T(test_grad_pool_odd_accumulate))

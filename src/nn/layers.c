@@ -769,7 +769,6 @@ static size_t pool_isaved(const ps_nn_node *d, int32_t batch)
 
 PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
-    (void)training;
     (void)rng;
     size_t planes = (size_t)d->shape.c * ROWS(net, d);
     int h = d->ishape.h, w = d->ishape.w, ho = d->shape.h, wo = d->shape.w;
@@ -786,6 +785,12 @@ PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps
                 /* scan order (0,0) (0,1) (1,0) (1,1); strict > keeps the first maximum */
                 int j = 2 * ox;
                 float m = a[j];
+                if (!training) {   /* evaluation keeps no positions of the maxima */
+                    m = a[j + 1] > m ? a[j + 1] : m;
+                    m = b[j] > m ? b[j] : m;
+                    yr[ox] = b[j + 1] > m ? b[j + 1] : m;
+                    continue;
+                }
                 int32_t i = (int32_t)(r0 + j);
                 if (a[j + 1] > m) { m = a[j + 1]; i = (int32_t)(r0 + j + 1); }
                 if (b[j] > m) { m = b[j]; i = (int32_t)(r0 + w + j); }
