@@ -74,16 +74,20 @@ static inline float ps_pool_pixel(uint16_t sum)
 }
 
 /* A set of pooled 14×14 images and their labels, kept sparse: about three quarters of MNIST's
- * 2×2 sums are 0, so an image is a mask of its non-zero pixels and their sums (about 135 bytes
- * instead of 196 floats). The values are exact: ps_pooled_image gives the dense sums back. */
+ * 2×2 sums are 0, so an image is a mask of its non-zero pixels and those sums in 10 bits
+ * (about 96 bytes instead of 196 floats). The values are exact: ps_pooled_image gives the
+ * dense sums back. */
 typedef struct ps_pooled {
     int32_t n;                 /* images added */
     int32_t cap;               /* images there is room for */
     uint8_t *y;                /* (cap) labels 0..9 */
     uint16_t *mask;            /* (cap, 14) bit c of row r: the sum at (r, c) is not 0 */
-    size_t *start;             /* (cap + 1) image i's sums are sum[start[i] .. start[i + 1]) */
-    uint16_t *sum;             /* (sum_cap) the non-zero 2×2 sums of every image, row by row */
-    size_t sum_cap;            /* room in sum */
+    uint32_t *start;           /* (cap + 1) image i's sums are numbers start[i] .. start[i+1]-1 */
+    uint8_t *lo;               /* (sum_cap) the low 8 bits of each non-zero sum, image by image,
+                                  row by row */
+    uint8_t *hi;               /* (sum_cap / 4) the 2 high bits of sum j: bits 2(j % 4) and up of
+                                  byte j / 4 */
+    size_t sum_cap;            /* room for sums in lo and hi, a multiple of 4 */
 } ps_pooled;
 
 /* Makes an empty set with room for cap ≥ 1 images. On error (PS_EINVAL, PS_ENOMEM) nothing is
