@@ -268,6 +268,8 @@ typedef struct master {
     ps_sweep_best *best;       /* (n_models) */
     char event[320];
     double last_progress;
+    char *rbuf;                /* (rcap) the last result message: reused, grown as needed */
+    size_t rcap;
     pending_result *pend;      /* (PEND_MAX) results appended to the store, not yet synced */
     int32_t n_pend;
     int failed_rc;             /* the first error that stopped the run (0: none) */
@@ -613,11 +615,19 @@ static int receive_result(master *m, const MPI_Status *st)
 {
     int src = st->MPI_SOURCE, count = 0;
     MPI_Get_count(st, MPI_BYTE, &count);
-    char *buf = malloc(count > 0 ? (size_t)count : 1);
-    if (!buf) {
-        MPI_Recv(NULL, 0, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        return ps_err_set(m->err, PS_ENOMEM, "out of memory for a result of rank %d", src);
+    if ((size_t)(count > 0 ? count : 1) > m->rcap) { /* no allocation per result */
+        size_t cap = (size_t)(count > 0 ? count : 1);
+        char *b = malloc(cap);
+        if (!b) {
+            MPI_Recv(NULL, 0, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE);
+            return ps_err_set(m->err, PS_ENOMEM, "out of memory for a result of rank %d", src);
+        }
+        free(m->rbuf);
+        m->rbuf = b;
+        m->rcap = cap;
     }
+    char *buf = m->rbuf;
     MPI_Recv(buf, count, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     worker_slot *w = &m->w[src];
     ps_train_result r;
@@ -643,7 +653,6 @@ static int receive_result(master *m, const MPI_Status *st)
             rc = take_result(m, &done, &r, src, cost, 1);
         }
     }
-    free(buf);
     return rc;
 }
 
@@ -930,6 +939,7 @@ static void master_free(master *m)
     free(m->w);
     free(m->best);
     free(m->pend);
+    free(m->rbuf);
     free(m->select);
     free(m->stored.keys);
     ps_selection_free(&m->sel);
