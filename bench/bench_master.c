@@ -151,6 +151,8 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
     }
     long ns = 100000L;
     int rc = 0;
+    char *buf = NULL;
+    size_t cap = 0;
     while (!rc && (got < n_results || ps_store_pending(s) > 0)) {
         int flag = 0, count = 0;
         MPI_Status st;
@@ -174,7 +176,11 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
         ns = 100000L;
         int src = st.MPI_SOURCE;
         MPI_Get_count(&st, MPI_BYTE, &count);
-        char *buf = malloc((size_t)count);
+        if ((size_t)count > cap) { /* one buffer, reused, as the sweep's master does */
+            free(buf);
+            cap = (size_t)count;
+            buf = malloc(cap);
+        }
         MPI_Recv(buf, count, MPI_BYTE, src, PS_SWEEP_TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         bytes = (size_t)count;
         /* unpack as the sweep's master does: pointers into the buffer */
@@ -201,8 +207,8 @@ static int master(int ranks, const ps_train_config *cfg, int32_t n_results, cons
             fprintf(stderr, "bench_master: %s\n", err.msg);
             rc = 1;
         }
-        free(buf);
     }
+    free(buf);
     double wall = ps_now() - w0, cpu = cpu_now() - c0;
     ps_store_get_stats(s, &st1);
     for (int r = 1; r < ranks; r++)
