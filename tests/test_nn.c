@@ -239,6 +239,9 @@ static void test_grad_residual_add(void)
         {.kind = PS_L_RELU, .name = "out"},
     };
     CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 4, 4, 3, "out", NULL), 0);
+    /* a loss on an input of the ADD too: the ADD adds into sc_bn's own gradient buffer
+     * instead of passing its gradient by reference */
+    CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 4, 4, 3, "out", "sc_bn"), 0);
 }
 
 static void test_grad_concat_dropout(void)

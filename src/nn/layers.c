@@ -15,7 +15,7 @@
 #define ROWS(net, d) ((size_t)(d)->shape.rows * (size_t)(net)->n)
 #define IROWS(net, d) ((size_t)(d)->ishape.rows * (size_t)(net)->n)
 #define OUT(net, d) ((net)->arena + (d)->act)
-#define DOUT(net, d) ((net)->arena + (d)->grad)
+#define DOUT(net, d) ps_nn_grad_buf(net, d)
 
 static int need_spatial(const ps_nn_node *d, ps_err *err)
 {
@@ -975,6 +975,8 @@ PS_NN_SIMD static void add_backward(ps_net *net, ps_nn_node *d)
         relu_mask_run(dy, OUT(net, d), n);
     int32_t ins[2] = {d->in, d->in2};
     for (int j = 0; j < 2; j++) {
+        if (ps_nn_in_grad_ref(net, ins[j], (int32_t)(d - net->nodes)))
+            continue;   /* the input reads dy where it is: nothing to copy */
         int acc;
         float *g = ps_nn_in_grad(net, ins[j], &acc);
         if (g && acc)

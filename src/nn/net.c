@@ -186,6 +186,21 @@ static void fuse_relus(ps_net *net)
     }
 }
 
+/* Marks the nodes whose only reader is an ADD (by_ref): their gradient is the ADD's. */
+static void mark_by_ref(ps_net *net)
+{
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        int readers = 0, adds = 0;
+        for (int32_t k = 0; k < net->n_nodes; k++) {
+            int r = (net->nodes[k].in == i) + (net->nodes[k].in2 == i);
+            readers += r;
+            adds += net->nodes[k].kind == PS_L_ADD && r == 1;
+        }
+        d->by_ref = !d->view && !d->relu && readers == 1 && adds == 1;
+    }
+}
+
 int ps_net_create(ps_net **out, const ps_layer_spec *specs, int32_t n_specs, int32_t in_c,
                   int32_t in_h, int32_t in_w, int32_t use_bn, ps_err *err)
 {
@@ -203,6 +218,7 @@ int ps_net_create(ps_net **out, const ps_layer_spec *specs, int32_t n_specs, int
         return rc;
     }
     fuse_relus(net);
+    mark_by_ref(net);
     layout_state(net);
     compute_flows(net);
     net->state = calloc(net->n_state ? net->n_state : 1, sizeof(float));
@@ -335,6 +351,7 @@ void ps_net_zero_grad(ps_net *net)
 {
     memset(net->grads, 0, net->n_params * sizeof(float));
     memset(net->gset, 0, sizeof net->gset);
+    memset(net->gref, 0, sizeof net->gref);
     net->gset_input = 0;
 }
 
@@ -437,4 +454,14 @@ float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc)
     *acc = net->gset[o];
     net->gset[o] = 1;
     return net->arena + net->nodes[in].grad;
+}
+
+int ps_nn_in_grad_ref(ps_net *net, int32_t in, int32_t add)
+{
+    if (in < 0 || !net->nodes[in].by_ref || !net->nodes[in].flows || net->gset[in])
+        return 0;
+    int32_t r = net->gref[add];
+    net->gref[in] = r ? r : add + 1;
+    net->gset[in] = 1;
+    return 1;
 }

@@ -34,6 +34,7 @@ typedef struct ps_nn_node {
     int32_t view;              /* output aliases the input (MERGE, a fused RELU) */
     int32_t relu;              /* CONV/BN/ADD: ReLU applied to the output in place (fused) */
     int32_t nofuse;            /* RELU: not to be fused */
+    int32_t by_ref;            /* read by one ADD only: its gradient may be the ADD's buffer */
     int32_t flows;             /* gradient flows into this node's output */
     size_t w_off, b_off;       /* parameters (weight, bias) in state; CONV/LINEAR/BN */
     size_t n_w, n_b;
@@ -65,11 +66,21 @@ struct ps_net {
     uint8_t gset[PS_NN_MAX_NODES]; /* node gradient holds a contribution of this backward
                                      (indexed by the node owning the storage) */
     uint8_t gset_input;        /* the same for the input gradient */
+    int32_t gref[PS_NN_MAX_NODES]; /* 0: a node's gradient is in its own buffer; j + 1: it
+                                     is node j's gradient buffer (ADD by reference) */
 };
 
 static inline size_t ps_nn_numel(const ps_nn_shape *s)
 {
     return (size_t)s->rows * (size_t)s->c * (size_t)s->h * (size_t)s->w;
+}
+
+/* The buffer that holds a node's output gradient in this backward pass: its own, or the
+ * buffer of the ADD that passed it by reference (ps_nn_in_grad_ref). */
+static inline float *ps_nn_grad_buf(const ps_net *net, const ps_nn_node *d)
+{
+    int32_t r = net->gref[d - net->nodes];
+    return net->arena + (r ? net->nodes[r - 1].grad : d->grad);
 }
 
 /* Kernels (layers.c). Sizes are explicit; every backward adds into its gradients. */
@@ -103,5 +114,9 @@ const float *ps_nn_in_act(const ps_net *net, int32_t in);
  * there. *acc = 0: the buffer holds nothing yet this pass and the caller must write all of
  * it (=); *acc = 1: add (+=). The buffer counts as written after the call. */
 float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc);
+/* For ADD's backward: when input `in` is read by this ADD only and holds no gradient yet this
+ * pass, its gradient (= the ADD's) is passed by reference: the input reads the ADD node
+ * `add`'s gradient buffer, nothing is copied, and 1 is returned; else 0 (use ps_nn_in_grad). */
+int ps_nn_in_grad_ref(ps_net *net, int32_t in, int32_t add);
 
 #endif
