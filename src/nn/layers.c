@@ -344,12 +344,19 @@ static int conv_pointwise(const ps_nn_node *d)
  * columns take about PS_NN_CONV_CHUNK_FLOATS floats: 256 KiB (interleaved A/B of 32K-512K
  * floats: 16K-64K were 1-5% faster per training step than 256K, 512K slower). */
 #define PS_NN_CONV_CHUNK_FLOATS (64 * 1024)
+/* ... but at least this many columns (output positions) per chunk: the small planes of
+ * report 002's deeper layers (7×7, 3×3) with 25·C rows per image would otherwise make GEMMs
+ * of 49 or 36 columns (256: aux_A6_k5 +6%, indep_A4_k5 +2.5%, report 000's models the same;
+ * 512 and 1024 were slower). */
+#define PS_NN_CONV_MIN_COLS 256
 
 /* Images (rows) per chunk for this layer, at least 1, at most rows. */
 static int conv_chunk(const ps_nn_node *d, int rows)
 {
     size_t per = (size_t)d->ishape.c * d->k * d->k * d->shape.h * d->shape.w;
     int c = (int)(PS_NN_CONV_CHUNK_FLOATS / per);
+    int hw = d->shape.h * d->shape.w, mn = (PS_NN_CONV_MIN_COLS + hw - 1) / hw;
+    c = c < mn ? mn : c;
     c = c < 1 ? 1 : c;
     return c < rows ? c : rows;
 }
@@ -372,6 +379,8 @@ static int conv_dchunk(const ps_nn_node *d, int rows)
 {
     size_t per = (size_t)(d->out / d->groups) * d->k * d->k * d->ishape.h * d->ishape.w;
     int c = (int)(PS_NN_CONV_CHUNK_FLOATS / per);
+    int hw = d->ishape.h * d->ishape.w, mn = (PS_NN_CONV_MIN_COLS + hw - 1) / hw;
+    c = c < mn ? mn : c;
     c = c < 1 ? 1 : c;
     return c < rows ? c : rows;
 }
