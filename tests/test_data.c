@@ -588,6 +588,8 @@ static void test_idx_stream(void)
     p = tmp_path("stream-magic.idx");
     write_images(p, 0x801, 7, 7, 4, 6, 0, 0);
     CHECK(expect_fail(ps_idx_stream_open(&s, p, &err), &err, PS_EFORMAT, p, "magic"));
+    CHECK(s.gz == NULL);
+    ps_idx_stream_close(&s); /* a failed open leaves the stream closed */
 }
 
 /* The real files: image i's pooled sums against the file's bytes read here by hand (gzseek to

@@ -46,8 +46,8 @@ typedef struct ps_idx_stream {
 
 /* Opens path (raw or gzip, detected from its first bytes) and reads its header, with the
  * checks of ps_idx_read_images (magic, dimensions); n, rows and cols tell what it promises.
- * On error returns PS_EIO/PS_EFORMAT with a one-line message naming the file; nothing stays
- * open. */
+ * On error returns PS_EIO/PS_EFORMAT with a one-line message naming the file; s is then
+ * closed (ps_idx_stream_close on it is harmless). */
 int ps_idx_stream_open(ps_idx_stream *s, const char *path, ps_err *err);
 
 /* Reads the next count images into dst (count, rows, cols); requires done + count ≤ n

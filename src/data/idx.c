@@ -130,6 +130,7 @@ static gzFile open_idx(const char *path, ps_err *err)
 
 int ps_idx_stream_open(ps_idx_stream *s, const char *path, ps_err *err)
 {
+    memset(s, 0, sizeof *s);
     gzFile f = open_idx(path, err);
     if (!f)
         return PS_EIO;

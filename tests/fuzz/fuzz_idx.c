@@ -61,7 +61,7 @@ static void check_stream(int whole_rc, const ps_idx_images *img)
     if (!rc)
         rc = ps_idx_stream_finish(&s, &err);
     else
-        ps_idx_stream_close(&s);
+        ps_idx_stream_close(&s); /* also after a failed open: it leaves s closed */
     free(buf);
     if ((rc == 0) != (whole_rc == 0))
         BROKEN("the stream and the whole-file reader disagree", err.msg[0] ? err.msg : path);
