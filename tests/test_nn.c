@@ -175,6 +175,41 @@ static void test_grad_conv_chunks(void)
     CHECK_EQ_INT(gradcheck(s, SPEC_N(s), 2, 14, 14, 3, "c3", NULL), 0);
 }
 
+/* The parameter gradients do not depend on whether the input gradient is wanted: a first
+ * layer that takes both gradients from im2col(dY) (2 → 2 channels, "same") without dx. */
+static void test_grads_without_input_grad(void)
+{
+    static const ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "c1", .out = 2, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "c2", .out = 3, .k = 5, .pad = 2},
+    };
+    float x[4 * 2 * 6 * 5], g[2][2 * 18 + 2 + 3 * 50 + 3];
+    ps_rng rng;
+    ps_rng_seed(&rng, 11, 0);
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+        x[i] = ps_rng_uniform_range(&rng, -1, 1);
+    for (int v = 0; v < 2; v++) {
+        ps_net *net;
+        ps_err err;
+        CHECK(ps_net_create(&net, s, SPEC_N(s), 2, 6, 5, 1, &err) == 0);
+        CHECK(ps_net_reserve(net, 4, &err) == 0);
+        CHECK_EQ_INT(ps_net_n_params(net), sizeof g[0] / sizeof g[0][0]);
+        ps_rng_seed(&rng, 12, 0);
+        ps_net_init(net, &rng);
+        ps_net_want_input_grad(net, v);
+        ps_net_forward(net, x, 4, 1, NULL);
+        ps_net_zero_grad(net);
+        float *dy = ps_net_dout(net, 2);
+        for (int i = 0; i < 4 * 3 * 30; i++)
+            dy[i] = (float)((i * 7) % 11) / 11.0f - 0.5f;
+        ps_net_backward(net);
+        memcpy(g[v], ps_net_grads(net), sizeof g[v]);
+        ps_net_free(net);
+    }
+    CHECK(!memcmp(g[0], g[1], sizeof g[0]));
+}
+
 static void test_grad_bn2d(void)
 {
     static const ps_layer_spec s[] = {
@@ -659,7 +694,8 @@ static void test_init_deterministic(void)
 CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain), T(test_conv_forward_direct), T(test_bn_pool_forward_hand),
            T(test_linear_forward_hand), T(test_param_count_and_names), T(test_softmax_ce),
            T(test_sgd_torch_formula), T(test_init_deterministic), T(test_grad_conv),
-           T(test_grad_conv_groups), T(test_grad_conv_chunks), T(test_grad_bn2d), T(test_grad_bn1d),
+           T(test_grad_conv_groups), T(test_grad_conv_chunks),
+           T(test_grads_without_input_grad), T(test_grad_bn2d), T(test_grad_bn1d),
            T(test_grad_relu_pool_flatten_linear), T(test_grad_split_merge_two_heads),
            T(test_grad_residual_add), T(test_grad_concat_dropout),
            T(test_fused_relu_equals_unfused), T(test_grad_fused_relus),

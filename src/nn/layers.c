@@ -462,35 +462,54 @@ static void add_transposed(float *dw, const float *dwt, int g, int og, int kk)
                 dw[((size_t)gi * og + o) * kk + j] += dwt[((size_t)gi * kk + j) * og + o];
 }
 
-/* dx (cin, m, h, w) (=, or += when acc) for dx_as_conv: per group, W' (cg, og·k·k) with
- * W'[c][o, ky, kx] = W[o][c][k−1−ky][k−1−kx], then per chunk of images
- * dx[group, chunk] = W' · im2col(dY[group, chunk]) with the same padding. */
-static void conv_dx_as_conv(ps_net *net, ps_nn_node *d, float *dx, int acc)
+/* Both gradients of a dx_as_conv layer from one im2col of dY per chunk and group, D =
+ * im2col(dY) (og·k·k, chunk·h·w) with the same padding:
+ *   dx[group, chunk] (=, or += when acc) = W'·D, W'[c][o, a, b] = W[o][c][k−1−a][k−1−b];
+ *   dW[o][c][ky][kx] = Σ D[(o, k−1−ky, k−1−kx), p]·X[c, p], summed over the chunks as
+ *   R = D·Xᵀ (og·k·k, cg) per group (the 2·pad = k−1 of a "same" convolution makes the
+ *   shift of D's row (o, k−1−ky, k−1−kx) that of the input's row (c, ky, kx)).
+ * So backward makes no columns of the input at all. dx may be NULL. */
+static void conv_backward_via_dy(ps_net *net, ps_nn_node *d, const float *x, float *dx,
+                                 int acc)
 {
     int m = (int)ROWS(net, d), g = d->groups, k = d->k, kk2 = k * k;
     int cg = d->ishape.c / g, og = d->out / g, h = d->ishape.h, wi = d->ishape.w;
     int hw = h * wi, ko = og * kk2;
     size_t l = (size_t)m * hw;                              /* = m·ho·wo: same size */
     const float *w = net->state + d->w_off;                 /* (g·og, cg, k, k) */
+    float *dw = net->grads + d->w_off;
     const float *dy = DOUT(net, d);                         /* (g·og, m, h, w) */
-    float *wf = net->arena + d->save + d->n_w;              /* (g, cg, og·k·k) */
+    float *r = net->arena + d->save;                        /* (g, og·k·k, cg) */
+    float *wf = r + d->n_w;                                 /* (g, cg, og·k·k) */
     float *cols = net->arena + net->ws;                     /* (og·k·k, chunk·h·w) */
-    for (int gi = 0; gi < g; gi++)
-        for (int o = 0; o < og; o++)
-            for (int c = 0; c < cg; c++)
-                for (int j = 0; j < kk2; j++)
-                    wf[((size_t)gi * cg + c) * ko + (size_t)o * kk2 + j] =
-                        w[(((size_t)gi * og + o) * cg + c) * kk2 + (kk2 - 1 - j)];
+    if (dx)
+        for (int gi = 0; gi < g; gi++)
+            for (int o = 0; o < og; o++)
+                for (int c = 0; c < cg; c++)
+                    for (int j = 0; j < kk2; j++)
+                        wf[((size_t)gi * cg + c) * ko + (size_t)o * kk2 + j] =
+                            w[(((size_t)gi * og + o) * cg + c) * kk2 + (kk2 - 1 - j)];
     int chunk = conv_dchunk(d, m);
     for (int i0 = 0; i0 < m; i0 += chunk) {
         int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
         for (int gi = 0; gi < g; gi++) {
             ps_nn_im2col(cols, dy + (size_t)gi * og * l + (size_t)i0 * hw, og, mc, m, h, wi,
                          k, d->pad, h, wi);
-            ps_nn_gemm(0, 0, cg, lc, ko, 1.0f, wf + (size_t)gi * cg * ko, ko, cols, lc,
-                       acc ? 1.0f : 0.0f, dx + (size_t)gi * cg * l + (size_t)i0 * hw, (int)l);
+            ps_nn_gemm(0, 1, ko, cg, lc, 1.0f, cols, lc,
+                       x + (size_t)gi * cg * l + (size_t)i0 * hw, (int)l, i0 ? 1.0f : 0.0f,
+                       r + (size_t)gi * ko * cg, cg);
+            if (dx)
+                ps_nn_gemm(0, 0, cg, lc, ko, 1.0f, wf + (size_t)gi * cg * ko, ko, cols, lc,
+                           acc ? 1.0f : 0.0f, dx + (size_t)gi * cg * l + (size_t)i0 * hw,
+                           (int)l);
         }
     }
+    for (int gi = 0; gi < g; gi++)
+        for (int o = 0; o < og; o++)
+            for (int c = 0; c < cg; c++)
+                for (int j = 0; j < kk2; j++)
+                    dw[(((size_t)gi * og + o) * cg + c) * kk2 + j] +=
+                        r[((size_t)gi * ko + (size_t)o * kk2 + (kk2 - 1 - j)) * cg + c];
 }
 
 PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
@@ -523,8 +542,11 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
                            dx + (size_t)gi * kk * l, (int)l);
         return;
     }
-    int as_conv = dx && dx_as_conv(d);
-    if (dx && !acc && !as_conv)
+    if (dx_as_conv(d)) {
+        conv_backward_via_dy(net, d, x, dx, acc);
+        return;
+    }
+    if (dx && !acc)
         memset(dx, 0, (size_t)cin * m * h * wi * sizeof(float));
     int chunk = conv_chunk(d, m);
     float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
@@ -537,7 +559,7 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
                        dwt + (size_t)gi * kk * og, og);
         if (i0 + mc >= m)
             add_transposed(dw, dwt, g, og, kk);
-        if (!dx || as_conv)
+        if (!dx)
             continue;
         for (int gi = 0; gi < g; gi++)   /* dcols = Wᵀ·dY[:, chunk], over the columns */
             ps_nn_gemm(1, 0, kk, lc, og, 1.0f, w + (size_t)gi * og * kk, kk,
@@ -545,8 +567,6 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
                        cols + (size_t)gi * kk * lc, lc);
         ps_nn_col2im(dx + (size_t)i0 * h * wi, cols, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
     }
-    if (as_conv)
-        conv_dx_as_conv(net, d, dx, acc);
 }
 
 /* ---- BN: per channel over (outer, C, inner); BatchNorm2d on CNHW, BatchNorm1d on (M, F) ---- */
