@@ -507,12 +507,15 @@ static int take_result(master *m, const ps_task *t, const ps_train_result *r, in
     return 0;
 }
 
+/* A stop signal or the deadline: no more tasks are handed out, and what waits is made
+ * durable now (event() also commits, but only when progress is reported). */
 static void check_stop(master *m)
 {
     double now = ps_now();
     if (!m->stopping && m->o->stop && *m->o->stop) {
         m->stopping = 1;
         m->stop_time = now;
+        fail(m, commit(m));
         event(m, "stop requested: no more tasks are handed out; running tasks may finish for "
               "up to %.0f s", m->o->grace);
     }
@@ -520,6 +523,7 @@ static void check_stop(master *m)
         m->stopping = 1;
         m->deadline_hit = 1;
         m->stop_time = now - m->o->grace; /* at the deadline, running tasks are given up */
+        fail(m, commit(m));
         event(m, "deadline reached: running tasks are given up");
     }
 }
