@@ -204,14 +204,40 @@ void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h
 /* dst (rows, cols) with row stride ds  =  (add: +=) src (rows, cols) with row stride ss.
  * Inlined for the widths of the zoo's layers (window_any), so a row is a few vector moves
  * rather than a loop of unknown length or a memcpy call (3x faster im2col, bench/README.md). */
+typedef float ps_v4f __attribute__((vector_size(16)));
+
+/* One row: dst (=, or += when add) src, in 8- and 4-float vector moves then single floats
+ * (left to itself GCC assembled these rows float by float with inserts). */
+PS_NN_INLINE void row_copy(float *restrict d, const float *restrict s, int cols, int add)
+{
+    int x = 0;
+    for (; x + 8 <= cols; x += 8) {
+        ps_v8f a, b;
+        memcpy(&a, s + x, sizeof a);
+        if (add) {
+            memcpy(&b, d + x, sizeof b);
+            a += b;
+        }
+        memcpy(d + x, &a, sizeof a);
+    }
+    for (; x + 4 <= cols; x += 4) {
+        ps_v4f a, b;
+        memcpy(&a, s + x, sizeof a);
+        if (add) {
+            memcpy(&b, d + x, sizeof b);
+            a += b;
+        }
+        memcpy(d + x, &a, sizeof a);
+    }
+    for (; x < cols; x++)
+        d[x] = add ? d[x] + s[x] : s[x];
+}
+
 PS_NN_INLINE void window(float *restrict dst, int ds, const float *restrict src, int ss,
                          int rows, int cols, int add)
 {
     for (int y = 0; y < rows; y++)
-        for (int x = 0; x < cols; x++) {
-            float v = src[(size_t)y * ss + x];
-            dst[(size_t)y * ds + x] = add ? dst[(size_t)y * ds + x] + v : v;
-        }
+        row_copy(dst + (size_t)y * ds, src + (size_t)y * ss, cols, add);
 }
 
 #define WINDOW_CASE(W)                                                                       \
