@@ -867,12 +867,13 @@ PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps
                     yr[ox] = b[j + 1] > m ? b[j + 1] : m;
                     continue;
                 }
-                int32_t i = (int32_t)(r0 + j);
-                if (a[j + 1] > m) { m = a[j + 1]; i = (int32_t)(r0 + j + 1); }
-                if (b[j] > m) { m = b[j]; i = (int32_t)(r0 + w + j); }
-                if (b[j + 1] > m) { m = b[j + 1]; i = (int32_t)(r0 + w + j + 1); }
-                yr[ox] = m;
-                ar[ox] = i;
+                /* branch-free (a branch per comparison mispredicted on ReLU outputs:
+                 * training 2.5-6% faster): the first maximum of each row, then the second
+                 * row's only when strictly larger, i.e. the first in scan order */
+                float t = a[j + 1] > m ? a[j + 1] : m, u = b[j + 1] > b[j] ? b[j + 1] : b[j];
+                int32_t kt = a[j + 1] > m, ku = b[j + 1] > b[j];
+                yr[ox] = u > t ? u : t;
+                ar[ox] = (int32_t)(r0 + j) + (u > t ? w + ku : kt);
             }
         }
 }
