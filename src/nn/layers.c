@@ -867,13 +867,14 @@ PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps
                     yr[ox] = b[j + 1] > m ? b[j + 1] : m;
                     continue;
                 }
-                /* branch-free (a branch per comparison mispredicted on ReLU outputs:
-                 * training 2.5-6% faster): the first maximum of each row, then the second
-                 * row's only when strictly larger, i.e. the first in scan order */
+                /* branch-free, the index by masks (GCC made branches of the selects, and
+                 * they mispredict: 2.5x faster pooling, training 3-8%): the first maximum
+                 * of each row, then the second row's only when strictly larger, i.e. the
+                 * first in scan order */
                 float t = a[j + 1] > m ? a[j + 1] : m, u = b[j + 1] > b[j] ? b[j + 1] : b[j];
-                int32_t kt = a[j + 1] > m, ku = b[j + 1] > b[j];
+                int32_t kt = a[j + 1] > m, ku = b[j + 1] > b[j], sel = -(int32_t)(u > t);
                 yr[ox] = u > t ? u : t;
-                ar[ox] = (int32_t)(r0 + j) + (u > t ? w + ku : kt);
+                ar[ox] = (int32_t)(r0 + j) + (((w + ku) & sel) | (kt & ~sel));
             }
         }
 }
