@@ -130,7 +130,8 @@ def part_scaling(a, tmp):
 def part_master(a, tmp):
     """Per model: the results file on disk (the temporary directory) and in memory
     (/dev/shm, when there is one): the difference is the cost of making each result
-    durable (the store syncs the file after every result)."""
+    durable (rank 0 group-commits: one journal sync for the results waiting, as the sweep's
+    master does)."""
     bm = os.path.join(a.build, "bench", "bench_master")
     shm = tempfile.mkdtemp(prefix="pairsweep-bench-", dir="/dev/shm") \
         if os.path.isdir("/dev/shm") else None
@@ -245,8 +246,9 @@ def main():
           "taken by other processes: load average above)")
     print()
     print("3. Master capacity: bench_master (%d ranks), workers answer at once with real-size "
-          "results; rank 0 receives and stores them (ps_store_add: HDF5 + journal, synced per "
-          "result); results file on disk and in memory (/dev/shm)" % a.master_ranks)
+          "results; rank 0 hands out the next task, then stores them as the sweep's master does "
+          "(journal appends, one sync per group of waiting results, checkpoints); results "
+          "file on disk and in memory (/dev/shm)" % a.master_ranks)
     print("| model | bytes/result | final task s | disk: results/s | rank 0 CPU | in store | "
           "workers kept busy | memory: results/s | workers kept busy |")
     print("|---|---|---|---|---|---|---|---|---|")
