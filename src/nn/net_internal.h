@@ -40,7 +40,7 @@ typedef struct ps_nn_node {
     size_t n_w, n_b;
     size_t rm_off, rv_off;     /* BN running mean / var in state */
     size_t act, grad;          /* float arena offsets of output and its gradient */
-    size_t save;               /* float arena: BN xhat then mean, invstd; DROPOUT mask */
+    size_t save;               /* float arena: BN mean, invstd; DROPOUT mask; CONV dWᵀ, W' */
     size_t idx;                /* int arena: MAXPOOL argmax */
     double fl_fwd, fl_dw, fl_dx; /* FLOPs per sample */
 } ps_nn_node;
