@@ -128,6 +128,35 @@ PS_NN_SIMD static double run_sum(const float *a, size_t n)
     return lanes_total(dl) + tail;
 }
 
+/* run_sum of g after the backward pass of a fused ReLU, g = y > 0 ? g : 0, written back in
+ * place, in the same pass (the same bits as masking first, then run_sum). */
+PS_NN_SIMD static double run_sum_masked(float *g, const float *y, size_t n)
+{
+    double dl[BN_LANES] = {0}, tail = 0.0;
+    size_t i = 0;
+    for (; i + BN_BLOCK <= n; i += BN_BLOCK) {
+        ps_v8f acc[2] = {{0}, {0}};
+        for (size_t j = 0; j < BN_BLOCK; j += BN_LANES)
+            for (int v = 0; v < 2; v++) {
+                const ps_v8f zero = {0};
+                ps_v8f t, yv;
+                size_t o = i + j + 8 * (size_t)v;
+                memcpy(&t, g + o, sizeof t);
+                memcpy(&yv, y + o, sizeof yv);
+                t = (ps_v8f)((ps_v8i)t & (yv > zero));
+                memcpy(g + o, &t, sizeof t);
+                acc[v] += t;
+            }
+        for (int l = 0; l < BN_LANES; l++)
+            dl[l] += acc[l / 8][l % 8];
+    }
+    for (; i < n; i++) {
+        g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+        tail += g[i];
+    }
+    return lanes_total(dl) + tail;
+}
+
 PS_NN_SIMD static double run_sqdev(const float *a, float mu, size_t n)
 {
     double dl[BN_LANES] = {0}, tail = 0.0;
@@ -563,10 +592,10 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
     float *dy = DOUT(net, d);                               /* (out, l) */
     int acc;
     float *dx = ps_nn_in_grad(net, d->in, &acc);
-    for (int o = 0; o < d->out; o++) {
-        if (d->relu)   /* the fused ReLU's backward, in place */
-            relu_mask_run(dy + (size_t)o * l, OUT(net, d) + (size_t)o * l, l);
-        db[o] += (float)run_sum(dy + (size_t)o * l, l);
+    for (int o = 0; o < d->out; o++) {   /* with the fused ReLU's backward, in place */
+        float *dyo = dy + (size_t)o * l;
+        db[o] += (float)(d->relu ? run_sum_masked(dyo, OUT(net, d) + (size_t)o * l, l)
+                                 : run_sum(dyo, l));
     }
     float *dwt = net->arena + d->save;                      /* (g, kk, og): dWᵀ per group */
     if (conv_pointwise(d)) {
