@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 char *ps__path_with(const char *path, const char *suffix)
@@ -30,11 +31,16 @@ void ps__scopy(char *dst, const char *src, size_t cap)
         memcpy(dst, src, n);
 }
 
-int ps__write_all(int fd, const void *buf, size_t n)
+int ps__writev_all(int fd, struct iovec *iov, int n)
 {
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
+    for (;;) {
+        while (n > 0 && iov->iov_len == 0) { /* nothing to write there (a write of 0 is ENOSPC) */
+            iov++;
+            n--;
+        }
+        if (n == 0)
+            break;
+        ssize_t w = writev(fd, iov, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -42,10 +48,23 @@ int ps__write_all(int fd, const void *buf, size_t n)
         }
         if (w == 0)
             return ENOSPC;
-        p += w;
-        n -= (size_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
     return 0;
+}
+
+int ps__write_all(int fd, const void *buf, size_t n)
+{
+    struct iovec v = {(void *)buf, n};
+    return ps__writev_all(fd, &v, 1);
 }
 
 int ps__create_error(const char *path, int errnum, ps_err *err)

@@ -14,8 +14,11 @@ int ps__replace(const char *src, const char *dst, ps_err *err);
 int ps__copy_file(const char *src, const char *dst, ps_err *err);
 /* Explains why a file cannot be created at path: missing or read-only directory, ... */
 int ps__create_error(const char *path, int errnum, ps_err *err);
-/* Writes all n bytes at the current position; returns 0 or errno. */
+/* Writes all n bytes at the current position; returns 0 or errno (ENOSPC for a write of 0). */
 int ps__write_all(int fd, const void *buf, size_t n);
+/* The same for all of iov[0..n) in order (iov is consumed: advanced past what was written). */
+struct iovec;
+int ps__writev_all(int fd, struct iovec *iov, int n);
 /* Copies the string src into dst of cap bytes, truncating, always NUL-terminated and with
  * the rest of dst zeroed. */
 void ps__scopy(char *dst, const char *src, size_t cap);

@@ -127,31 +127,6 @@ int ps__journal_lock(int fd, const char *path, ps_err *err)
     return 0;
 }
 
-/* Writes all of iov[0..n) at the current position (iov is consumed); returns 0 or errno. */
-static int writev_all(int fd, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        ssize_t w = writev(fd, iov, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        if (w == 0)
-            return ENOSPC;
-        while (n > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
-    }
-    return 0;
-}
-
 enum { MAX_PIECES = 16 };
 
 /* A record's payload as pieces pointing at the caller's data (nothing is copied). */
@@ -179,7 +154,7 @@ static int append(int fd, off_t *end, uint32_t type, pieces *p, const char *path
     p->v[0].iov_len = sizeof head;
     p->v[p->n + 1].iov_base = &crc32v;
     p->v[p->n + 1].iov_len = 4;
-    int e = lseek(fd, *end, SEEK_SET) < 0 ? errno : writev_all(fd, p->v, p->n + 2);
+    int e = lseek(fd, *end, SEEK_SET) < 0 ? errno : ps__writev_all(fd, p->v, p->n + 2);
     if (e) {
         /* cut back to the last good record, so the journal stays valid */
         if (ftruncate(fd, *end) != 0) { /* the CRC check drops the partial record anyway */ }

@@ -71,6 +71,19 @@ opens() {
   "$py" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); print(len(f['tasks'][:]), 'rows in /tasks')" "$1"
 }
 
+# resume_and_compare WHAT FILE TAG: the same command again (3 ranks) completes the study in FILE,
+# which then equals the uninterrupted reference (output in TAG.out, TAG.err)
+resume_and_compare() {
+  local what=$1 f=$2 tag=$3 rc=0 cmp
+  timeout 600 "$mpiexec" -np 3 "$ps" run -q -o "$f" faults.yaml >"$tag.out" 2>"$tag.err" || rc=$?
+  row "the same command again (3 ranks)" "status $rc: $(head -1 "$tag.out")"
+  [ "$rc" -eq 0 ] && pass "$what: the rerun completes: $(head -1 "$tag.out")" ||
+    fail "$what: rerun" "status $rc: $(cat "$tag.err")"
+  cmp=$("$py" "$here/compare.py" ref.h5 "$f" 2>&1) && pass "$what: $cmp" ||
+    fail "$what: compare with the uninterrupted run" "$cmp"
+  row "compared with the uninterrupted 1-rank run" "$cmp"
+}
+
 kill_worker() {
   "$mpiexec" -np 3 "$ps" run -q -o w.h5 faults.yaml >w1.out 2>w1.err &
   local mp=$! t=0 victim=""
@@ -93,15 +106,7 @@ kill_worker() {
   [ "$rc" -ne 0 ] && pass "kill a worker: mpirun ended the job (status $rc)" ||
     fail "kill a worker" "mpirun exited 0 although a rank was killed"
   say "     after the kill: $(opens w.h5)"
-  rc=0
-  timeout 600 "$mpiexec" -np 3 "$ps" run -q -o w.h5 faults.yaml >w2.out 2>w2.err || rc=$?
-  row "the same command again (3 ranks)" "status $rc: $(head -1 w2.out)"
-  [ "$rc" -eq 0 ] && pass "kill a worker: the rerun completes: $(head -1 w2.out)" ||
-    fail "kill a worker: rerun" "status $rc: $(cat w2.err)"
-  local cmp
-  cmp=$("$py" "$here/compare.py" ref.h5 w.h5 2>&1) && pass "kill a worker: $cmp" ||
-    fail "kill a worker: compare with the uninterrupted run" "$cmp"
-  row "compared with the uninterrupted 1-rank run" "$cmp"
+  resume_and_compare "kill a worker" w.h5 w2
 }
 
 # sig: the identity and size of the results file and its journal (a checkpoint renames a new
@@ -181,15 +186,7 @@ kill_master() {
     "$kills of $tries kills landed before the study ended; the file opened with h5py after $opened of $tries"
   [ "$kills" -ge 5 ] && pass "kill the writer: $kills of $tries kills landed" ||
     fail "kill the writer" "only $kills of $tries kills landed before the study ended"
-  rc=0
-  timeout 600 "$mpiexec" -np 3 "$ps" run -q -o m.h5 faults.yaml >m4.out 2>m4.err || rc=$?
-  row "the same command again (3 ranks)" "status $rc: $(head -1 m4.out)"
-  [ "$rc" -eq 0 ] && pass "kill the writer: the rerun completes: $(head -1 m4.out)" ||
-    fail "kill the writer: rerun" "status $rc: $(cat m4.err)"
-  local cmp
-  cmp=$("$py" "$here/compare.py" ref.h5 m.h5 2>&1) && pass "kill the writer: $cmp" ||
-    fail "kill the writer: compare with the uninterrupted run" "$cmp"
-  row "compared with the uninterrupted 1-rank run" "$cmp"
+  resume_and_compare "kill the writer" m.h5 m4
 }
 
 case "$what" in
