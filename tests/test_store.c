@@ -385,6 +385,26 @@ static void crash_child(const char *p, int wfd)
     _exit(0);
 }
 
+/* Runs child(p, wfd) in a forked process left alone to the end (the last run of a kill test,
+ * when no kill found the study complete); 1 when it exited with status 0. */
+static int finish_in_child(void (*child)(const char *, int), const char *p)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        child(p, fds[1]);
+    }
+    close(fds[1]);
+    int st;
+    waitpid(pid, &st, 0);
+    close(fds[0]);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+
 static void test_crash_kill(void)
 {
     const char *p = tpath("crash.h5");
@@ -458,18 +478,7 @@ static void test_crash_kill(void)
     printf("  crash test: %d kills, complete %d\n", kills, complete);
     CHECK(kills >= 30);
     if (!complete) { /* finish without killing */
-        int fds[2];
-        CHECK(pipe(fds) == 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(fds[0]);
-            crash_child(p, fds[1]);
-        }
-        close(fds[1]);
-        int st;
-        waitpid(pid, &st, 0);
-        close(fds[0]);
-        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK(finish_in_child(crash_child, p));
     }
     ps_results r;
     ps_err err = {0};
@@ -919,18 +928,7 @@ static void test_group_commit_kill(void)
     printf("  group commit kills: %d, complete %d\n", kills, complete);
     CHECK(kills >= 10);
     if (!complete) {
-        int fds[2];
-        CHECK(pipe(fds) == 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(fds[0]);
-            gc_kill_child(p, fds[1]);
-        }
-        close(fds[1]);
-        int st;
-        waitpid(pid, &st, 0);
-        close(fds[0]);
-        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK(finish_in_child(gc_kill_child, p));
     }
     ps_results r;
     ps_err err = {0};
