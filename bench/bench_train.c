@@ -107,7 +107,16 @@ static int bench_model(const char *name, const bench_opts *o, const ps_pairs *tr
     int32_t ti = ps_net_find(net, info.target);
     int32_t di = info.digits ? ps_net_find(net, info.digits) : -1;
     double best_w = 1e30, best_c = 1e30, best_ew = 1e30, best_ec = 1e30, loss = 0.0;
-    int32_t nb = train->n / o->batch;
+    int32_t nb = train->n / o->batch, outs[2], n_outs = 0;
+    if (info.loss != PS_LOSS_DIGITS)
+        outs[n_outs++] = ti;
+    if (info.loss != PS_LOSS_TARGET)
+        outs[n_outs++] = di;
+    if (ps_net_set_outputs(net, outs, n_outs, &err)) {   /* the gradients step writes */
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        ps_net_free(net);
+        return 1;
+    }
     for (int r = 0; r < o->reps; r++) {
         /* training: a fresh initialisation every repetition, so each does the same work */
         if (ps_net_reserve(net, o->batch, &err)) {

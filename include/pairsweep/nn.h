@@ -130,6 +130,22 @@ void ps_net_init(ps_net *net, ps_rng *rng);
  * one). Returns 0 or PS_ENOMEM / PS_EINVAL. */
 int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err);
 
+/* Declares the nodes whose gradients the caller writes (ps_net_dout: the loss outputs, and
+ * any other node the caller adds a gradient into), so that ps_net_reserve can give node
+ * gradients that are never live at the same time in a backward pass the same arena space
+ * (a node's gradient lives from the backward of its last reader to its own). Results are
+ * the same bits; the arena is smaller. Call before ps_net_reserve; without the call every
+ * node keeps a gradient buffer of its own. Afterwards ps_net_dout on an undeclared node is a
+ * programming error and aborts with a message naming the node; node gradients are
+ * meaningful only during ps_net_backward, which ends the pass (the next ps_net_dout starts
+ * from zero). Returns 0, PS_EINVAL (a node id outside 0..n_nodes−1, n ≤ 0; nothing
+ * changed) or PS_ESTATE (the arena is already reserved). */
+int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err);
+
+/* Bytes of the arenas ps_net_reserve allocated (0 before): activations, gradients, saved
+ * values, workspace and input gradient, plus the max-pooling indices. */
+size_t ps_net_arena_bytes(const ps_net *net);
+
 /* Forward pass on x (n, in_c, in_h, in_w), n ≤ the reserved batch. training = 1 uses batch
  * statistics (and updates running statistics) and dropout (from rng, which may be NULL when
  * the net has no dropout); training = 0 is evaluation mode. */

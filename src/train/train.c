@@ -391,7 +391,11 @@ static int trainer_init(trainer *t, const ps_train_config *cfg, int32_t n_fit, p
         trainer_free(t);
         return ps_err_set(err, PS_ENOMEM, "train: out of memory for batches");
     }
-    rc = ps_net_reserve(t->net, t->cap, err);
+    /* batch_loss writes the gradients of these two only: the others can share space */
+    int32_t outs[2] = {t->target, t->digits};
+    rc = ps_net_set_outputs(t->net, outs, t->digits >= 0 ? 2 : 1, err);
+    if (!rc)
+        rc = ps_net_reserve(t->net, t->cap, err);
     if (rc)
         trainer_free(t);
     return rc;
