@@ -1,6 +1,9 @@
 # models: Table I parameter counts, the 002 family against a formula, outputs, FLOPs.
 if(TARGET ps_models)
   ps_add_test(test_models SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_models.c LIBS ps_models ps_nn ps_common)
+  # gradient buffers shared by liveness: the same bits as one buffer per node, every model
+  ps_add_test(test_models_recycle SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_models_recycle.c
+              LIBS ps_models ps_nn ps_common)
 endif()
 
 # PyTorch twin (python3-torch, python3-h5py at /usr/bin/python3): same logits, same state
