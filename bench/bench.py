@@ -8,7 +8,8 @@
      measured in the same run; evaluation (forward only, one batch of 1000 test pairs) timed
      separately; peak RSS of a process training the model (`pairsweep train`, ru_maxrss).
   2. sweep scaling: `pairsweep run bench/jobs/scaling.yaml` with 1 and 2 workers (mpirun -np
-     2 and 3): wall time, parallel efficiency, rank 0's CPU time as a share of the wall time.
+     2 and 3), each the best (shortest) of --scaling-reps runs, alternating 1 and 2 workers:
+     wall time, parallel efficiency, rank 0's CPU time as a share of the wall time.
   3. master capacity (bench_master): results/s rank 0 receives and stores, and the number of
      workers that rate keeps busy at each model's real task time (a final task: 25 epochs of
      1000 pairs plus 25 evaluations of 1000 test pairs, at the rates of part 1).
@@ -16,7 +17,8 @@
      `pairsweep run` on 2 cores against the PyTorch twins run as 2 processes at a time, one per
      run (bench/torch_run.py).
 
-usage: bench.py --build DIR [--full] [--epochs E] [--reps R] [--models a,b,...]
+usage: bench.py --build DIR [--full] [--epochs E] [--reps R] [--scaling-reps S]
+                [--models a,b,...]
 """
 import argparse
 import math
@@ -120,10 +122,15 @@ def part_scaling(a, tmp):
     job = os.path.join(HERE, "jobs", "scaling.yaml")
     ps = os.path.join(a.build, "pairsweep")
     res = {}
-    for workers in (1, 2):
-        out = os.path.join(tmp, "scaling%d.h5" % workers)
-        res[workers] = mpirun(workers + 1, [ps, "run", "-q", "--restart", "-o", out, job], tmp,
-                              "scaling%d" % workers)
+    # alternating 1 and 2 workers, the shortest wall of each: a burst of load from other
+    # processes on a shared machine hits one run, not the figure (as part 1's best of R)
+    for _ in range(a.scaling_reps):
+        for workers in (1, 2):
+            out = os.path.join(tmp, "scaling%d.h5" % workers)
+            r = mpirun(workers + 1, [ps, "run", "-q", "--restart", "-o", out, job], tmp,
+                       "scaling%d" % workers)
+            if workers not in res or r[0] < res[workers][0]:
+                res[workers] = r
     return res
 
 
@@ -177,6 +184,7 @@ def main():
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--scaling-reps", type=int, default=2)
     ap.add_argument("--results", type=int, default=300)
     ap.add_argument("--master-ranks", type=int, default=3)
     ap.add_argument("--models", default=",".join(MODELS_000 + MODELS_002))
@@ -229,7 +237,8 @@ def main():
                  100 * ours["cnn"]["train_sps"] * ours["cnn"]["flops_train"] / 1e9 / sgemm))
     print("peak RSS: target <= 64 MiB per worker")
     print()
-    print("2. Sweep scaling: pairsweep run bench/jobs/scaling.yaml (20 tasks), master + workers")
+    print("2. Sweep scaling: pairsweep run bench/jobs/scaling.yaml (20 tasks), master + workers; "
+          "best of %d runs each" % a.scaling_reps)
     print("| workers | wall s | efficiency | rank 0 CPU share | worker CPU / wall | "
           "max worker RSS MiB |")
     print("|---|---|---|---|---|---|")
