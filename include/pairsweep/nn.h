@@ -15,7 +15,9 @@
  * Memory. A net owns a handful of allocations made by ps_net_create (state: parameters then
  * buffers; parameter gradients; momentum) and by ps_net_reserve (one float arena with every
  * node's activation, gradient and saved values plus one im2col workspace; one int32 arena for
- * max-pooling indices). ps_net_forward, ps_net_backward and ps_nn_sgd_step never allocate.
+ * max-pooling indices). A net whose caller declares the nodes it writes gradients into
+ * (ps_net_set_outputs) lets gradients that are never live together share arena space.
+ * ps_net_forward, ps_net_backward and ps_nn_sgd_step never allocate.
  * Backward passes *add* into parameter gradients; ps_net_zero_grad clears them and starts a
  * new pass for the activation gradients (each is written by its first contributor, then
  * added to, so none has to be cleared as a whole).
@@ -174,7 +176,8 @@ ps_nn_shape ps_net_shape(const ps_net *net, int32_t node);
 /* A node's output after forward: (rows·n, c·h·w) for flat, (c, rows·n, h, w) for spatial. */
 const float *ps_net_out(const ps_net *net, int32_t node);
 /* The gradient buffer of a node's output, same layout, for the caller to add dLoss/d(output)
- * into; the first call after ps_net_zero_grad clears it. Backward reads it. */
+ * into; the first call after ps_net_zero_grad clears it. Backward reads it. After
+ * ps_net_set_outputs only the declared nodes may be asked (any other aborts). */
 float *ps_net_dout(ps_net *net, int32_t node);
 
 /* State and gradients: n_params trainable floats then buffers (n_state in all). */
