@@ -400,6 +400,21 @@ static size_t layout_grads(ps_net *net, int32_t batch, size_t base)
     return base + end;
 }
 
+/* Without ps_net_set_outputs: a gradient buffer per non-view node, in node order. */
+static size_t layout_grads_own(ps_net *net, int32_t batch, size_t off)
+{
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        ps_nn_node *d = &net->nodes[i];
+        if (d->view)
+            d->grad = net->nodes[d->in].grad;
+        else {
+            d->grad = off;
+            off += ps_nn_numel(&d->shape) * (size_t)batch;
+        }
+    }
+    return off;
+}
+
 int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
 {
     if (max_batch <= 0)
@@ -415,21 +430,10 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
         if (!d->view) {
             d->act = off;
             off += ps_nn_numel(&d->shape) * (size_t)max_batch;
-        }
-    }
-    for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        if (d->view)
+        } else
             d->act = net->nodes[d->in].act;
-        else if (!net->recycle) {
-            d->grad = off;
-            off += ps_nn_numel(&d->shape) * (size_t)max_batch;
-        }
-        if (d->view && !net->recycle)
-            d->grad = net->nodes[d->in].grad;
     }
-    if (net->recycle)
-        off = layout_grads(net, max_batch, off);
+    off = net->recycle ? layout_grads(net, max_batch, off) : layout_grads_own(net, max_batch, off);
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         const ps_nn_ops *o = &ps_nn_ops_table[d->kind];
