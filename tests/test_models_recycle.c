@@ -87,8 +87,12 @@ static void twin_step(twin *w, const run_data *r, int32_t n, int s, ps_rng *drop
                    ps_net_n_params(net), 0.05f, 0.9f, 1e-3f, 0);
 }
 
-static void run_data_fill(run_data *r)
+/* The inputs, labels and extra gradients of every run, filled (or NULL: out of memory). */
+static run_data *run_data_new(void)
 {
+    run_data *r = malloc(sizeof *r);
+    if (!r)
+        return NULL;
     ps_rng rng;
     ps_rng_seed(&rng, 29, 3);
     for (size_t i = 0; i < sizeof r->x / sizeof r->x[0]; i++)
@@ -102,6 +106,7 @@ static void run_data_fill(run_data *r)
         for (int j = 0; j < 2; j++)
             for (size_t i = 0; i < sizeof r->extra[s][j] / sizeof(float); i++)
                 r->extra[s][j][i] = ps_rng_uniform_range(&rng, -0.01f, 0.01f);
+    return r;
 }
 
 /* Trains both nets STEPS steps (the last on 5 pairs) and counts the differences: gradients
@@ -146,11 +151,10 @@ static int compare_model(const ps_model_info *info, int32_t use_bn, const char *
 
 static void test_same_bits_every_model(void)
 {
-    run_data *r = malloc(sizeof *r);
+    run_data *r = run_data_new();
     CHECK(r != NULL);
     if (!r)
         return;
-    run_data_fill(r);
     int32_t n = ps_models_count();
     for (int32_t i = 0; i < n; i++) {
         ps_model_info info;
@@ -174,11 +178,10 @@ static void test_same_bits_every_model(void)
  * (bn2, shortcut_bn: then ADD adds into their own buffers) and a node read by others. */
 static void test_same_bits_extra_outputs(void)
 {
-    run_data *r = malloc(sizeof *r);
+    run_data *r = run_data_new();
     CHECK(r != NULL);
     if (!r)
         return;
-    run_data_fill(r);
     static const char *const sets[4][3] = {{"resnet_ws", "bn2", "conv1"},
                                            {"resnet_ws_aux", "shortcut_bn", "fc1"},
                                            {"resnet", "conv2", "shortcut_bn"},

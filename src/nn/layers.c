@@ -479,8 +479,7 @@ static size_t conv_saved(const ps_nn_node *d, int32_t batch)
     return 2 * d->n_w;   /* dWᵀ, then the flipped weights of dx_as_conv */
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(PS_NN_NO_CLONES)
+#ifdef PS_NN_X86_GCC
 #include <immintrin.h>
 #define PS_NN_DIRECT 1
 /* Direct forward convolution on AVX-512 (no columns): one output row of WO positions for 16

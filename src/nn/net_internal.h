@@ -17,6 +17,7 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     !defined(PS_NN_NO_CLONES)
 #define PS_NN_SIMD __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define PS_NN_X86_GCC 1 /* also: layers.c's AVX-512 direct convolution (target attributes) */
 #else
 #define PS_NN_SIMD
 #endif
