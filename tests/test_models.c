@@ -1,5 +1,5 @@
 /* Tests of the zoo: Table I parameter counts, the 002 family against an independent formula,
- * names, output shapes, BatchNorm on/off, FLOPs. */
+ * names, output shapes, BatchNorm on/off, FLOPs, the comparisons the reports draw. */
 #include "check.h"
 #include "pairsweep/models.h"
 
@@ -222,5 +222,38 @@ static void test_model_gradients(void)
         CHECK_EQ_INT(model_gradcheck(names[i]), 0);
 }
 
+/* Every comparison names two distinct models of the zoo; every family pairs each of its
+ * b-structure's setups with an a-structure model of the same setup (12 setups each). */
+static void test_comparisons(void)
+{
+    ps_model_info ia, ib;
+    ps_err err;
+    int32_t nc, nf;
+    const ps_model_comparison *c = ps_models_comparisons(&nc);
+    const ps_model_family *f = ps_models_families(&nf);
+    CHECK_EQ_INT(nc, 4);
+    CHECK_EQ_INT(nf, 2);
+    for (int32_t i = 0; i < nc; i++) {
+        CHECK(c[i].effect && c[i].what && strcmp(c[i].a, c[i].b));
+        CHECK_EQ_INT(ps_model_lookup(&ia, c[i].a, &err), 0);
+        CHECK_EQ_INT(ps_model_lookup(&ib, c[i].b, &err), 0);
+    }
+    for (int32_t i = 0; i < nf; i++) {
+        int pairs = 0;
+        CHECK(f[i].effect && f[i].what && strcmp(f[i].a_prefix, f[i].b_prefix));
+        for (int32_t m = 0; m < ps_models_count(); m++) {
+            ps_model_get(&ib, m);
+            size_t lb = strlen(f[i].b_prefix);
+            if (strncmp(ib.name, f[i].b_prefix, lb))
+                continue;
+            char a[64];
+            snprintf(a, sizeof a, "%s%s", f[i].a_prefix, ib.name + lb);
+            CHECK_EQ_INT(ps_model_lookup(&ia, a, &err), 0);
+            pairs++;
+        }
+        CHECK_EQ_INT(pairs, 12);
+    }
+}
+
 CHECK_MAIN(T(test_table1_counts), T(test_report002_counts), T(test_outputs_and_flops),
-           T(test_model_gradients))
+           T(test_model_gradients), T(test_comparisons))

@@ -1,6 +1,11 @@
 /* pairsweep — the model zoo of both reports, declared as data: report 000's seven models as
  * layer tables, report 002's 36 models as one family table (structure × channel plan ×
- * kernel). Adding a model is adding an entry. */
+ * kernel), and the comparisons the reports draw between them. Adding a model is adding an
+ * entry; adding a comparison is adding a row.
+ *
+ * Report 000: Bohan Wang, Ke Wang, Anqi Hou, "Evaluating Impacts of Weight Sharing and Auxiliary
+ * Loss on Neural Networks"; report 002: Virginia Bordignon, "Image Classification: The Impact of
+ * Weight Sharing and Auxiliary Losses" (both EPFL EE-559). */
 #ifndef PAIRSWEEP_MODELS_H
 #define PAIRSWEEP_MODELS_H
 
@@ -46,5 +51,30 @@ void ps_model_specs(ps_layer_spec *specs, int32_t *n, const ps_model_info *info)
  * (only models with optional BatchNorm change). Parameters are zero until ps_net_init.
  * Returns 0 or a negative code with err set; *net is NULL on error. */
 int ps_model_build(ps_net **net, const ps_model_info *info, int32_t use_bn, ps_err *err);
+
+/* ---- the comparisons the reports draw ------------------------------------------------------
+ * Each isolates one design choice: the accuracy of a minus the accuracy of b. */
+
+/* Two models of the zoo that differ in one choice. */
+typedef struct ps_model_comparison {
+    const char *effect;     /* the choice, as the report names it: "weight sharing", ... */
+    const char *a, *b;      /* the model with the choice and the one without */
+    const char *what;       /* what differs between a and b, in a phrase */
+} ps_model_comparison;
+
+/* A family of comparisons: model "<a_prefix><setup>" against "<b_prefix><setup>" for every
+ * setup (channel plan × kernel) both exist for. */
+typedef struct ps_model_family {
+    const char *effect;     /* as in ps_model_comparison */
+    const char *a_prefix, *b_prefix;
+    const char *what;
+} ps_model_family;
+
+/* Report 000's comparisons, in report order; *n receives their number. The table is static. */
+const ps_model_comparison *ps_models_comparisons(int32_t *n);
+
+/* Report 002's families of comparisons, in report order; *n receives their number. The table
+ * is static. */
+const ps_model_family *ps_models_families(int32_t *n);
 
 #endif

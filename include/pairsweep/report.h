@@ -1,6 +1,7 @@
 /* pairsweep — reports from results files: the reports' tables (Table I, the selection, Table
- * II, report 002's per-setup table), the effects they argue about measured with confidence
- * intervals and p-values, the status of every cell of a study, and figures (gnuplot).
+ * II, report 002's per-setup table), the effects they argue about (the zoo's comparisons:
+ * ps_models_comparisons, ps_models_families) measured with confidence intervals and p-values,
+ * the status of every cell of a study, and figures (gnuplot).
  *
  * Accuracies are stored as fractions and reported in percent; differences in percentage
  * points. Only rows of status done enter the statistics; diverged and failed tasks are

@@ -1,4 +1,5 @@
-/* pairsweep report — the tables of a study and the effects the reports argue about. */
+/* pairsweep report — the tables of a study (Table I, the selection, report 002's setups, Table
+ * II; the effects are effects.c's) and their output to the terminal and to files. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -7,23 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "effects.h"
 #include "study.h"
-
-/* The comparisons of report 000 (pairs of models and the effect they measure), as data. */
-typedef struct comparison { const char *effect, *a, *b; } comparison;
-static const comparison comparisons000[] = {
-    {"weight sharing", "siamese", "cnn"},
-    {"weight sharing", "resnet_ws", "resnet"},
-    {"auxiliary loss", "siamese_aux", "siamese"},
-    {"auxiliary loss", "resnet_ws_aux", "resnet_ws"},
-};
-/* Report 002's structures: a model "<to>_<setup>" against "<from>_<setup>" for each setup
- * (channel plan × kernel) present in the study. */
-typedef struct family { const char *effect, *a_prefix, *b_prefix; } family;
-static const family families002[] = {
-    {"weight sharing", "shared_", "indep_"},
-    {"auxiliary loss", "aux_", "shared_"},
-};
 
 int ps_report_format_parse(ps_report_format *fmt, const char *name, ps_err *err)
 {
@@ -37,42 +23,10 @@ int ps_report_format_parse(ps_report_format *fmt, const char *name, ps_err *err)
                       name);
 }
 
-/* ---- number formatting ------------------------------------------------------------------- */
-
 typedef struct ctx {
     const ps_results *r;
     int machine;               /* CSV: separate numeric columns at full precision */
 } ctx;
-
-static void fmt_num(char *b, size_t cap, double v, int prec)
-{
-    if (isnan(v))
-        snprintf(b, cap, "%s", "");
-    else
-        snprintf(b, cap, "%.*f", prec, v);
-}
-
-static void fmt_pm(char *b, size_t cap, double m, double sd, int prec)
-{
-    if (isnan(m))
-        snprintf(b, cap, "—");
-    else if (isnan(sd))
-        snprintf(b, cap, "%.*f", prec, m);
-    else
-        snprintf(b, cap, "%.*f ± %.*f", prec, m, prec, sd);
-}
-
-static void fmt_p(char *b, size_t cap, double p, int machine)
-{
-    if (isnan(p))
-        snprintf(b, cap, machine ? "" : "—");
-    else if (machine)
-        snprintf(b, cap, "%.10g", p);
-    else if (p < 0.0001)
-        snprintf(b, cap, "< 0.0001");
-    else
-        snprintf(b, cap, "%.4f", p);
-}
 
 /* ---- Table I and the study header ---------------------------------------------------------- */
 
@@ -415,226 +369,6 @@ static int table2(rtable *t, const ctx *c, const char **models, int32_t nm)
     return 0;
 }
 
-/* ---- effects ------------------------------------------------------------------------------ */
-
-typedef struct effect {
-    char effect[32], a[PS_NAME_MAX], b[PS_NAME_MAX];
-    const char *data;          /* "test", "cv", "holdout" */
-    ps_compare cmp;
-    double p_holm;
-    int ok;
-} effect;
-
-static int cmp_obs_key(const obs *x, const obs *y)
-{
-    return x->fold == y->fold && x->rep == y->rep;
-}
-
-/* Compares a and b on one kind of data; returns 0 with e->ok set, or a skip reason. */
-static const char *compare(effect *e, const ps_results *r, int phase, int kind)
-{
-    int32_t ga = phase == PS_PHASE_FINAL ? -1 : study_chosen(r, e->a, kind);
-    int32_t gb = phase == PS_PHASE_FINAL ? -1 : study_chosen(r, e->b, kind);
-    obs *oa = NULL, *ob = NULL;
-    int32_t na = 0, nb = 0;
-    if (study_gather(&oa, &na, r, phase, e->a, ga, kind) ||
-        study_gather(&ob, &nb, r, phase, e->b, gb, kind)) {
-        free(oa);
-        free(ob);
-        return "out of memory";
-    }
-    const char *why = NULL;
-    if (na == 0 || nb == 0) {
-        why = "no finished runs";
-    } else {
-        double *xa = malloc((size_t)(na + nb) * sizeof *xa), *xb = xa ? xa + na : NULL;
-        int32_t m = 0;
-        int paired = na == nb;
-        for (int32_t i = 0; xa && paired && i < na; i++) {
-            int32_t j = 0;
-            while (j < nb && !cmp_obs_key(&oa[i], &ob[j]))
-                j++;
-            if (j == nb) {
-                paired = 0;
-                break;
-            }
-            xa[m] = oa[i].acc;
-            xb[m++] = ob[j].acc;
-        }
-        if (!xa) {
-            why = "out of memory";
-        } else if (kind == SEL_CV) {
-            int32_t k = 0;
-            for (int32_t i = 0; i < na; i++)
-                k = oa[i].fold + 1 > k ? oa[i].fold + 1 : k;
-            if (!paired || k < 2)
-                why = "the folds of the two models do not match";
-            else
-                ps_stats_nadeau_bengio(&e->cmp, xa, xb, m, 1.0 / (k - 1));
-        } else if (paired) {
-            ps_stats_paired(&e->cmp, xa, xb, m);
-        } else {
-            for (int32_t i = 0; i < na; i++)
-                xa[i] = oa[i].acc;
-            for (int32_t i = 0; i < nb; i++)
-                xb[i] = ob[i].acc;
-            ps_stats_welch(&e->cmp, xa, na, xb, nb);
-        }
-        if (!why && isnan(e->cmp.p))
-            why = "too few runs (or no spread) for a test";
-        free(xa);
-    }
-    free(oa);
-    free(ob);
-    e->ok = why == NULL;
-    return why;
-}
-
-static int has_model(const char **models, int32_t nm, const char *m)
-{
-    for (int32_t i = 0; i < nm; i++)
-        if (!strcmp(models[i], m))
-            return 1;
-    return 0;
-}
-
-/* The list of (effect, a, b) pairs that apply to the study's models. */
-static int effect_pairs(effect **out, int32_t *n, rtable *t, const char **models, int32_t nm)
-{
-    size_t nc = sizeof comparisons000 / sizeof comparisons000[0];
-    effect *e = calloc(nc + 2 * (size_t)nm + 1, sizeof *e);
-    if (!e)
-        return PS_ENOMEM;
-    int32_t k = 0;
-    for (size_t i = 0; i < nc; i++) {
-        const comparison *c = &comparisons000[i];
-        int ha = has_model(models, nm, c->a), hb = has_model(models, nm, c->b);
-        if (ha && hb) {
-            snprintf(e[k].effect, sizeof e[k].effect, "%s", c->effect);
-            snprintf(e[k].a, PS_NAME_MAX, "%s", c->a);
-            snprintf(e[k].b, PS_NAME_MAX, "%s", c->b);
-            k++;
-        } else if (ha || hb) {
-            rt_note(t, "skipped: %s (%s vs %s): %s is not in this study", c->effect, c->a, c->b,
-                    ha ? c->b : c->a);
-        }
-    }
-    for (size_t f = 0; f < sizeof families002 / sizeof families002[0]; f++)
-        for (int32_t i = 0; i < nm; i++) {
-            const family *fa = &families002[f];
-            size_t lb = strlen(fa->b_prefix);
-            if (strncmp(models[i], fa->b_prefix, lb))
-                continue;
-            char a[PS_NAME_MAX + 16];
-            snprintf(a, sizeof a, "%s%s", fa->a_prefix, models[i] + lb);
-            if (!has_model(models, nm, a))
-                continue;
-            snprintf(e[k].effect, sizeof e[k].effect, "%s", fa->effect);
-            memcpy(e[k].a, a, PS_NAME_MAX - 1); /* fits: has_model found it */
-            snprintf(e[k].b, PS_NAME_MAX, "%s", models[i]);
-            k++;
-        }
-    *out = e;
-    *n = k;
-    return 0;
-}
-
-static void effect_row(rtable *t, const effect *e, int machine)
-{
-    const ps_compare *c = &e->cmp;
-    char cmp[128], n[32], v[8][48];
-    snprintf(cmp, sizeof cmp, "%s − %s", e->a, e->b);
-    snprintf(n, sizeof n, c->n_a == c->n_b && strcmp(c->method, "Welch t") ? "%d" : "%d/%d",
-             (int)c->n_a, (int)c->n_b);
-    int sig = e->p_holm < 0.05;
-    if (machine) {
-        double nums[6] = {c->diff, c->ci_lo, c->ci_hi, c->t, c->df, 0};
-        for (int q = 0; q < 5; q++)
-            fmt_num(v[q], 48, nums[q], 6);
-        fmt_p(v[5], 48, c->p, 1);
-        fmt_p(v[6], 48, e->p_holm, 1);
-        char na[16], nb[16];
-        snprintf(na, sizeof na, "%d", (int)c->n_a);
-        snprintf(nb, sizeof nb, "%d", (int)c->n_b);
-        rt_row(t, (const char *[]){e->effect, e->a, e->b, e->data, c->method, na, nb, v[0],
-                                   v[1], v[2], v[3], v[4], v[5], v[6], sig ? "1" : "0"});
-        return;
-    }
-    snprintf(v[0], 48, "%+.2f", c->diff);
-    snprintf(v[1], 48, "[%+.2f, %+.2f]", c->ci_lo, c->ci_hi);
-    fmt_p(v[2], 48, c->p, 0);
-    fmt_p(v[3], 48, e->p_holm, 0);
-    rt_row(t, (const char *[]){e->effect, cmp, e->data, c->method, n, v[0], v[1], v[2], v[3],
-                               sig ? "significant" : "not significant"});
-}
-
-static void effect_sentence(rtable *t, const effect *e)
-{
-    const ps_compare *c = &e->cmp;
-    char p[32];
-    fmt_p(p, sizeof p, e->p_holm, 0);
-    static const char *const what[] = {"test accuracy", "CV accuracy", "validation accuracy"};
-    int w = !strcmp(e->data, "test") ? 0 : !strcmp(e->data, "cv") ? 1 : 2;
-    rt_note(t, "%s: %s − %s = %+.1f points [%+.1f, %+.1f] of %s (%s, n = %d%s), p %s%s (Holm), "
-            "%s.", e->effect, e->a, e->b, c->diff, c->ci_lo, c->ci_hi, what[w], c->method,
-            (int)c->n_a, c->n_a == c->n_b ? "" : " vs other", p[0] == '<' ? "" : "= ", p,
-            e->p_holm < 0.05 ? "significant" : "not significant");
-}
-
-static int table_effects(rtable *t, const ctx *c, const char **models, int32_t nm)
-{
-    static const char *const hcols[] = {"Effect", "Comparison", "Data", "Test", "n",
-                                        "Diff. (points)", "95% CI", "p", "p (Holm)", "Verdict",
-                                        NULL};
-    static const char *const mcols[] = {"effect", "a", "b", "data", "method", "n_a", "n_b",
-                                        "diff", "ci_lo", "ci_hi", "t", "df", "p", "p_holm",
-                                        "significant", NULL};
-    rt_init(t, "effects", "Effects: differences in mean accuracy (a − b, percentage points)",
-            c->machine ? mcols : hcols);
-    effect *pairs;
-    int32_t np;
-    if (effect_pairs(&pairs, &np, t, models, nm))
-        return PS_ENOMEM;
-    static const struct { const char *data; int phase, kind; } kinds[] = {
-        {"test", PS_PHASE_FINAL, SEL_ANY}, {"cv", PS_PHASE_SELECT, SEL_CV},
-        {"holdout", PS_PHASE_SELECT, SEL_HOLDOUT}};
-    effect *fam = malloc((size_t)(np ? np : 1) * sizeof *fam);
-    double *p = malloc((size_t)(np ? np : 1) * 2 * sizeof *p), *adj = p ? p + np : NULL;
-    for (int k = 0; fam && p && k < 3; k++) {
-        int32_t nf = 0;
-        for (int32_t i = 0; i < np; i++) {
-            effect e = pairs[i];
-            e.data = kinds[k].data;
-            const char *why = compare(&e, c->r, kinds[k].phase, kinds[k].kind);
-            if (why && strcmp(why, "no finished runs"))
-                rt_note(t, "skipped: %s (%s vs %s) on %s data: %s", e.effect, e.a, e.b, e.data,
-                        why);
-            if (e.ok) {
-                p[nf] = e.cmp.p;
-                fam[nf++] = e;
-            }
-        }
-        ps_stats_holm(adj, p, nf); /* Holm within each family of comparisons */
-        for (int32_t i = 0; i < nf; i++) {
-            fam[i].p_holm = adj[i];
-            effect_row(t, &fam[i], c->machine);
-        }
-        for (int32_t i = 0; i < nf; i++)
-            effect_sentence(t, &fam[i]);
-    }
-    int rc = fam && p ? 0 : PS_ENOMEM;
-    if (t->nrows == 0)
-        rt_note(t, "No comparison applies to the models of this study.");
-    free(fam);
-    free(p);
-    free(pairs);
-    rt_note(t, "Tests: paired t where the models share seeds (same repetition → same pairs), "
-            "Welch otherwise; Nadeau-Bengio corrected resampled t on CV folds (variance × (1/n + "
-            "1/(k−1))). Holm's correction within each family (test, cv, holdout); significant "
-            "at 0.05 after it.");
-    return rc;
-}
-
 /* ---- the whole report --------------------------------------------------------------------- */
 
 static int emit(FILE *out, rtable *t, const ps_report_opts *o, const char *dir,
@@ -703,8 +437,9 @@ int report_study(FILE *out, const ps_results *r, const char *files, const char *
         rc = table2(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
                                         : emit(out, &t, o, o->out_dir, stem, err);
     if (!rc)
-        rc = table_effects(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
-                                               : emit(out, &t, o, o->out_dir, stem, err);
+        rc = effects_table(&t, r, c.machine, models, nm)
+                 ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                 : emit(out, &t, o, o->out_dir, stem, err);
     if (!rc)
         rc = emit(out, &counts, o, o->out_dir, stem, err);
     else

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "table.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,4 +241,36 @@ const char *rt_ext(ps_report_format fmt)
 {
     static const char *const e[] = {"txt", "md", "csv", "tex"};
     return e[fmt];
+}
+
+/* ---- cells: numbers ---------------------------------------------------------------------- */
+
+void fmt_num(char *b, size_t cap, double v, int prec)
+{
+    if (isnan(v))
+        snprintf(b, cap, "%s", "");
+    else
+        snprintf(b, cap, "%.*f", prec, v);
+}
+
+void fmt_pm(char *b, size_t cap, double m, double sd, int prec)
+{
+    if (isnan(m))
+        snprintf(b, cap, "—");
+    else if (isnan(sd))
+        snprintf(b, cap, "%.*f", prec, m);
+    else
+        snprintf(b, cap, "%.*f ± %.*f", prec, m, prec, sd);
+}
+
+void fmt_p(char *b, size_t cap, double p, int machine)
+{
+    if (isnan(p))
+        snprintf(b, cap, machine ? "" : "—");
+    else if (machine)
+        snprintf(b, cap, "%.10g", p);
+    else if (p < 0.0001)
+        snprintf(b, cap, "< 0.0001");
+    else
+        snprintf(b, cap, "%.4f", p);
 }

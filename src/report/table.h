@@ -28,4 +28,11 @@ void rt_print(FILE *out, const rtable *t, ps_report_format fmt);
 /* The file extension of a format ("txt", "md", "csv", "tex"). */
 const char *rt_ext(ps_report_format fmt);
 
+/* Writes v with prec decimals into b (cap bytes); NaN gives an empty cell. */
+void fmt_num(char *b, size_t cap, double v, int prec);
+/* Writes "m ± sd" with prec decimals ("m" when sd is NaN, "—" when m is NaN). */
+void fmt_pm(char *b, size_t cap, double m, double sd, int prec);
+/* Writes a p-value: machine (CSV) "%.10g", NaN empty; else 4 decimals, "< 0.0001" or "—". */
+void fmt_p(char *b, size_t cap, double p, int machine);
+
 #endif
