@@ -665,11 +665,11 @@ static void test_sgd_torch_formula(void)
 /* nn internals (src/nn/net_internal.h): the fast im2col against the plain loops, for every
  * window width it specialises and others, with and without padding, on a slice of the images
  * (ms > m), and a plane too large for its stack buffer. */
-void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
+void ps__nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
                   int pad, int ho, int wo);
-void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
+void ps__nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
                         int k, int pad, int ho, int wo);
-void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
+void ps__nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
                   int pad, int ho, int wo);
 
 static void test_im2col_fast_equals_plain(void)
@@ -688,8 +688,8 @@ static void test_im2col_fast_equals_plain(void)
             x[i] = ps_rng_uniform(&rng);
         for (size_t i = 0; i < nc; i++)
             a[i] = b[i] = -1.0f;
-        ps_nn_im2col(a, x + (size_t)h * h, c, m, ms, h, h, k, pad, ho, ho);
-        ps_nn_im2col_plain(b, x + (size_t)h * h, c, m, ms, h, h, k, pad, ho, ho);
+        ps__nn_im2col(a, x + (size_t)h * h, c, m, ms, h, h, k, pad, ho, ho);
+        ps__nn_im2col_plain(b, x + (size_t)h * h, c, m, ms, h, h, k, pad, ho, ho);
         CHECK(memcmp(a, b, nc * sizeof *a) == 0);
         /* col2im is im2col's adjoint: <im2col(x), y> = <x, col2im(y)> (y random, in b) */
         for (size_t i = 0; i < nc; i++)
@@ -698,7 +698,7 @@ static void test_im2col_fast_equals_plain(void)
         for (size_t i = 0; i < nc; i++)
             lhs += (double)a[i] * b[i];
         float *dx = calloc(nx, sizeof *dx);
-        ps_nn_col2im(dx + (size_t)h * h, b, c, m, ms, h, h, k, pad, ho, ho);
+        ps__nn_col2im(dx + (size_t)h * h, b, c, m, ms, h, h, k, pad, ho, ho);
         for (size_t i = 0; i < nx; i++)
             rhs += (double)x[i] * dx[i];
         CHECK_NEAR(lhs, rhs, 1e-4 * (1.0 + fabs(lhs)));

@@ -1,7 +1,7 @@
 /* pairsweep — the layer kinds: plan (shapes, parameters, FLOPs), forward and backward of each.
  * Spatial tensors are CNHW (C, M, H, W), flat ones (M, F); M = rows · n. Parameter gradients
  * are accumulated (+=). An input gradient is written (=) by its first contributor of a
- * backward pass and accumulated by the others (ps_nn_in_grad says which), so no pass has to
+ * backward pass and accumulated by the others (ps__nn_in_grad says which), so no pass has to
  * clear the activation gradients first. */
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #define ROWS(net, d) ((size_t)(d)->shape.rows * (size_t)(net)->n)
 #define IROWS(net, d) ((size_t)(d)->ishape.rows * (size_t)(net)->n)
 #define OUT(net, d) ((net)->arena + (d)->act)
-#define DOUT(net, d) ps_nn_grad_buf(net, d)
+#define DOUT(net, d) ps__nn_grad_buf(net, d)
 
 static int need_spatial(const ps_nn_node *d, ps_err *err)
 {
@@ -72,7 +72,7 @@ PS_NN_SIMD static void spatial_forward(ps_net *net, ps_nn_node *d, int training,
 PS_NN_SIMD static void spatial_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     const float *dy = DOUT(net, d);
@@ -198,7 +198,7 @@ PS_NN_INLINE void relu_mask_run(float *g, const float *y, size_t n)
 
 /* ---- CONV: im2col over the batch + one GEMM per group -------------------------------------- */
 
-void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
+void ps__nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
                         int k, int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo;  /* cols: (c·k·k, m·ho·wo); x: (c, ms, h, w), m ≤ ms used */
@@ -296,7 +296,7 @@ PS_NN_INLINE void window_any(float *restrict dst, int ds, const float *restrict 
 /* The largest zero-padded plane kept on the stack; larger planes take the slow path. */
 #define PS_NN_PLANE_MAX (64 * 64)
 
-PS_NN_SIMD void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w,
+PS_NN_SIMD void ps__nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w,
                              int k, int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo;  /* cols: (c·k·k, m·ho·wo); x: (c, ms, h, w), m ≤ ms used */
@@ -304,7 +304,7 @@ PS_NN_SIMD void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, 
     int hp = h + 2 * pad, wp = w + 2 * pad;
     float plane[PS_NN_PLANE_MAX];    /* (hp, wp): one image of one channel, zero-padded */
     if ((size_t)hp * wp > PS_NN_PLANE_MAX) {
-        ps_nn_im2col_plain(cols, x, c, m, ms, h, w, k, pad, ho, wo);
+        ps__nn_im2col_plain(cols, x, c, m, ms, h, w, k, pad, ho, wo);
         return;
     }
     if (pad)
@@ -349,7 +349,7 @@ static void col2im_plain(float *dx, const float *cols, int c, int m, int ms, int
             }
 }
 
-PS_NN_SIMD void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w,
+PS_NN_SIMD void ps__nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w,
                              int k, int pad, int ho, int wo)
 {
     size_t l = (size_t)m * ho * wo, hwo = (size_t)ho * wo;
@@ -603,7 +603,7 @@ PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
     int hw = ho * wo;
     size_t l = (size_t)m * hw;
-    const float *x = ps_nn_in_act(net, d->in);              /* (cin, m, h, w) */
+    const float *x = ps__nn_in_act(net, d->in);              /* (cin, m, h, w) */
     const float *w = net->state + d->w_off;                 /* (out, cg, k, k) */
     const float *b = net->state + d->b_off;                 /* (out) */
     float *y = OUT(net, d);                                 /* (out, m, ho, wo) */
@@ -638,7 +638,7 @@ PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps
     float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
     for (int i0 = 0; i0 < m; i0 += chunk) {
         int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
-        ps_nn_im2col(cols, x + (size_t)i0 * d->ishape.h * d->ishape.w, cin, mc, m,
+        ps__nn_im2col(cols, x + (size_t)i0 * d->ishape.h * d->ishape.w, cin, mc, m,
                      d->ishape.h, d->ishape.w, d->k, d->pad, ho, wo);
         for (int gi = 0; gi < g; gi++)   /* y[:, i0 chunk] (og, lc) with row stride l */
             ps_nn_gemm(0, 0, og, lc, kk, 1.0f, w + (size_t)gi * og * kk, kk,
@@ -690,7 +690,7 @@ static void conv_backward_via_dy(ps_net *net, ps_nn_node *d, const float *x, flo
     for (int i0 = 0; i0 < m; i0 += chunk) {
         int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
         for (int gi = 0; gi < g; gi++) {
-            ps_nn_im2col(cols, dy + (size_t)gi * og * l + (size_t)i0 * hw, og, mc, m, h, wi,
+            ps__nn_im2col(cols, dy + (size_t)gi * og * l + (size_t)i0 * hw, og, mc, m, h, wi,
                          k, d->pad, h, wi);
             ps_nn_gemm(0, 1, ko, cg, lc, 1.0f, cols, lc,
                        x + (size_t)gi * cg * l + (size_t)i0 * hw, (int)l, i0 ? 1.0f : 0.0f,
@@ -715,12 +715,12 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
     int hw = ho * wo, h = d->ishape.h, wi = d->ishape.w;
     size_t l = (size_t)m * hw;
-    const float *x = ps_nn_in_act(net, d->in);              /* (cin, m, h, w) */
+    const float *x = ps__nn_in_act(net, d->in);              /* (cin, m, h, w) */
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
     float *dy = DOUT(net, d);                               /* (out, l) */
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     for (int o = 0; o < d->out; o++) {   /* with the fused ReLU's backward, in place */
         float *dyo = dy + (size_t)o * l;
         db[o] += (float)(d->relu ? run_sum_masked(dyo, OUT(net, d) + (size_t)o * l, l)
@@ -749,7 +749,7 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
     float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
     for (int i0 = 0; i0 < m; i0 += chunk) {
         int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
-        ps_nn_im2col(cols, x + (size_t)i0 * h * wi, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
+        ps__nn_im2col(cols, x + (size_t)i0 * h * wi, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
         for (int gi = 0; gi < g; gi++)   /* dWᵀ += cols · dY[:, chunk]ᵀ */
             ps_nn_gemm(0, 1, kk, og, lc, 1.0f, cols + (size_t)gi * kk * lc, lc,
                        dy + (size_t)gi * og * l + (size_t)i0 * hw, (int)l, i0 ? 1.0f : 0.0f,
@@ -762,7 +762,7 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
             ps_nn_gemm(1, 0, kk, lc, og, 1.0f, w + (size_t)gi * og * kk, kk,
                        dy + (size_t)gi * og * l + (size_t)i0 * hw, (int)l, 0.0f,
                        cols + (size_t)gi * kk * lc, lc);
-        ps_nn_col2im(dx + (size_t)i0 * h * wi, cols, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
+        ps__nn_col2im(dx + (size_t)i0 * h * wi, cols, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
     }
 }
 
@@ -847,7 +847,7 @@ PS_NN_SIMD static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_r
     size_t outer, inner, c = (size_t)d->shape.c;
     bn_geom(net, d, &outer, &inner);
     size_t cnt = outer * inner;
-    const float *x = ps_nn_in_act(net, d->in);
+    const float *x = ps__nn_in_act(net, d->in);
     float *y = OUT(net, d);
     float *mean = net->arena + d->save, *invstd = mean + c; /* (c), (c) */
     const float *gamma = net->state + d->w_off, *beta = net->state + d->b_off;
@@ -899,12 +899,12 @@ PS_NN_SIMD static void bn_backward(ps_net *net, ps_nn_node *d)
     bn_geom(net, d, &outer, &inner);
     size_t cnt = outer * inner;
     float *dy = DOUT(net, d);
-    const float *x = ps_nn_in_act(net, d->in), *y = OUT(net, d);
+    const float *x = ps__nn_in_act(net, d->in), *y = OUT(net, d);
     const float *mean = net->arena + d->save, *invstd = mean + c;
     const float *gamma = net->state + d->w_off;
     float *dgamma = net->grads + d->w_off, *dbeta = net->grads + d->b_off;
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     for (size_t ch = 0; ch < c; ch++) {
         double sdy = 0.0, sdyx = 0.0;
         float mu = mean[ch], is = invstd[ch];
@@ -952,8 +952,8 @@ PS_NN_SIMD static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps
 {
     (void)training;
     (void)rng;
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
-    const float *x = ps_nn_in_act(net, d->in);
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
+    const float *x = ps__nn_in_act(net, d->in);
     float *y = OUT(net, d);
     for (size_t i = 0; i < n; i++)
         y[i] = x[i] > 0.0f ? x[i] : 0.0f;
@@ -962,10 +962,10 @@ PS_NN_SIMD static void relu_forward(ps_net *net, ps_nn_node *d, int training, ps
 PS_NN_SIMD static void relu_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
     const float *y = OUT(net, d), *dy = DOUT(net, d);
     /* unconditional loads: branch-free selects that vectorise */
     if (acc)
@@ -998,7 +998,7 @@ static int pool_plan(ps_net *net, ps_nn_node *d, ps_err *err)
 
 static size_t pool_isaved(const ps_nn_node *d, int32_t batch)
 {
-    return ps_nn_numel(&d->shape) * (size_t)batch;
+    return ps__nn_numel(&d->shape) * (size_t)batch;
 }
 
 PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
@@ -1006,7 +1006,7 @@ PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps
     (void)rng;
     size_t planes = (size_t)d->shape.c * ROWS(net, d);
     int h = d->ishape.h, w = d->ishape.w, ho = d->shape.h, wo = d->shape.w;
-    const float *x = ps_nn_in_act(net, d->in);
+    const float *x = ps__nn_in_act(net, d->in);
     float *y = OUT(net, d);
     int32_t *arg = net->iarena + d->idx;  /* like y: index into x */
     for (size_t p = 0; p < planes; p++)
@@ -1040,12 +1040,12 @@ PS_NN_SIMD static void pool_forward(ps_net *net, ps_nn_node *d, int training, ps
 PS_NN_SIMD static void pool_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     if (!acc)
-        memset(dx, 0, ps_nn_numel(&d->ishape) * (size_t)net->n * sizeof(float));
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+        memset(dx, 0, ps__nn_numel(&d->ishape) * (size_t)net->n * sizeof(float));
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
     const float *dy = DOUT(net, d);
     const int32_t *arg = net->iarena + d->idx;
     for (size_t j = 0; j < n; j++)
@@ -1075,7 +1075,7 @@ static void linear_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng
     (void)training;
     (void)rng;
     int m = (int)ROWS(net, d), fin = d->ishape.c, fout = d->out;
-    const float *x = ps_nn_in_act(net, d->in);       /* (m, fin) */
+    const float *x = ps__nn_in_act(net, d->in);       /* (m, fin) */
     const float *w = net->state + d->w_off;          /* (fout, fin) */
     const float *b = net->state + d->b_off;          /* (fout) */
     float *y = OUT(net, d);                          /* (m, fout) */
@@ -1087,11 +1087,11 @@ static void linear_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng
 static void linear_backward(ps_net *net, ps_nn_node *d)
 {
     int m = (int)ROWS(net, d), fin = d->ishape.c, fout = d->out;
-    const float *x = ps_nn_in_act(net, d->in), *dy = DOUT(net, d);
+    const float *x = ps__nn_in_act(net, d->in), *dy = DOUT(net, d);
     const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     ps_nn_gemm(1, 0, fout, fin, m, 1.0f, dy, fout, x, fin, 1.0f, dw, fin);
     for (int i = 0; i < m; i++)
         for (int o = 0; o < fout; o++)
@@ -1117,7 +1117,7 @@ PS_NN_SIMD static void flatten_forward(ps_net *net, ps_nn_node *d, int training,
     (void)training;
     (void)rng;
     size_t m = ROWS(net, d), c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
-    const float *x = ps_nn_in_act(net, d->in);
+    const float *x = ps__nn_in_act(net, d->in);
     float *y = OUT(net, d);
     for (size_t ch = 0; ch < c; ch++)
         for (size_t r = 0; r < m; r++)
@@ -1127,7 +1127,7 @@ PS_NN_SIMD static void flatten_forward(ps_net *net, ps_nn_node *d, int training,
 PS_NN_SIMD static void flatten_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
     size_t m = ROWS(net, d), c = (size_t)d->ishape.c, hw = (size_t)d->ishape.h * d->ishape.w;
@@ -1177,7 +1177,7 @@ static int add_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     int rc = need_not_raw(d, err);
     if (rc)
         return rc;
-    const ps_nn_shape *b = ps_nn_in_shape(net, d->in2);
+    const ps_nn_shape *b = ps__nn_in_shape(net, d->in2);
     if (memcmp(b, &d->ishape, sizeof *b))
         return ps_err_set(err, PS_EINVAL, "ADD of different shapes (%d,%d,%d,%d) and (%d,%d,%d,%d)",
                           d->ishape.rows, d->ishape.c, d->ishape.h, d->ishape.w, b->rows, b->c,
@@ -1190,8 +1190,8 @@ PS_NN_SIMD static void add_forward(ps_net *net, ps_nn_node *d, int training, ps_
 {
     (void)training;
     (void)rng;
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
-    const float *a = ps_nn_in_act(net, d->in), *b = ps_nn_in_act(net, d->in2);
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
+    const float *a = ps__nn_in_act(net, d->in), *b = ps__nn_in_act(net, d->in2);
     float *y = OUT(net, d);
     if (d->relu)
         for (size_t i = 0; i < n; i++) {
@@ -1205,16 +1205,16 @@ PS_NN_SIMD static void add_forward(ps_net *net, ps_nn_node *d, int training, ps_
 
 PS_NN_SIMD static void add_backward(ps_net *net, ps_nn_node *d)
 {
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
     float *dy = DOUT(net, d);
     if (d->relu)   /* the fused ReLU's backward, in place */
         relu_mask_run(dy, OUT(net, d), n);
     int32_t ins[2] = {d->in, d->in2};
     for (int j = 0; j < 2; j++) {
-        if (ps_nn_in_grad_ref(net, ins[j], (int32_t)(d - net->nodes)))
+        if (ps__nn_in_grad_ref(net, ins[j], (int32_t)(d - net->nodes)))
             continue;   /* the input reads dy where it is: nothing to copy */
         int acc;
-        float *g = ps_nn_in_grad(net, ins[j], &acc);
+        float *g = ps__nn_in_grad(net, ins[j], &acc);
         if (g && acc)
             for (size_t i = 0; i < n; i++)
                 g[i] += dy[i];
@@ -1225,7 +1225,7 @@ PS_NN_SIMD static void add_backward(ps_net *net, ps_nn_node *d)
 
 static int concat_plan(ps_net *net, ps_nn_node *d, ps_err *err)
 {
-    const ps_nn_shape *b = ps_nn_in_shape(net, d->in2);
+    const ps_nn_shape *b = ps__nn_in_shape(net, d->in2);
     if (d->ishape.spatial || b->spatial || d->ishape.rows != b->rows)
         return ps_err_set(err, PS_EINVAL, "CONCAT needs two flat inputs with equal rows");
     d->shape = (ps_nn_shape){0, d->ishape.rows, d->ishape.c + b->c, 1, 1};
@@ -1237,7 +1237,7 @@ static void concat_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng
     (void)training;
     (void)rng;
     size_t m = ROWS(net, d), f1 = (size_t)d->ishape.c, f = (size_t)d->shape.c, f2 = f - f1;
-    const float *a = ps_nn_in_act(net, d->in), *b = ps_nn_in_act(net, d->in2);
+    const float *a = ps__nn_in_act(net, d->in), *b = ps__nn_in_act(net, d->in2);
     float *y = OUT(net, d);
     for (size_t r = 0; r < m; r++) {
         memcpy(y + r * f, a + r * f1, f1 * sizeof(float));
@@ -1250,11 +1250,11 @@ static void concat_backward(ps_net *net, ps_nn_node *d)
     size_t m = ROWS(net, d), f1 = (size_t)d->ishape.c, f = (size_t)d->shape.c, f2 = f - f1;
     const float *dy = DOUT(net, d);
     int acc_a, acc_b;
-    float *da = ps_nn_in_grad(net, d->in, &acc_a);
+    float *da = ps__nn_in_grad(net, d->in, &acc_a);
     for (size_t r = 0; da && r < m; r++)
         for (size_t i = 0; i < f1; i++)
             da[r * f1 + i] = (acc_a ? da[r * f1 + i] : 0.0f) + dy[r * f + i];
-    float *db = ps_nn_in_grad(net, d->in2, &acc_b);
+    float *db = ps__nn_in_grad(net, d->in2, &acc_b);
     for (size_t r = 0; db && r < m; r++)
         for (size_t i = 0; i < f2; i++)
             db[r * f2 + i] = (acc_b ? db[r * f2 + i] : 0.0f) + dy[r * f + f1 + i];
@@ -1271,13 +1271,13 @@ static int dropout_plan(ps_net *net, ps_nn_node *d, ps_err *err)
 
 static size_t dropout_saved(const ps_nn_node *d, int32_t batch)
 {
-    return ps_nn_numel(&d->shape) * (size_t)batch;
+    return ps__nn_numel(&d->shape) * (size_t)batch;
 }
 
 static void dropout_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
-    const float *x = ps_nn_in_act(net, d->in);
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
+    const float *x = ps__nn_in_act(net, d->in);
     float *y = OUT(net, d), *mask = net->arena + d->save;
     float keep = 1.0f / (1.0f - d->p);
     for (size_t i = 0; i < n; i++) {
@@ -1290,16 +1290,16 @@ static void dropout_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rn
 PS_NN_SIMD static void dropout_backward(ps_net *net, ps_nn_node *d)
 {
     int acc;
-    float *dx = ps_nn_in_grad(net, d->in, &acc);
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
     if (!dx)
         return;
-    size_t n = ps_nn_numel(&d->shape) * (size_t)net->n;
+    size_t n = ps__nn_numel(&d->shape) * (size_t)net->n;
     const float *dy = DOUT(net, d), *mask = net->arena + d->save;
     for (size_t i = 0; i < n; i++)
         dx[i] = (acc ? dx[i] : 0.0f) + dy[i] * mask[i];
 }
 
-const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT] = {
+const ps_nn_ops ps__nn_ops_table[PS_L_KIND_COUNT] = {
     [PS_L_SPATIAL] = {spatial_plan, spatial_forward, spatial_backward, NULL, NULL, NULL},
     [PS_L_CONV] = {conv_plan, conv_forward, conv_backward, conv_saved, NULL, conv_work},
     [PS_L_BN] = {bn_plan, bn_forward, bn_backward, bn_saved, NULL, NULL},

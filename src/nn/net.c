@@ -152,9 +152,9 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         d->split = s->split;
         d->p = s->p;
         d->nofuse = s->nofuse;
-        d->ishape = *ps_nn_in_shape(net, in);
+        d->ishape = *ps__nn_in_shape(net, in);
         ps_err why = {0, ""};
-        rc = ps_nn_ops_table[d->kind].plan(net, d, &why);
+        rc = ps__nn_ops_table[d->kind].plan(net, d, &why);
         if (rc)
             return ps_err_set(err, rc, "nn: node %d (%s): %s", i, d->name, why.msg);
         alias[i] = net->n_nodes;
@@ -294,7 +294,7 @@ int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err
     return 0;
 }
 
-/* A node whose gradient is always its only reader's, an ADD's (ps_nn_in_grad_ref): read by
+/* A node whose gradient is always its only reader's, an ADD's (ps__nn_in_grad_ref): read by
  * that ADD only and not written by the caller. Its own buffer is never used. */
 static int grad_by_ref(const ps_net *net, int32_t i)
 {
@@ -370,7 +370,7 @@ static size_t layout_grads(ps_net *net, int32_t batch, size_t base)
         d->grad = base;
         if (d->view || grad_by_ref(net, i) || hi[i] < 0)
             continue;
-        size_t sz = (ps_nn_numel(&d->shape) * (size_t)batch + 15) / 16 * 16;
+        size_t sz = (ps__nn_numel(&d->shape) * (size_t)batch + 15) / 16 * 16;
         b[nb++] = (grad_buf){i, lo[i], hi[i], sz, 0};
     }
     qsort(b, (size_t)nb, sizeof *b, buf_cmp);
@@ -409,7 +409,7 @@ static size_t layout_grads_own(ps_net *net, int32_t batch, size_t off)
             d->grad = net->nodes[d->in].grad;
         else {
             d->grad = off;
-            off += ps_nn_numel(&d->shape) * (size_t)batch;
+            off += ps__nn_numel(&d->shape) * (size_t)batch;
         }
     }
     return off;
@@ -429,14 +429,14 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
         ps_nn_node *d = &net->nodes[i];
         if (!d->view) {
             d->act = off;
-            off += ps_nn_numel(&d->shape) * (size_t)max_batch;
+            off += ps__nn_numel(&d->shape) * (size_t)max_batch;
         } else
             d->act = net->nodes[d->in].act;
     }
     off = net->recycle ? layout_grads(net, max_batch, off) : layout_grads_own(net, max_batch, off);
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
-        const ps_nn_ops *o = &ps_nn_ops_table[d->kind];
+        const ps_nn_ops *o = &ps__nn_ops_table[d->kind];
         d->save = off;
         off += o->saved ? o->saved(d, max_batch) : 0;
         d->idx = ioff;
@@ -447,7 +447,7 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
     net->ws = off;
     off += ws;
     net->dinput = off;
-    off += ps_nn_numel(&net->in_shape) * (size_t)max_batch;
+    off += ps__nn_numel(&net->in_shape) * (size_t)max_batch;
     float *arena = malloc(off * sizeof(float));
     int32_t *iarena = malloc((ioff ? ioff : 1) * sizeof(int32_t));
     if (!arena || !iarena) {
@@ -474,7 +474,7 @@ void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         if (!d->view)
-            ps_nn_ops_table[d->kind].forward(net, d, training, rng);
+            ps__nn_ops_table[d->kind].forward(net, d, training, rng);
     }
 }
 
@@ -492,11 +492,11 @@ void ps_net_backward(ps_net *net)
         ps_nn_node *d = &net->nodes[i];
         /* a node no loss reached has a zero gradient: nothing to propagate */
         if (d->flows && !d->view && net->gset[owner(net, i)])
-            ps_nn_ops_table[d->kind].backward(net, d);
+            ps__nn_ops_table[d->kind].backward(net, d);
     }
     if (net->want_dinput && !net->gset_input) {
         memset(net->arena + net->dinput, 0,
-               ps_nn_numel(&net->in_shape) * (size_t)net->n * sizeof(float));
+               ps__nn_numel(&net->in_shape) * (size_t)net->n * sizeof(float));
         net->gset_input = 1;
     }
     if (net->recycle) {   /* the buffers are reused: the next pass starts from nothing */
@@ -537,7 +537,7 @@ float *ps_net_dout(ps_net *net, int32_t node)
     int32_t o = owner(net, node);
     float *g = net->arena + net->nodes[node].grad;
     if (!net->gset[o]) {
-        memset(g, 0, ps_nn_numel(&net->nodes[o].shape) * (size_t)net->n * sizeof(float));
+        memset(g, 0, ps__nn_numel(&net->nodes[o].shape) * (size_t)net->n * sizeof(float));
         net->gset[o] = 1;
     }
     return g;
@@ -572,17 +572,17 @@ double ps_net_flops_train(const ps_net *net)
     return f;
 }
 
-const ps_nn_shape *ps_nn_in_shape(const ps_net *net, int32_t in)
+const ps_nn_shape *ps__nn_in_shape(const ps_net *net, int32_t in)
 {
     return in == PS_NN_INPUT ? &net->in_shape : &net->nodes[in].shape;
 }
 
-const float *ps_nn_in_act(const ps_net *net, int32_t in)
+const float *ps__nn_in_act(const ps_net *net, int32_t in)
 {
     return in == PS_NN_INPUT ? net->x : net->arena + net->nodes[in].act;
 }
 
-float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc)
+float *ps__nn_in_grad(ps_net *net, int32_t in, int *acc)
 {
     if (in == PS_NN_INPUT) {
         *acc = net->gset_input;
@@ -597,7 +597,7 @@ float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc)
     return net->arena + net->nodes[in].grad;
 }
 
-int ps_nn_in_grad_ref(ps_net *net, int32_t in, int32_t add)
+int ps__nn_in_grad_ref(ps_net *net, int32_t in, int32_t add)
 {
     if (in < 0 || !net->nodes[in].by_ref || !net->nodes[in].flows || net->gset[in])
         return 0;

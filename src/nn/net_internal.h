@@ -74,14 +74,14 @@ struct ps_net {
     size_t arena_bytes;        /* both arenas, bytes */
 };
 
-static inline size_t ps_nn_numel(const ps_nn_shape *s)
+static inline size_t ps__nn_numel(const ps_nn_shape *s)
 {
     return (size_t)s->rows * (size_t)s->c * (size_t)s->h * (size_t)s->w;
 }
 
 /* The buffer that holds a node's output gradient in this backward pass: its own, or the
- * buffer of the ADD that passed it by reference (ps_nn_in_grad_ref). */
-static inline float *ps_nn_grad_buf(const ps_net *net, const ps_nn_node *d)
+ * buffer of the ADD that passed it by reference (ps__nn_in_grad_ref). */
+static inline float *ps__nn_grad_buf(const ps_net *net, const ps_nn_node *d)
 {
     int32_t r = net->gref[d - net->nodes];
     return net->arena + (r ? net->nodes[r - 1].grad : d->grad);
@@ -90,13 +90,13 @@ static inline float *ps_nn_grad_buf(const ps_net *net, const ps_nn_node *d)
 /* Kernels (layers.c). Sizes are explicit; every backward adds into its gradients. */
 /* im2col of m images of x (c, ms, h, w) — x points at the first of the m, ms is the number
  * of images per channel in x's layout — into cols (c·k·k, m·ho·wo); col2im adds back. */
-void ps_nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
+void ps__nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
                   int pad, int ho, int wo);
-void ps_nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
+void ps__nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
                   int pad, int ho, int wo);
-/* The same as ps_nn_im2col with plain loops (any plane size; the reference the tests compare
+/* The same as ps__nn_im2col with plain loops (any plane size; the reference the tests compare
  * the fast path with). */
-void ps_nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
+void ps__nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
                         int k, int pad, int ho, int wo);
 
 /* Per-kind plan (shapes, parameter counts, FLOPs), forward and backward. */
@@ -109,18 +109,18 @@ typedef struct ps_nn_ops {
     size_t (*work)(const ps_net *net, const ps_nn_node *d, int32_t batch); /* workspace */
 } ps_nn_ops;
 
-extern const ps_nn_ops ps_nn_ops_table[PS_L_KIND_COUNT];
+extern const ps_nn_ops ps__nn_ops_table[PS_L_KIND_COUNT];
 
 /* Pointers of a node's input(s) and output. The model input is net->x / dinput. */
-const ps_nn_shape *ps_nn_in_shape(const ps_net *net, int32_t in);
-const float *ps_nn_in_act(const ps_net *net, int32_t in);
+const ps_nn_shape *ps__nn_in_shape(const ps_net *net, int32_t in);
+const float *ps__nn_in_act(const ps_net *net, int32_t in);
 /* The gradient buffer of input `in` for a backward kernel, or NULL when no gradient flows
  * there. *acc = 0: the buffer holds nothing yet this pass and the caller must write all of
  * it (=); *acc = 1: add (+=). The buffer counts as written after the call. */
-float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc);
+float *ps__nn_in_grad(ps_net *net, int32_t in, int *acc);
 /* For ADD's backward: when input `in` is read by this ADD only and holds no gradient yet this
  * pass, its gradient (= the ADD's) is passed by reference: the input reads the ADD node
- * `add`'s gradient buffer, nothing is copied, and 1 is returned; else 0 (use ps_nn_in_grad). */
-int ps_nn_in_grad_ref(ps_net *net, int32_t in, int32_t add);
+ * `add`'s gradient buffer, nothing is copied, and 1 is returned; else 0 (use ps__nn_in_grad). */
+int ps__nn_in_grad_ref(ps_net *net, int32_t in, int32_t add);
 
 #endif
