@@ -154,7 +154,7 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         d->nofuse = s->nofuse;
         d->ishape = *ps__nn_in_shape(net, in);
         ps_err why = {0, ""};
-        rc = ps__nn_ops_table[d->kind].plan(net, d, &why);
+        rc = ps__nn_kinds[d->kind]->plan(net, d, &why);
         if (rc)
             return ps_err_set(err, rc, "nn: node %d (%s): %s", i, d->name, why.msg);
         alias[i] = net->n_nodes;
@@ -436,7 +436,7 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
     off = net->recycle ? layout_grads(net, max_batch, off) : layout_grads_own(net, max_batch, off);
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
-        const ps_nn_ops *o = &ps__nn_ops_table[d->kind];
+        const ps_nn_ops *o = ps__nn_kinds[d->kind];
         d->save = off;
         off += o->saved ? o->saved(d, max_batch) : 0;
         d->idx = ioff;
@@ -474,7 +474,7 @@ void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         if (!d->view)
-            ps__nn_ops_table[d->kind].forward(net, d, training, rng);
+            ps__nn_kinds[d->kind]->forward(net, d, training, rng);
     }
 }
 
@@ -492,7 +492,7 @@ void ps_net_backward(ps_net *net)
         ps_nn_node *d = &net->nodes[i];
         /* a node no loss reached has a zero gradient: nothing to propagate */
         if (d->flows && !d->view && net->gset[owner(net, i)])
-            ps__nn_ops_table[d->kind].backward(net, d);
+            ps__nn_kinds[d->kind]->backward(net, d);
     }
     if (net->want_dinput && !net->gset_input) {
         memset(net->arena + net->dinput, 0,

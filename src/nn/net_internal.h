@@ -1,5 +1,11 @@
-/* pairsweep — nn internals shared by net.c (planning, arena, dispatch) and layers.c (the
- * kernels of each layer kind). Not a public header. */
+/* pairsweep — nn internals shared by net.c (planning, arena, dispatch) and the layer files
+ * (one per family of layer kinds, each with its row of the table of kinds, layers.c). Not a
+ * public header.
+ *
+ * Conventions of the kernels. Spatial tensors are CNHW (C, M, H, W), flat ones (M, F);
+ * M = rows · n. Parameter gradients are accumulated (+=). An input gradient is written (=) by
+ * its first contributor of a backward pass and accumulated by the others (ps__nn_in_grad
+ * says which), so no pass has to clear the activation gradients first. */
 #ifndef PAIRSWEEP_NN_NET_INTERNAL_H
 #define PAIRSWEEP_NN_NET_INTERNAL_H
 
@@ -8,19 +14,6 @@
 #define PS_NN_INPUT (-1) /* node index of the model input */
 #define PS_NN_BN_EPS 1e-5f
 #define PS_NN_BN_MOMENTUM 0.1f
-
-/* The element-wise kernels (im2col, BatchNorm, ReLU, pooling, ...) are compiled twice on
- * x86-64 with GCC: for AVX2 (x86-64-v3) and for the baseline (SSE2), picked at load time by
- * the CPU (an ifunc); the baseline build would use 4-float vectors only. Results are the same
- * bits either way: the reductions have explicit lanes, and ISO C mode (-std=c11) keeps GCC
- * from contracting a·b + c into FMAs. -DPS_NN_NO_CLONES builds the baseline only. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(PS_NN_NO_CLONES)
-#define PS_NN_SIMD __attribute__((target_clones("arch=x86-64-v3", "default")))
-#define PS_NN_X86_GCC 1 /* also: layers.c's AVX-512 direct convolution (target attributes) */
-#else
-#define PS_NN_SIMD
-#endif
 
 /* One node of a built net: its spec (names copied), resolved inputs, shapes and where its
  * parameters, activations and saved values live. */
@@ -87,19 +80,13 @@ static inline float *ps__nn_grad_buf(const ps_net *net, const ps_nn_node *d)
     return net->arena + (r ? net->nodes[r - 1].grad : d->grad);
 }
 
-/* Kernels (layers.c). Sizes are explicit; every backward adds into its gradients. */
-/* im2col of m images of x (c, ms, h, w) — x points at the first of the m, ms is the number
- * of images per channel in x's layout — into cols (c·k·k, m·ho·wo); col2im adds back. */
-void ps__nn_im2col(float *cols, const float *x, int c, int m, int ms, int h, int w, int k,
-                  int pad, int ho, int wo);
-void ps__nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, int w, int k,
-                  int pad, int ho, int wo);
-/* The same as ps__nn_im2col with plain loops (any plane size; the reference the tests compare
- * the fast path with). */
-void ps__nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
-                        int k, int pad, int ho, int wo);
+/* Rows of a node's output in the current batch; a node's output and output gradient. */
+#define ROWS(net, d) ((size_t)(d)->shape.rows * (size_t)(net)->n)
+#define OUT(net, d) ((net)->arena + (d)->act)
+#define DOUT(net, d) ps__nn_grad_buf(net, d)
 
-/* Per-kind plan (shapes, parameter counts, FLOPs), forward and backward. */
+/* What a layer kind does: plan (shapes, parameter counts, FLOPs; can fail), forward and
+ * backward (cannot fail), and what it keeps in the arena. */
 typedef struct ps_nn_ops {
     int (*plan)(ps_net *net, ps_nn_node *d, ps_err *err);
     void (*forward)(ps_net *net, ps_nn_node *d, int training, ps_rng *rng);
@@ -109,7 +96,22 @@ typedef struct ps_nn_ops {
     size_t (*work)(const ps_net *net, const ps_nn_node *d, int32_t batch); /* workspace */
 } ps_nn_ops;
 
-extern const ps_nn_ops ps__nn_ops_table[PS_L_KIND_COUNT];
+/* The table of kinds (layers.c): one row per ps_layer_kind, each the ops of one layer file. */
+extern const ps_nn_ops *const ps__nn_kinds[PS_L_KIND_COUNT];
+extern const ps_nn_ops ps__nn_spatial_ops, ps__nn_flatten_ops, ps__nn_merge_ops,
+    ps__nn_concat_ops;                                           /* reshape.c */
+extern const ps_nn_ops ps__nn_relu_ops, ps__nn_add_ops, ps__nn_dropout_ops; /* elementwise.c */
+extern const ps_nn_ops ps__nn_conv_ops;                          /* conv.c */
+extern const ps_nn_ops ps__nn_bn_ops;                            /* batchnorm.c */
+extern const ps_nn_ops ps__nn_maxpool_ops;                       /* pool.c */
+extern const ps_nn_ops ps__nn_linear_ops;                        /* linear.c */
+
+/* Checks shared by the kinds' plans (layers.c): 0, or PS_EINVAL with err saying what was
+ * expected. need_spatial: a spatial (C, M, H, W) input; need_not_raw: not the model input
+ * itself; same_plan: need_not_raw, and the output has the input's shape. */
+int ps__nn_need_spatial(const ps_nn_node *d, ps_err *err);
+int ps__nn_need_not_raw(const ps_nn_node *d, ps_err *err);
+int ps__nn_same_plan(ps_net *net, ps_nn_node *d, ps_err *err);
 
 /* Pointers of a node's input(s) and output. The model input is net->x / dinput. */
 const ps_nn_shape *ps__nn_in_shape(const ps_net *net, int32_t in);
