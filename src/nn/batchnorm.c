@@ -8,6 +8,9 @@
 #include "net_internal.h"
 #include "simd.h"
 
+#define PS_NN_BN_EPS 1e-5f
+#define PS_NN_BN_MOMENTUM 0.1f
+
 static int bn_plan(ps_net *net, ps_nn_node *d, ps_err *err)
 {
     (void)net;
@@ -113,7 +116,7 @@ PS_NN_SIMD static void bn_forward(ps_net *net, ps_nn_node *d, int training, ps_r
     float *y = OUT(net, d);
     float *mean = net->arena + d->save, *invstd = mean + c; /* (c), (c) */
     const float *gamma = net->state + d->w_off, *beta = net->state + d->b_off;
-    float *rm = net->state + d->rm_off, *rv = net->state + d->rv_off;
+    float *rm = net->state + d->buf_off[0], *rv = net->state + d->buf_off[1];
     for (size_t ch = 0; ch < c; ch++) {
         float mu, is;
         if (training) {
@@ -198,4 +201,20 @@ PS_NN_SIMD static void bn_backward(ps_net *net, ps_nn_node *d)
     }
 }
 
-const ps_nn_ops ps__nn_bn_ops = {bn_plan, bn_forward, bn_backward, bn_saved, NULL, NULL};
+/* PyTorch's: weight 1, bias 0, running mean 0, running variance 1 (nothing drawn). */
+static void bn_init(ps_net *net, const ps_nn_node *d, ps_rng *rng)
+{
+    (void)rng;
+    for (size_t j = 0; j < d->n_w; j++) {
+        net->state[d->w_off + j] = 1.0f;
+        net->state[d->b_off + j] = 0.0f;
+        net->state[d->buf_off[0] + j] = 0.0f;
+        net->state[d->buf_off[1] + j] = 1.0f;
+    }
+}
+
+const ps_nn_ops ps__nn_bn_ops = {
+    .plan = bn_plan, .forward = bn_forward, .backward = bn_backward, .saved = bn_saved,
+    .init = bn_init, .n_buffers = 2, .buffers = {"running_mean", "running_var"},
+    .optional = 1, .fuses_relu = 1,
+};

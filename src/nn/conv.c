@@ -271,5 +271,18 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
     }
 }
 
-const ps_nn_ops ps__nn_conv_ops = {conv_plan, conv_forward, conv_backward, conv_saved, NULL,
-                                   conv_work};
+/* PyTorch's layout: (out, cin / groups, k, k). */
+static int32_t conv_weight_shape(const ps_nn_node *d, int32_t shape[4])
+{
+    shape[0] = d->out;
+    shape[1] = d->ishape.c / d->groups;
+    shape[2] = d->k;
+    shape[3] = d->k;
+    return 4;
+}
+
+const ps_nn_ops ps__nn_conv_ops = {
+    .plan = conv_plan, .forward = conv_forward, .backward = conv_backward,
+    .saved = conv_saved, .work = conv_work, .init = ps__nn_init_fan_in,
+    .weight_shape = conv_weight_shape, .fuses_relu = 1,
+};

@@ -131,8 +131,14 @@ PS_NN_SIMD static void dropout_backward(ps_net *net, ps_nn_node *d)
         dx[i] = (acc ? dx[i] : 0.0f) + dy[i] * mask[i];
 }
 
-const ps_nn_ops ps__nn_relu_ops = {ps__nn_same_plan, relu_forward, relu_backward, NULL, NULL,
-                                   NULL};
-const ps_nn_ops ps__nn_add_ops = {add_plan, add_forward, add_backward, NULL, NULL, NULL};
-const ps_nn_ops ps__nn_dropout_ops = {dropout_plan, dropout_forward, dropout_backward,
-                                      dropout_saved, NULL, NULL};
+const ps_nn_ops ps__nn_relu_ops = {
+    .plan = ps__nn_same_plan, .forward = relu_forward, .backward = relu_backward, .fusable = 1,
+};
+const ps_nn_ops ps__nn_add_ops = {
+    .plan = add_plan, .forward = add_forward, .backward = add_backward, .inputs = 2,
+    .fuses_relu = 1, .passes_grad = 1,
+};
+const ps_nn_ops ps__nn_dropout_ops = {
+    .plan = dropout_plan, .forward = dropout_forward, .backward = dropout_backward,
+    .saved = dropout_saved,
+};

@@ -1,5 +1,7 @@
 /* pairsweep — the table of layer kinds, one row per ps_layer_kind (each kind's ops live in
  * its family's file), and the checks their plans share. */
+#include <math.h>
+
 #include "net_internal.h"
 
 const ps_nn_ops *const ps__nn_kinds[PS_L_KIND_COUNT] = {
@@ -38,4 +40,14 @@ int ps__nn_same_plan(ps_net *net, ps_nn_node *d, ps_err *err)
         return rc;
     d->shape = d->ishape;
     return 0;
+}
+
+void ps__nn_init_fan_in(ps_net *net, const ps_nn_node *d, ps_rng *rng)
+{
+    size_t fan_in = d->n_w / (size_t)d->out;
+    float bound = 1.0f / sqrtf((float)fan_in);
+    for (size_t j = 0; j < d->n_w; j++)
+        net->state[d->w_off + j] = ps_rng_uniform_range(rng, -bound, bound);
+    for (size_t j = 0; j < d->n_b; j++)
+        net->state[d->b_off + j] = ps_rng_uniform_range(rng, -bound, bound);
 }

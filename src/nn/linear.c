@@ -49,5 +49,15 @@ static void linear_backward(ps_net *net, ps_nn_node *d)
         ps_nn_gemm(0, 0, m, fin, fout, 1.0f, dy, fout, w, fin, acc ? 1.0f : 0.0f, dx, fin);
 }
 
-const ps_nn_ops ps__nn_linear_ops = {linear_plan, linear_forward, linear_backward, NULL, NULL,
-                                     NULL};
+/* PyTorch's layout: (out, in). */
+static int32_t linear_weight_shape(const ps_nn_node *d, int32_t shape[4])
+{
+    shape[0] = d->out;
+    shape[1] = d->ishape.c * d->ishape.h * d->ishape.w;
+    return 2;
+}
+
+const ps_nn_ops ps__nn_linear_ops = {
+    .plan = linear_plan, .forward = linear_forward, .backward = linear_backward,
+    .init = ps__nn_init_fan_in, .weight_shape = linear_weight_shape,
+};

@@ -1,6 +1,5 @@
 /* pairsweep — a net: planning (names, shapes, state layout), the arena, and the forward /
  * backward dispatch over the nodes in order. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +49,11 @@ static void layout_state(ps_net *net)
     net->n_views = 0;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
+        const ps_nn_ops *o = ps__nn_ops(d);
         if (!d->n_w)
             continue;
-        int32_t ws[4], bs[1] = {(int32_t)d->n_b}, nd;
-        if (d->kind == PS_L_CONV) {
-            ws[0] = d->out; ws[1] = d->ishape.c / d->groups; ws[2] = d->k; ws[3] = d->k; nd = 4;
-        } else if (d->kind == PS_L_LINEAR) {
-            ws[0] = d->out; ws[1] = d->ishape.c * d->ishape.h * d->ishape.w; nd = 2;
-        } else {
-            ws[0] = (int32_t)d->n_w; nd = 1;
-        }
+        int32_t ws[4] = {(int32_t)d->n_w}, bs[1] = {(int32_t)d->n_b};
+        int32_t nd = o->weight_shape ? o->weight_shape(d, ws) : 1;
         d->w_off = off;
         add_view(net, d->name, "weight", nd, ws, off, 1);
         off += d->n_w;
@@ -70,15 +64,12 @@ static void layout_state(ps_net *net)
     net->n_params = off;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
-        if (d->kind != PS_L_BN)
-            continue;
         int32_t s[1] = {d->shape.c};
-        d->rm_off = off;
-        add_view(net, d->name, "running_mean", 1, s, off, 0);
-        off += (size_t)s[0];
-        d->rv_off = off;
-        add_view(net, d->name, "running_var", 1, s, off, 0);
-        off += (size_t)s[0];
+        for (int32_t j = 0; j < ps__nn_ops(d)->n_buffers; j++) {
+            d->buf_off[j] = off;
+            add_view(net, d->name, ps__nn_ops(d)->buffers[j], 1, s, off, 0);
+            off += (size_t)s[0];
+        }
     }
     net->n_state = off;
 }
@@ -101,10 +92,9 @@ static void compute_flows(ps_net *net)
 
 static int check_name(const ps_layer_spec *s, int32_t i, ps_err *err)
 {
-    if (s->kind < 0 || s->kind >= PS_L_KIND_COUNT)
+    if (s->kind < 0 || s->kind >= PS_L_KIND_COUNT || !ps__nn_kinds[s->kind])
         return ps_err_set(err, PS_EINVAL, "nn: node %d: unknown layer kind %d", i, (int)s->kind);
-    int has_params = s->kind == PS_L_CONV || s->kind == PS_L_LINEAR || s->kind == PS_L_BN;
-    if (has_params && (!s->name || !s->name[0]))
+    if (ps__nn_kinds[s->kind]->init && (!s->name || !s->name[0]))
         return ps_err_set(err, PS_EINVAL, "nn: node %d: a layer with parameters needs a name", i);
     if (s->name && strlen(s->name) + 16 >= PS_NN_NAME_MAX)
         return ps_err_set(err, PS_EINVAL, "nn: node %d: name '%s' too long", i, s->name);
@@ -129,12 +119,12 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         if (resolve(net, names, alias, i, s->from, prev, &in))
             return ps_err_set(err, PS_EINVAL, "nn: node %d (%s): unknown input '%s'", i,
                               s->name ? s->name : "", s->from);
-        if ((s->kind == PS_L_ADD || s->kind == PS_L_CONCAT) &&
-            resolve(net, names, alias, i, s->from2, prev, &in2))
+        const ps_nn_ops *o = ps__nn_kinds[s->kind];
+        if (o->inputs == 2 && resolve(net, names, alias, i, s->from2, prev, &in2))
             return ps_err_set(err, PS_EINVAL, "nn: node %d (%s): unknown second input '%s'", i,
                               s->name ? s->name : "", s->from2 ? s->from2 : "");
         names[i] = s->name;
-        if (s->kind == PS_L_BN && s->optional && !use_bn) {
+        if (o->optional && s->optional && !use_bn) {
             alias[i] = in;
             prev = in;
             continue;
@@ -154,7 +144,7 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         d->nofuse = s->nofuse;
         d->ishape = *ps__nn_in_shape(net, in);
         ps_err why = {0, ""};
-        rc = ps__nn_kinds[d->kind]->plan(net, d, &why);
+        rc = o->plan(net, d, &why);
         if (rc)
             return ps_err_set(err, rc, "nn: node %d (%s): %s", i, d->name, why.msg);
         alias[i] = net->n_nodes;
@@ -164,17 +154,16 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
     return 0;
 }
 
-/* Fuses each RELU into its input node when that is a CONV, BN or ADD no other node reads
- * (nn.h): the node applies the ReLU itself and the RELU becomes a view of it. */
+/* Fuses each RELU into its input node when that can apply it (CONV, BN, ADD) and no other
+ * node reads it (nn.h): the node applies the ReLU itself and the RELU becomes a view of it. */
 static void fuse_relus(ps_net *net)
 {
     for (int32_t j = 0; j < net->n_nodes; j++) {
         ps_nn_node *r = &net->nodes[j];
-        if (r->kind != PS_L_RELU || r->nofuse || r->in < 0)
+        if (!ps__nn_ops(r)->fusable || r->nofuse || r->in < 0)
             continue;
         ps_nn_node *d = &net->nodes[r->in];
-        if ((d->kind != PS_L_CONV && d->kind != PS_L_BN && d->kind != PS_L_ADD) || d->view ||
-            d->relu)
+        if (!ps__nn_ops(d)->fuses_relu || d->view || d->relu)
             continue;
         int readers = 0;
         for (int32_t k = 0; k < net->n_nodes; k++)
@@ -195,7 +184,7 @@ static void mark_by_ref(ps_net *net)
         for (int32_t k = 0; k < net->n_nodes; k++) {
             int r = (net->nodes[k].in == i) + (net->nodes[k].in2 == i);
             readers += r;
-            adds += net->nodes[k].kind == PS_L_ADD && r == 1;
+            adds += ps__nn_ops(&net->nodes[k])->passes_grad && r == 1;
         }
         d->by_ref = !d->view && !d->relu && readers == 1 && adds == 1;
     }
@@ -248,22 +237,9 @@ void ps_net_free(ps_net *net)
 void ps_net_init(ps_net *net, ps_rng *rng)
 {
     for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        if (d->kind == PS_L_BN) {
-            for (size_t j = 0; j < d->n_w; j++) {
-                net->state[d->w_off + j] = 1.0f;
-                net->state[d->b_off + j] = 0.0f;
-                net->state[d->rm_off + j] = 0.0f;
-                net->state[d->rv_off + j] = 1.0f;
-            }
-        } else if (d->n_w) {
-            size_t fan_in = d->n_w / (size_t)d->out;
-            float bound = 1.0f / sqrtf((float)fan_in);
-            for (size_t j = 0; j < d->n_w; j++)
-                net->state[d->w_off + j] = ps_rng_uniform_range(rng, -bound, bound);
-            for (size_t j = 0; j < d->n_b; j++)
-                net->state[d->b_off + j] = ps_rng_uniform_range(rng, -bound, bound);
-        }
+        const ps_nn_node *d = &net->nodes[i];
+        if (ps__nn_ops(d)->init)
+            ps__nn_ops(d)->init(net, d, rng);
     }
     memset(net->mom, 0, net->n_params * sizeof(float));
     memset(net->grads, 0, net->n_params * sizeof(float));
@@ -338,7 +314,7 @@ static void grad_liveness(const ps_net *net, int32_t *lo, int32_t *hi, int32_t *
         for (int j = 0; j < 2 && !d->view; j++) {
             if (ins[j] < 0)
                 continue;
-            if (d->kind == PS_L_ADD && grad_by_ref(net, ins[j]))
+            if (ps__nn_ops(d)->passes_grad && grad_by_ref(net, ins[j]))
                 continue;   /* gets this ADD's buffer: nothing written */
             int32_t o = owner(net, ins[j]);
             hi[o] = k > hi[o] ? k : hi[o];
@@ -346,7 +322,7 @@ static void grad_liveness(const ps_net *net, int32_t *lo, int32_t *hi, int32_t *
     }
     for (int32_t k = net->n_nodes - 1; k >= 0; k--) {
         const ps_nn_node *d = &net->nodes[k];
-        if (d->view || d->kind != PS_L_ADD)
+        if (d->view || !ps__nn_ops(d)->passes_grad)
             continue;
         int32_t ins[2] = {d->in, d->in2};
         for (int j = 0; j < 2; j++)
@@ -436,7 +412,7 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
     off = net->recycle ? layout_grads(net, max_batch, off) : layout_grads_own(net, max_batch, off);
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
-        const ps_nn_ops *o = ps__nn_kinds[d->kind];
+        const ps_nn_ops *o = ps__nn_ops(d);
         d->save = off;
         off += o->saved ? o->saved(d, max_batch) : 0;
         d->idx = ioff;
@@ -474,7 +450,7 @@ void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         if (!d->view)
-            ps__nn_kinds[d->kind]->forward(net, d, training, rng);
+            ps__nn_ops(d)->forward(net, d, training, rng);
     }
 }
 
@@ -492,7 +468,7 @@ void ps_net_backward(ps_net *net)
         ps_nn_node *d = &net->nodes[i];
         /* a node no loss reached has a zero gradient: nothing to propagate */
         if (d->flows && !d->view && net->gset[owner(net, i)])
-            ps__nn_kinds[d->kind]->backward(net, d);
+            ps__nn_ops(d)->backward(net, d);
     }
     if (net->want_dinput && !net->gset_input) {
         memset(net->arena + net->dinput, 0,

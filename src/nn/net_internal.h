@@ -12,8 +12,6 @@
 #include "pairsweep/nn.h"
 
 #define PS_NN_INPUT (-1) /* node index of the model input */
-#define PS_NN_BN_EPS 1e-5f
-#define PS_NN_BN_MOMENTUM 0.1f
 
 /* One node of a built net: its spec (names copied), resolved inputs, shapes and where its
  * parameters, activations and saved values live. */
@@ -32,7 +30,7 @@ typedef struct ps_nn_node {
     int32_t flows;             /* gradient flows into this node's output */
     size_t w_off, b_off;       /* parameters (weight, bias) in state; CONV/LINEAR/BN */
     size_t n_w, n_b;
-    size_t rm_off, rv_off;     /* BN running mean / var in state */
+    size_t buf_off[2];         /* buffers in state (ps_nn_ops.buffers): BN running mean, var */
     size_t act, grad;          /* float arena offsets of output and its gradient */
     size_t save;               /* float arena: BN mean, invstd; DROPOUT mask; CONV dWᵀ, W' */
     size_t idx;                /* int arena: MAXPOOL argmax */
@@ -85,15 +83,32 @@ static inline float *ps__nn_grad_buf(const ps_net *net, const ps_nn_node *d)
 #define OUT(net, d) ((net)->arena + (d)->act)
 #define DOUT(net, d) ps__nn_grad_buf(net, d)
 
-/* What a layer kind does: plan (shapes, parameter counts, FLOPs; can fail), forward and
- * backward (cannot fail), and what it keeps in the arena. */
+/* What a layer kind is: its operations (plan: shapes, parameter counts, FLOPs, can fail;
+ * forward and backward, cannot fail), what it keeps in the arena, its parameters and buffers,
+ * and how net.c may wire it. A new kind is a file with one of these, a ps_layer_kind and a
+ * row of ps__nn_kinds. */
 typedef struct ps_nn_ops {
     int (*plan)(ps_net *net, ps_nn_node *d, ps_err *err);
+    /* NULL only for a kind whose every node is a view (plan sets d->view) */
     void (*forward)(ps_net *net, ps_nn_node *d, int training, ps_rng *rng);
     void (*backward)(ps_net *net, ps_nn_node *d);
-    size_t (*saved)(const ps_nn_node *d, int32_t batch);   /* floats saved, may be NULL */
-    size_t (*isaved)(const ps_nn_node *d, int32_t batch);  /* int32 saved, may be NULL */
+    size_t (*saved)(const ps_nn_node *d, int32_t batch);   /* floats saved; NULL: none */
+    size_t (*isaved)(const ps_nn_node *d, int32_t batch);  /* int32 saved; NULL: none */
     size_t (*work)(const ps_net *net, const ps_nn_node *d, int32_t batch); /* workspace */
+    /* Sets the parameters (weight n_w, bias n_b) and buffers for ps_net_init, drawing from
+     * rng in node order, weight before bias. NULL exactly for the kinds without parameters
+     * (a spec of a kind with parameters needs a name: its state_dict prefix). */
+    void (*init)(ps_net *net, const ps_nn_node *d, ps_rng *rng);
+    /* The weight's view shape ("NAME.weight"); returns its ndim. NULL: (n_w). Bias: (n_b). */
+    int32_t (*weight_shape)(const ps_nn_node *d, int32_t shape[4]);
+    int32_t n_buffers;         /* buffers of (shape.c) floats each, after every parameter */
+    const char *buffers[2];    /* their names ("NAME.running_mean") */
+    int32_t inputs;            /* 2: the spec's from2 is a second input; else 1 */
+    int32_t optional;          /* a spec with optional = 1 is left out when use_bn = 0 */
+    int32_t fuses_relu;        /* applies a RELU that follows it itself (nn.h, d->relu) */
+    int32_t fusable;           /* a RELU: a view of its input when that input fuses it */
+    int32_t passes_grad;       /* passes its output gradient by reference to an input it
+                                  alone reads (ps__nn_in_grad_ref): ADD */
 } ps_nn_ops;
 
 /* The table of kinds (layers.c): one row per ps_layer_kind, each the ops of one layer file. */
@@ -106,12 +121,20 @@ extern const ps_nn_ops ps__nn_bn_ops;                            /* batchnorm.c 
 extern const ps_nn_ops ps__nn_maxpool_ops;                       /* pool.c */
 extern const ps_nn_ops ps__nn_linear_ops;                        /* linear.c */
 
+static inline const ps_nn_ops *ps__nn_ops(const ps_nn_node *d)
+{
+    return ps__nn_kinds[d->kind];
+}
+
 /* Checks shared by the kinds' plans (layers.c): 0, or PS_EINVAL with err saying what was
  * expected. need_spatial: a spatial (C, M, H, W) input; need_not_raw: not the model input
  * itself; same_plan: need_not_raw, and the output has the input's shape. */
 int ps__nn_need_spatial(const ps_nn_node *d, ps_err *err);
 int ps__nn_need_not_raw(const ps_nn_node *d, ps_err *err);
 int ps__nn_same_plan(ps_net *net, ps_nn_node *d, ps_err *err);
+/* PyTorch's default initialisation of Conv2d and Linear (kaiming_uniform with a = √5): the
+ * weight, then the bias, from U(±1/√fan_in), fan_in = n_w / out. */
+void ps__nn_init_fan_in(ps_net *net, const ps_nn_node *d, ps_rng *rng);
 
 /* Pointers of a node's input(s) and output. The model input is net->x / dinput. */
 const ps_nn_shape *ps__nn_in_shape(const ps_net *net, int32_t in);

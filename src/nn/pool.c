@@ -75,5 +75,6 @@ PS_NN_SIMD static void pool_backward(ps_net *net, ps_nn_node *d)
         dx[arg[j]] += dy[j];
 }
 
-const ps_nn_ops ps__nn_maxpool_ops = {pool_plan, pool_forward, pool_backward, NULL, pool_isaved,
-                                      NULL};
+const ps_nn_ops ps__nn_maxpool_ops = {
+    .plan = pool_plan, .forward = pool_forward, .backward = pool_backward, .isaved = pool_isaved,
+};

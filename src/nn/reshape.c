@@ -109,20 +109,6 @@ static int merge_plan(ps_net *net, ps_nn_node *d, ps_err *err)
     return 0;
 }
 
-static void view_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
-{
-    (void)net;
-    (void)d;
-    (void)training;
-    (void)rng;
-}
-
-static void view_backward(ps_net *net, ps_nn_node *d)
-{
-    (void)net;
-    (void)d;
-}
-
 /* ---- CONCAT: (M, F1), (M, F2) → (M, F1 + F2) ------------------------------------------------- */
 
 static int concat_plan(ps_net *net, ps_nn_node *d, ps_err *err)
@@ -162,10 +148,13 @@ static void concat_backward(ps_net *net, ps_nn_node *d)
             db[r * f2 + i] = (acc_b ? db[r * f2 + i] : 0.0f) + dy[r * f + f1 + i];
 }
 
-const ps_nn_ops ps__nn_spatial_ops = {spatial_plan, spatial_forward, spatial_backward, NULL,
-                                      NULL, NULL};
-const ps_nn_ops ps__nn_flatten_ops = {flatten_plan, flatten_forward, flatten_backward, NULL,
-                                      NULL, NULL};
-const ps_nn_ops ps__nn_merge_ops = {merge_plan, view_forward, view_backward, NULL, NULL, NULL};
-const ps_nn_ops ps__nn_concat_ops = {concat_plan, concat_forward, concat_backward, NULL, NULL,
-                                     NULL};
+const ps_nn_ops ps__nn_spatial_ops = {
+    .plan = spatial_plan, .forward = spatial_forward, .backward = spatial_backward,
+};
+const ps_nn_ops ps__nn_flatten_ops = {
+    .plan = flatten_plan, .forward = flatten_forward, .backward = flatten_backward,
+};
+const ps_nn_ops ps__nn_merge_ops = {.plan = merge_plan};   /* a view: nothing to run */
+const ps_nn_ops ps__nn_concat_ops = {
+    .plan = concat_plan, .forward = concat_forward, .backward = concat_backward, .inputs = 2,
+};
