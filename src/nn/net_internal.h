@@ -1,6 +1,6 @@
-/* pairsweep — nn internals shared by net.c (planning, arena, dispatch) and the layer files
- * (one per family of layer kinds, each with its row of the table of kinds, layers.c). Not a
- * public header.
+/* pairsweep — nn internals shared by net.c (planning, dispatch), arena.c (the arena) and the
+ * layer files (one per family of layer kinds, each with its row of the table of kinds,
+ * layers.c). Not a public header.
  *
  * Conventions of the kernels. Spatial tensors are CNHW (C, M, H, W), flat ones (M, F);
  * M = rows · n. Parameter gradients are accumulated (+=). An input gradient is written (=) by
@@ -76,6 +76,14 @@ static inline float *ps__nn_grad_buf(const ps_net *net, const ps_nn_node *d)
 {
     int32_t r = net->gref[d - net->nodes];
     return net->arena + (r ? net->nodes[r - 1].grad : d->grad);
+}
+
+/* The node whose arena storage a node's output uses (views share their input's). */
+static inline int32_t ps__nn_owner(const ps_net *net, int32_t node)
+{
+    while (node >= 0 && net->nodes[node].view)
+        node = net->nodes[node].in;
+    return node;
 }
 
 /* Rows of a node's output in the current batch; a node's output and output gradient. */
