@@ -1,7 +1,6 @@
 /* pairsweep — the direct forward convolution on AVX-512 (no columns), for the convolutions
  * it suits (ps__nn_conv_direct_ok); the others, and every backward pass, take im2col + GEMM
  * (conv.c). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "conv.h"
@@ -108,13 +107,13 @@ conv_direct(float *y, const float *x, int m, int cin, int h, int w, int k, int p
 
 int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d)
 {
-    (void)net;
 #ifdef PS_NN_X86_GCC
     int wo = d->shape.w;
-    return d->groups == 1 && !ps__nn_conv_pointwise(d) && d->out % 16 == 0 && d->ishape.c >= 8 &&
-           (wo == 14 || wo == 12 || wo == 10) && getenv("PS_NO_DIRECT") == NULL &&
+    return net->kernels == PS_NN_KERNELS_AUTO && d->groups == 1 && !ps__nn_conv_pointwise(d) &&
+           d->out % 16 == 0 && d->ishape.c >= 8 && (wo == 14 || wo == 12 || wo == 10) &&
            __builtin_cpu_supports("avx512f");
 #else
+    (void)net;
     (void)d;
     return 0;
 #endif

@@ -245,6 +245,41 @@ void ps_net_init(ps_net *net, ps_rng *rng)
     memset(net->grads, 0, net->n_params * sizeof(float));
 }
 
+int ps_net_set_kernels(ps_net *net, ps_nn_kernels kernels, ps_err *err)
+{
+    if (!ps_nn_kernels_name(kernels))
+        return ps_err_set(err, PS_EINVAL, "nn: kernels %d, expected 0..%d", (int)kernels,
+                          PS_NN_KERNELS_COUNT - 1);
+    if (net->cap)
+        return ps_err_set(err, PS_ESTATE, "nn: ps_net_set_kernels after ps_net_reserve");
+    net->kernels = kernels;
+    return 0;
+}
+
+static const char *const kernels_names[PS_NN_KERNELS_COUNT] = {
+    [PS_NN_KERNELS_AUTO] = "auto",
+    [PS_NN_KERNELS_GEMM] = "gemm",
+};
+
+const char *ps_nn_kernels_name(ps_nn_kernels kernels)
+{
+    return (int)kernels >= 0 && kernels < PS_NN_KERNELS_COUNT ? kernels_names[kernels] : NULL;
+}
+
+int ps_nn_kernels_parse(ps_nn_kernels *out, const char *name, ps_err *err)
+{
+    char list[64] = "";
+    for (int k = 0; k < PS_NN_KERNELS_COUNT; k++) {
+        if (name && !strcmp(name, kernels_names[k])) {
+            *out = (ps_nn_kernels)k;
+            return 0;
+        }
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", k ? " or " : "", kernels_names[k]);
+    }
+    return ps_err_set(err, PS_EINVAL, "nn: kernels '%s', expected %s", name ? name : "", list);
+}
+
 void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng *rng)
 {
     net->x = x;

@@ -61,6 +61,7 @@ struct ps_net {
     int32_t gref[PS_NN_MAX_NODES]; /* 0: a node's gradient is in its own buffer; j + 1: it
                                      is node j's gradient buffer (ADD by reference) */
     int32_t recycle;           /* ps_net_set_outputs was called: gradient buffers by liveness */
+    ps_nn_kernels kernels;     /* ps_net_set_kernels */
     uint8_t is_out[PS_NN_MAX_NODES]; /* declared output: the caller may write its gradient */
     size_t arena_bytes;        /* both arenas, bytes */
 };
