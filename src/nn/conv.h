@@ -23,8 +23,8 @@ static inline int ps__nn_conv_pointwise(const ps_nn_node *d)
 }
 
 /* 1 when CONV node d's forward pass runs the direct kernel rather than im2col + GEMM: the net
- * has PS_NN_KERNELS_AUTO, the CPU AVX-512, one group, a window (not 1×1), 16·j outputs, ≥ 8 inputs, an output width of
- * 10, 12 or 14 (the zoo's second convolutions and first ones). */
+ * has PS_NN_KERNELS_AUTO, the CPU AVX-512, and d one group, a window (not 1×1), 16·j outputs,
+ * ≥ 8 inputs, an output width of 10, 12 or 14 (the zoo's second convolutions and first ones). */
 int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d);
 /* The forward pass of CONV node d by the direct kernel (only when ps__nn_conv_direct_ok):
  * the output, its bias and fused ReLU; the transposed weights go to d's saved values, the
