@@ -24,7 +24,7 @@ typedef struct ps_nn_node {
     ps_nn_shape shape;         /* output */
     ps_nn_shape ishape;        /* input `in` (for ADD/CONCAT also see in2's node) */
     int32_t view;              /* output aliases the input (MERGE, a fused RELU) */
-    int32_t relu;              /* CONV/BN/ADD: ReLU applied to the output in place (fused) */
+    int32_t relu;              /* ReLU applied to the output in place (fused: fuses_relu) */
     int32_t nofuse;            /* RELU: not to be fused */
     int32_t by_ref;            /* read by one ADD only: its gradient may be the ADD's buffer */
     int32_t flows;             /* gradient flows into this node's output */
@@ -94,8 +94,9 @@ static inline int32_t ps__nn_owner(const ps_net *net, int32_t node)
 
 /* What a layer kind is: its operations (plan: shapes, parameter counts, FLOPs, can fail;
  * forward and backward, cannot fail), what it keeps in the arena, its parameters and buffers,
- * and how net.c may wire it. A new kind is a file with one of these, a ps_layer_kind and a
- * row of ps__nn_kinds. */
+ * and how net.c may wire it. net.c and arena.c decide nothing by kind but through these. A
+ * new kind: its file with its kernels and one of these, a ps_layer_kind (nn.h), its extern
+ * line below, its row of ps__nn_kinds (layers.c), the file in CMakeLists.txt, its tests. */
 typedef struct ps_nn_ops {
     int (*plan)(ps_net *net, ps_nn_node *d, ps_err *err);
     /* NULL only for a kind whose every node is a view (plan sets d->view) */
@@ -103,7 +104,8 @@ typedef struct ps_nn_ops {
     void (*backward)(ps_net *net, ps_nn_node *d);
     size_t (*saved)(const ps_nn_node *d, int32_t batch);   /* floats saved; NULL: none */
     size_t (*isaved)(const ps_nn_node *d, int32_t batch);  /* int32 saved; NULL: none */
-    size_t (*work)(const ps_net *net, const ps_nn_node *d, int32_t batch); /* workspace */
+    size_t (*work)(const ps_net *net, const ps_nn_node *d, int32_t batch); /* workspace
+                                  floats (one workspace, the largest need); NULL: none */
     /* Sets the parameters (weight n_w, bias n_b) and buffers for ps_net_init, drawing from
      * rng in node order, weight before bias. NULL exactly for the kinds without parameters
      * (a spec of a kind with parameters needs a name: its state_dict prefix). */
