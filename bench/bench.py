@@ -17,8 +17,11 @@
      `pairsweep run` on 2 cores against the PyTorch twins run as 2 processes at a time, one per
      run (bench/torch_run.py).
 
+--kernels auto|gemm chooses pairsweep's kernels for part 1 and the peak RSS (bench_train,
+`pairsweep train`; default auto: the AVX-512 direct convolution where it applies).
+
 usage: bench.py --build DIR [--full] [--epochs E] [--reps R] [--scaling-reps S]
-                [--models a,b,...]
+                [--models a,b,...] [--kernels auto|gemm]
 """
 import argparse
 import math
@@ -76,11 +79,13 @@ def part_train(a, tmp):
     pairs = os.path.join(tmp, "pairs.bin")
     bt = os.path.join(a.build, "bench", "bench_train")
     common = ["--epochs", str(a.epochs), "--reps", str(a.reps)]
-    first = run([bt, "--pairs-out", pairs, "--model", a.models[0]] + common)
+    first = run([bt, "--pairs-out", pairs, "--model", a.models[0], "--kernels", a.kernels] +
+                common)
     sgemm = kv_lines(first, "sgemm")[0]["gflops"]
     ours, theirs = {}, {}
     for i, m in enumerate(a.models):
-        out = first if i == 0 else run([bt, "--no-gemm", "--model", m] + common)
+        out = first if i == 0 else run([bt, "--no-gemm", "--model", m, "--kernels", a.kernels] +
+                                       common)
         ours[m] = kv_lines(out, "model")[0]
         LOSS[m] = ours[m]["loss"]
         t = run([PY, os.path.join(HERE, "bench_torch.py"), "--pairs", pairs, "--model",
@@ -98,7 +103,7 @@ def peak_rss(a, model):
                "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
                os.path.join(a.build, "pairsweep"), "train", "--model", model, "--epochs", "1",
-               "--quiet"])
+               "--kernels", a.kernels, "--quiet"])
     return int(out.split()[-1])
 
 
@@ -188,6 +193,7 @@ def main():
     ap.add_argument("--results", type=int, default=300)
     ap.add_argument("--master-ranks", type=int, default=3)
     ap.add_argument("--models", default=",".join(MODELS_000 + MODELS_002))
+    ap.add_argument("--kernels", choices=["auto", "gemm"], default="auto")
     a = ap.parse_args()
     a.models = a.models.split(",")
     a.build = os.path.abspath(a.build)
@@ -212,8 +218,9 @@ def main():
                            if "OPENBLAS_CORETYPE" in os.environ else "auto-detected core"))
     print("single-thread cblas_sgemm 1024x1024x1024: %.1f GFLOP/s" % sgemm)
     print()
-    print("1. Training on one core, batch 100, %d epochs x 1000 pairs, best of %d "
-          "(samples/s, wall clock; [CPU] = per CPU second of the process)" % (a.epochs, a.reps))
+    print("1. Training on one core, batch 100, %d epochs x 1000 pairs, best of %d, kernels %s "
+          "(samples/s, wall clock; [CPU] = per CPU second of the process)"
+          % (a.epochs, a.reps, a.kernels))
     hdr = ("| model | pairsweep | PyTorch | ratio | ratio [CPU] | MFLOP/sample | GFLOP/s | "
            "% sgemm | eval pairsweep | eval PyTorch | eval ratio | peak RSS MiB |")
     print(hdr)

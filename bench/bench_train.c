@@ -12,11 +12,14 @@
  * Output: one line per measure, `key=value` separated by spaces (bench/bench.py reads them):
  *   sgemm n=1024 gflops=...
  *   model name=cnn loss=target params=... flops_train=... flops_fwd=... train_sps=...
- *         train_cpu_sps=... eval_sps=... eval_cpu_sps=... loss_last=...
+ *         train_cpu_sps=... eval_sps=... eval_cpu_sps=... loss_last=... kernels=auto
  * train_sps is samples per wall second, train_cpu_sps per CPU second of this process.
  *
+ * --kernels auto|gemm chooses the nets' kernels (nn.h, ps_nn_kernels; default auto).
+ *
  * usage: bench_train [--model NAME]... [--batch B] [--epochs E] [--reps R] [--seed S]
- *                    [--mnist DIR] [--pairs-out FILE] [--gemm N] [--no-gemm] */
+ *                    [--kernels auto|gemm] [--mnist DIR] [--pairs-out FILE] [--gemm N]
+ *                    [--no-gemm] */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
@@ -68,6 +71,7 @@ static double gemm_gflops(int n, double seconds)
 typedef struct bench_opts {
     int32_t batch, epochs, reps;
     uint64_t seed;
+    ps_nn_kernels kernels;
 } bench_opts;
 
 /* One training step on pairs [i0, i0 + n); returns the loss. */
@@ -112,7 +116,8 @@ static int bench_model(const char *name, const bench_opts *o, const ps_pairs *tr
         outs[n_outs++] = ti;
     if (info.loss != PS_LOSS_TARGET)
         outs[n_outs++] = di;
-    if (ps_net_set_outputs(net, outs, n_outs, &err)) {   /* the gradients step writes */
+    if (ps_net_set_outputs(net, outs, n_outs, &err) ||   /* the gradients step writes */
+        ps_net_set_kernels(net, o->kernels, &err)) {
         fprintf(stderr, "bench_train: %s\n", err.msg);
         ps_net_free(net);
         return 1;
@@ -152,10 +157,10 @@ static int bench_model(const char *name, const bench_opts *o, const ps_pairs *tr
     }
     double samples = (double)o->epochs * nb * o->batch;
     printf("model name=%s loss=%s params=%zu flops_train=%.0f flops_fwd=%.0f train_sps=%.1f "
-           "train_cpu_sps=%.1f eval_sps=%.1f eval_cpu_sps=%.1f loss_last=%.6f\n",
+           "train_cpu_sps=%.1f eval_sps=%.1f eval_cpu_sps=%.1f loss_last=%.6f kernels=%s\n",
            name, loss_name(info.loss), ps_net_n_params(net), ps_net_flops_train(net),
            ps_net_flops_forward(net), samples / best_w, samples / best_c, test->n / best_ew,
-           test->n / best_ec, loss);
+           test->n / best_ec, loss, ps_nn_kernels_name(o->kernels));
     fflush(stdout);
     ps_net_free(net);
     return 0;
@@ -184,20 +189,23 @@ static int write_pairs(const char *path, const ps_pairs *train, const ps_pairs *
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_train [--model NAME]... [--batch B] [--epochs E] [--reps R] "
-                    "[--seed S] [--mnist DIR] [--pairs-out FILE] [--gemm N] [--no-gemm]\n");
+                    "[--seed S] [--kernels auto|gemm] [--mnist DIR] [--pairs-out FILE] "
+                    "[--gemm N] [--no-gemm]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *names[64], *mnist_dir = NULL, *pairs_out = NULL;
     int n_names = 0, gn = 1024, no_gemm = 0;
-    bench_opts o = {100, 5, 3, 1};
+    bench_opts o = {100, 5, 3, 1, PS_NN_KERNELS_AUTO};
+    ps_err err;
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},  {"batch", required_argument, 0, 'b'},
         {"epochs", required_argument, 0, 'e'}, {"reps", required_argument, 0, 'r'},
         {"seed", required_argument, 0, 's'},   {"mnist", required_argument, 0, 'd'},
         {"pairs-out", required_argument, 0, 'p'}, {"gemm", required_argument, 0, 'g'},
-        {"no-gemm", no_argument, 0, 'G'},      {0, 0, 0, 0}};
+        {"no-gemm", no_argument, 0, 'G'},      {"kernels", required_argument, 0, 'k'},
+        {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -213,6 +221,12 @@ int main(int argc, char **argv)
         case 'p': pairs_out = optarg; break;
         case 'g': gn = atoi(optarg); break;
         case 'G': no_gemm = 1; break;
+        case 'k':
+            if (ps_nn_kernels_parse(&o.kernels, optarg, &err)) {
+                fprintf(stderr, "bench_train: %s\n", err.msg);
+                return 2;
+            }
+            break;
         default: usage(); return 2;
         }
     }
@@ -222,7 +236,6 @@ int main(int argc, char **argv)
         return 2;
     }
     ps_nn_blas_single_thread();
-    ps_err err;
     ps_mnist mn;
     ps_pairs train, test;
     if (ps_mnist_load(&mn, mnist_dir ? mnist_dir : ps_mnist_default_dir(), &err) ||

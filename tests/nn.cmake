@@ -1,6 +1,12 @@
-# nn: layers' forward values, finite-difference gradient checks, losses, SGD, determinism.
+# nn: layers' forward values, finite-difference gradient checks, losses, SGD, determinism
+# (test_nn_layers); the convolution, im2col and both kernel choices (test_nn_conv, which reads
+# nn internals: src/nn on its include path).
 if(TARGET ps_nn)
-  ps_add_test(test_nn SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn.c LIBS ps_nn ps_common m)
+  ps_add_test(test_nn_layers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_layers.c
+              ${CMAKE_CURRENT_LIST_DIR}/test_nn_gradcheck.c LIBS ps_nn ps_common m)
+  ps_add_test(test_nn_conv SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nn_conv.c
+              ${CMAKE_CURRENT_LIST_DIR}/test_nn_gradcheck.c LIBS ps_nn ps_common m)
+  target_include_directories(test_nn_conv PRIVATE ${CMAKE_SOURCE_DIR}/src/nn)
 endif()
 
 # The BLAS guard: a program linked with GSL's reference CBLAS before OpenBLAS is refused.

@@ -144,6 +144,29 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err);
  * changed) or PS_ESTATE (the arena is already reserved). */
 int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err);
 
+/* The kernels a net computes with. Every choice gives the same results up to float rounding,
+ * but not the same bits: on a CPU with AVX-512 the direct convolution sums in another order
+ * than im2col + GEMM. (Later values may cap the instruction set.) */
+typedef enum ps_nn_kernels {
+    PS_NN_KERNELS_AUTO = 0, /* the fastest the CPU has: the AVX-512 direct forward convolution
+                               where it applies (see src/nn/conv_direct.c), else im2col + GEMM */
+    PS_NN_KERNELS_GEMM = 1, /* every convolution by im2col (or the input itself) + GEMM */
+    PS_NN_KERNELS_COUNT
+} ps_nn_kernels;
+
+/* Chooses the kernels of a net (a new net has PS_NN_KERNELS_AUTO). Call before
+ * ps_net_reserve. Returns 0, PS_EINVAL (not a ps_nn_kernels value) or PS_ESTATE (the arena is
+ * already reserved); on error nothing changed. */
+int ps_net_set_kernels(ps_net *net, ps_nn_kernels kernels, ps_err *err);
+
+/* The name of a kernels choice as options spell it ("auto", "gemm"), or NULL for a value out
+ * of range. */
+const char *ps_nn_kernels_name(ps_nn_kernels kernels);
+
+/* The kernels choice a name spells (ps_nn_kernels_name) into *out. Returns 0, or PS_EINVAL
+ * naming the valid names (*out untouched). */
+int ps_nn_kernels_parse(ps_nn_kernels *out, const char *name, ps_err *err);
+
 /* Bytes of the arenas ps_net_reserve allocated (0 before): activations, gradients, saved
  * values, workspace and input gradient, plus the max-pooling indices. */
 size_t ps_net_arena_bytes(const ps_net *net);

@@ -11,6 +11,7 @@
 
 #include "pairsweep/common.h"
 #include "pairsweep/data.h"
+#include "pairsweep/nn.h"
 
 #define PS_NAME_MAX 48         /* model names, parameter names */
 
@@ -42,10 +43,13 @@ typedef struct ps_train_config {
     ps_eval_kind eval;
     int32_t folds, fold;       /* PS_EVAL_KFOLD: k and the validation fold */
     int32_t holdout;           /* PS_EVAL_HOLDOUT: number of validation pairs */
+    ps_nn_kernels kernels;     /* how, not what: the same results up to rounding (nn.h), so
+                                  neither in a task's id nor in its stored config */
 } ps_train_config;
 
 /* Fills cfg with the defaults: use_bn -1, 25 epochs, batch 100, lr 0.01, momentum 0.9, no
- * Nesterov, no weight decay, constant lr, aux_weight 1, seed 0, 1000/1000 pairs, PS_EVAL_TEST. */
+ * Nesterov, no weight decay, constant lr, aux_weight 1, seed 0, 1000/1000 pairs, PS_EVAL_TEST,
+ * PS_NN_KERNELS_AUTO. */
 void ps_train_config_default(ps_train_config *cfg);
 
 /* Status of a finished task. */

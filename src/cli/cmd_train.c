@@ -41,6 +41,10 @@ static void train_usage(FILE *out)
             "  --lr-step EPOCH:GAMMA multiply the lr by GAMMA from EPOCH on (e.g. 15:0.1)\n"
             "  --holdout N           validate on the last N training pairs instead of testing\n"
             "  --fold K:F            validate on fold F of a K-fold split of the training pairs\n"
+            "  --kernels auto|gemm   auto: the AVX-512 direct forward convolution where the CPU\n"
+            "                        has it and a layer suits it, else im2col + GEMM; gemm:\n"
+            "                        always im2col + GEMM (the same results up to rounding;\n"
+            "                        default auto)\n"
             "  --mnist DIR           MNIST directory (default: $PS_MNIST_DIR, else data/mnist)\n"
             "  --save FILE.h5        save config, curves and final weights to FILE.h5\n"
             "  -q, --quiet           only the final line\n"
@@ -109,7 +113,8 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         {"lr-step", required_argument, NULL, 'S'},    {"holdout", required_argument, NULL, 'H'},
         {"fold", required_argument, NULL, 'F'},       {"mnist", required_argument, NULL, 'd'},
         {"save", required_argument, NULL, 'o'},       {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},             {"kernels", required_argument, NULL, 'K'},
+        {NULL, 0, NULL, 0},
     };
     long v;
     char rest[64];
@@ -191,6 +196,10 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
             cfg->fold = (int32_t)f;
             break;
         }
+        case 'K':
+            if (ps_nn_kernels_parse(&cfg->kernels, optarg, NULL))
+                return bad("--kernels", "auto or gemm", optarg);
+            break;
         case 'd': *mnist = optarg; break;
         case 'o': *save = optarg; break;
         case 'q': *quiet = 1; break;

@@ -1,6 +1,5 @@
-/* pairsweep — a net: planning (names, shapes, state layout), the arena, and the forward /
- * backward dispatch over the nodes in order. */
-#include <math.h>
+/* pairsweep — a net: planning (names, shapes, state layout), the forward / backward dispatch
+ * over the nodes in order, and what kernels read of the net; the arena is arena.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +49,11 @@ static void layout_state(ps_net *net)
     net->n_views = 0;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
+        const ps_nn_ops *o = ps__nn_ops(d);
         if (!d->n_w)
             continue;
-        int32_t ws[4], bs[1] = {(int32_t)d->n_b}, nd;
-        if (d->kind == PS_L_CONV) {
-            ws[0] = d->out; ws[1] = d->ishape.c / d->groups; ws[2] = d->k; ws[3] = d->k; nd = 4;
-        } else if (d->kind == PS_L_LINEAR) {
-            ws[0] = d->out; ws[1] = d->ishape.c * d->ishape.h * d->ishape.w; nd = 2;
-        } else {
-            ws[0] = (int32_t)d->n_w; nd = 1;
-        }
+        int32_t ws[4] = {(int32_t)d->n_w}, bs[1] = {(int32_t)d->n_b};
+        int32_t nd = o->weight_shape ? o->weight_shape(d, ws) : 1;
         d->w_off = off;
         add_view(net, d->name, "weight", nd, ws, off, 1);
         off += d->n_w;
@@ -70,15 +64,12 @@ static void layout_state(ps_net *net)
     net->n_params = off;
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
-        if (d->kind != PS_L_BN)
-            continue;
         int32_t s[1] = {d->shape.c};
-        d->rm_off = off;
-        add_view(net, d->name, "running_mean", 1, s, off, 0);
-        off += (size_t)s[0];
-        d->rv_off = off;
-        add_view(net, d->name, "running_var", 1, s, off, 0);
-        off += (size_t)s[0];
+        for (int32_t j = 0; j < ps__nn_ops(d)->n_buffers; j++) {
+            d->buf_off[j] = off;
+            add_view(net, d->name, ps__nn_ops(d)->buffers[j], 1, s, off, 0);
+            off += (size_t)s[0];
+        }
     }
     net->n_state = off;
 }
@@ -101,10 +92,9 @@ static void compute_flows(ps_net *net)
 
 static int check_name(const ps_layer_spec *s, int32_t i, ps_err *err)
 {
-    if (s->kind < 0 || s->kind >= PS_L_KIND_COUNT)
+    if (s->kind < 0 || s->kind >= PS_L_KIND_COUNT || !ps__nn_kinds[s->kind])
         return ps_err_set(err, PS_EINVAL, "nn: node %d: unknown layer kind %d", i, (int)s->kind);
-    int has_params = s->kind == PS_L_CONV || s->kind == PS_L_LINEAR || s->kind == PS_L_BN;
-    if (has_params && (!s->name || !s->name[0]))
+    if (ps__nn_kinds[s->kind]->init && (!s->name || !s->name[0]))
         return ps_err_set(err, PS_EINVAL, "nn: node %d: a layer with parameters needs a name", i);
     if (s->name && strlen(s->name) + 16 >= PS_NN_NAME_MAX)
         return ps_err_set(err, PS_EINVAL, "nn: node %d: name '%s' too long", i, s->name);
@@ -129,12 +119,12 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         if (resolve(net, names, alias, i, s->from, prev, &in))
             return ps_err_set(err, PS_EINVAL, "nn: node %d (%s): unknown input '%s'", i,
                               s->name ? s->name : "", s->from);
-        if ((s->kind == PS_L_ADD || s->kind == PS_L_CONCAT) &&
-            resolve(net, names, alias, i, s->from2, prev, &in2))
+        const ps_nn_ops *o = ps__nn_kinds[s->kind];
+        if (o->inputs == 2 && resolve(net, names, alias, i, s->from2, prev, &in2))
             return ps_err_set(err, PS_EINVAL, "nn: node %d (%s): unknown second input '%s'", i,
                               s->name ? s->name : "", s->from2 ? s->from2 : "");
         names[i] = s->name;
-        if (s->kind == PS_L_BN && s->optional && !use_bn) {
+        if (o->optional && s->optional && !use_bn) {
             alias[i] = in;
             prev = in;
             continue;
@@ -152,9 +142,9 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
         d->split = s->split;
         d->p = s->p;
         d->nofuse = s->nofuse;
-        d->ishape = *ps_nn_in_shape(net, in);
+        d->ishape = *ps__nn_in_shape(net, in);
         ps_err why = {0, ""};
-        rc = ps_nn_ops_table[d->kind].plan(net, d, &why);
+        rc = o->plan(net, d, &why);
         if (rc)
             return ps_err_set(err, rc, "nn: node %d (%s): %s", i, d->name, why.msg);
         alias[i] = net->n_nodes;
@@ -164,17 +154,16 @@ static int plan(ps_net *net, const ps_layer_spec *specs, int32_t n_specs, int32_
     return 0;
 }
 
-/* Fuses each RELU into its input node when that is a CONV, BN or ADD no other node reads
- * (nn.h): the node applies the ReLU itself and the RELU becomes a view of it. */
+/* Fuses each RELU into its input node when that can apply it (CONV, BN, ADD) and no other
+ * node reads it (nn.h): the node applies the ReLU itself and the RELU becomes a view of it. */
 static void fuse_relus(ps_net *net)
 {
     for (int32_t j = 0; j < net->n_nodes; j++) {
         ps_nn_node *r = &net->nodes[j];
-        if (r->kind != PS_L_RELU || r->nofuse || r->in < 0)
+        if (!ps__nn_ops(r)->fusable || r->nofuse || r->in < 0)
             continue;
         ps_nn_node *d = &net->nodes[r->in];
-        if ((d->kind != PS_L_CONV && d->kind != PS_L_BN && d->kind != PS_L_ADD) || d->view ||
-            d->relu)
+        if (!ps__nn_ops(d)->fuses_relu || d->view || d->relu)
             continue;
         int readers = 0;
         for (int32_t k = 0; k < net->n_nodes; k++)
@@ -195,7 +184,7 @@ static void mark_by_ref(ps_net *net)
         for (int32_t k = 0; k < net->n_nodes; k++) {
             int r = (net->nodes[k].in == i) + (net->nodes[k].in2 == i);
             readers += r;
-            adds += net->nodes[k].kind == PS_L_ADD && r == 1;
+            adds += ps__nn_ops(&net->nodes[k])->passes_grad && r == 1;
         }
         d->by_ref = !d->view && !d->relu && readers == 1 && adds == 1;
     }
@@ -248,223 +237,47 @@ void ps_net_free(ps_net *net)
 void ps_net_init(ps_net *net, ps_rng *rng)
 {
     for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        if (d->kind == PS_L_BN) {
-            for (size_t j = 0; j < d->n_w; j++) {
-                net->state[d->w_off + j] = 1.0f;
-                net->state[d->b_off + j] = 0.0f;
-                net->state[d->rm_off + j] = 0.0f;
-                net->state[d->rv_off + j] = 1.0f;
-            }
-        } else if (d->n_w) {
-            size_t fan_in = d->n_w / (size_t)d->out;
-            float bound = 1.0f / sqrtf((float)fan_in);
-            for (size_t j = 0; j < d->n_w; j++)
-                net->state[d->w_off + j] = ps_rng_uniform_range(rng, -bound, bound);
-            for (size_t j = 0; j < d->n_b; j++)
-                net->state[d->b_off + j] = ps_rng_uniform_range(rng, -bound, bound);
-        }
+        const ps_nn_node *d = &net->nodes[i];
+        if (ps__nn_ops(d)->init)
+            ps__nn_ops(d)->init(net, d, rng);
     }
     memset(net->mom, 0, net->n_params * sizeof(float));
     memset(net->grads, 0, net->n_params * sizeof(float));
 }
 
-/* The node whose arena storage a node's output uses (views share their input's). */
-static int32_t owner(const ps_net *net, int32_t node)
+int ps_net_set_kernels(ps_net *net, ps_nn_kernels kernels, ps_err *err)
 {
-    while (node >= 0 && net->nodes[node].view)
-        node = net->nodes[node].in;
-    return node;
-}
-
-int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err)
-{
+    if (!ps_nn_kernels_name(kernels))
+        return ps_err_set(err, PS_EINVAL, "nn: kernels %d, expected 0..%d", (int)kernels,
+                          PS_NN_KERNELS_COUNT - 1);
     if (net->cap)
-        return ps_err_set(err, PS_ESTATE, "nn: ps_net_set_outputs after ps_net_reserve");
-    if (!nodes || n <= 0)
-        return ps_err_set(err, PS_EINVAL, "nn: %d output nodes, expected at least 1", n);
-    for (int32_t i = 0; i < n; i++)
-        if (nodes[i] < 0 || nodes[i] >= net->n_nodes)
-            return ps_err_set(err, PS_EINVAL, "nn: output node %d, expected 0..%d", nodes[i],
-                              net->n_nodes - 1);
-    memset(net->is_out, 0, sizeof net->is_out);
-    for (int32_t i = 0; i < n; i++)
-        net->is_out[nodes[i]] = 1;
-    net->recycle = 1;
+        return ps_err_set(err, PS_ESTATE, "nn: ps_net_set_kernels after ps_net_reserve");
+    net->kernels = kernels;
     return 0;
 }
 
-/* A node whose gradient is always its only reader's, an ADD's (ps_nn_in_grad_ref): read by
- * that ADD only and not written by the caller. Its own buffer is never used. */
-static int grad_by_ref(const ps_net *net, int32_t i)
+static const char *const kernels_names[PS_NN_KERNELS_COUNT] = {
+    [PS_NN_KERNELS_AUTO] = "auto",
+    [PS_NN_KERNELS_GEMM] = "gemm",
+};
+
+const char *ps_nn_kernels_name(ps_nn_kernels kernels)
 {
-    return net->nodes[i].by_ref && !net->is_out[i];
+    return (int)kernels >= 0 && kernels < PS_NN_KERNELS_COUNT ? kernels_names[kernels] : NULL;
 }
 
-/* One gradient buffer (of a non-view node) and the backward steps it is live in: from its
- * first writer, step hi (n_nodes = the caller's ps_net_dout, before any node), down to its
- * last reader, step lo; a node's backward is step i. */
-typedef struct grad_buf {
-    int32_t node, lo, hi;
-    size_t size, off;   /* floats, aligned */
-} grad_buf;
-
-static int buf_cmp(const void *a, const void *b)
+int ps_nn_kernels_parse(ps_nn_kernels *out, const char *name, ps_err *err)
 {
-    const grad_buf *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size < y->size ? 1 : -1;
-    return x->node - y->node;
-}
-
-/* The live steps of every node's own gradient buffer (hi = -1: never written, none needed).
- * A buffer is written (first with acc = 0) by the backward of each node reading it, or a
- * view of it, and by the caller when declared; it is read by its node's backward and by the
- * backward of every node that gets it by reference from an ADD: root[i] is the node whose
- * buffer holds node i's gradient (i, or the first ADD of a chain passing it on). */
-static void grad_liveness(const ps_net *net, int32_t *lo, int32_t *hi, int32_t *root)
-{
-    for (int32_t i = 0; i < net->n_nodes; i++) {
-        lo[i] = i;
-        hi[i] = -1;
-    }
-    for (int32_t i = 0; i < net->n_nodes; i++)
-        if (net->is_out[i])
-            hi[owner(net, i)] = net->n_nodes;
-    for (int32_t k = net->n_nodes - 1; k >= 0; k--) {
-        const ps_nn_node *d = &net->nodes[k];
-        root[k] = k;
-        int32_t ins[2] = {d->in, d->in2};
-        for (int j = 0; j < 2 && !d->view; j++) {
-            if (ins[j] < 0)
-                continue;
-            if (d->kind == PS_L_ADD && grad_by_ref(net, ins[j]))
-                continue;   /* gets this ADD's buffer: nothing written */
-            int32_t o = owner(net, ins[j]);
-            hi[o] = k > hi[o] ? k : hi[o];
+    char list[64] = "";
+    for (int k = 0; k < PS_NN_KERNELS_COUNT; k++) {
+        if (name && !strcmp(name, kernels_names[k])) {
+            *out = (ps_nn_kernels)k;
+            return 0;
         }
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", k ? " or " : "", kernels_names[k]);
     }
-    for (int32_t k = net->n_nodes - 1; k >= 0; k--) {
-        const ps_nn_node *d = &net->nodes[k];
-        if (d->view || d->kind != PS_L_ADD)
-            continue;
-        int32_t ins[2] = {d->in, d->in2};
-        for (int j = 0; j < 2; j++)
-            if (ins[j] >= 0 && grad_by_ref(net, ins[j])) {
-                int32_t r = root[k];
-                root[ins[j]] = r;
-                lo[r] = ins[j] < lo[r] ? ins[j] : lo[r];
-            }
-    }
-}
-
-/* Lays out the gradient buffers from float offset base, sharing space between buffers whose
- * live steps do not overlap (first fit, largest first); returns the end offset. */
-static size_t layout_grads(ps_net *net, int32_t batch, size_t base)
-{
-    int32_t lo[PS_NN_MAX_NODES], hi[PS_NN_MAX_NODES], root[PS_NN_MAX_NODES], nb = 0;
-    grad_buf b[PS_NN_MAX_NODES];
-    grad_liveness(net, lo, hi, root);
-    for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        d->grad = base;
-        if (d->view || grad_by_ref(net, i) || hi[i] < 0)
-            continue;
-        size_t sz = (ps_nn_numel(&d->shape) * (size_t)batch + 15) / 16 * 16;
-        b[nb++] = (grad_buf){i, lo[i], hi[i], sz, 0};
-    }
-    qsort(b, (size_t)nb, sizeof *b, buf_cmp);
-    size_t end = 0;
-    for (int32_t i = 0; i < nb; i++) {
-        size_t off = 0;
-        for (int moved = 1; moved;) {   /* lowest offset clear of every placed overlapping one */
-            moved = 0;
-            for (int32_t j = 0; j < i; j++)
-                if (b[j].lo <= b[i].hi && b[i].lo <= b[j].hi && off < b[j].off + b[j].size &&
-                    b[j].off < off + b[i].size) {
-                    off = b[j].off + b[j].size;
-                    moved = 1;
-                }
-        }
-        b[i].off = off;
-        net->nodes[b[i].node].grad = base + off;
-        end = off + b[i].size > end ? off + b[i].size : end;
-    }
-    for (int32_t i = 0; i < net->n_nodes; i++) {   /* views, and buffers passed by reference */
-        ps_nn_node *d = &net->nodes[i];
-        if (d->view)
-            d->grad = net->nodes[d->in].grad;
-        else if (grad_by_ref(net, i))
-            d->grad = net->nodes[root[i]].grad;
-    }
-    return base + end;
-}
-
-/* Without ps_net_set_outputs: a gradient buffer per non-view node, in node order. */
-static size_t layout_grads_own(ps_net *net, int32_t batch, size_t off)
-{
-    for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        if (d->view)
-            d->grad = net->nodes[d->in].grad;
-        else {
-            d->grad = off;
-            off += ps_nn_numel(&d->shape) * (size_t)batch;
-        }
-    }
-    return off;
-}
-
-int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err)
-{
-    if (max_batch <= 0)
-        return ps_err_set(err, PS_EINVAL, "nn: batch size %d, expected > 0", max_batch);
-    if (max_batch <= net->cap)
-        return 0;
-    int rc = ps_nn_blas_check(err);
-    if (rc)
-        return rc;
-    size_t off = 0, ioff = 0, ws = 0;
-    for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        if (!d->view) {
-            d->act = off;
-            off += ps_nn_numel(&d->shape) * (size_t)max_batch;
-        } else
-            d->act = net->nodes[d->in].act;
-    }
-    off = net->recycle ? layout_grads(net, max_batch, off) : layout_grads_own(net, max_batch, off);
-    for (int32_t i = 0; i < net->n_nodes; i++) {
-        ps_nn_node *d = &net->nodes[i];
-        const ps_nn_ops *o = &ps_nn_ops_table[d->kind];
-        d->save = off;
-        off += o->saved ? o->saved(d, max_batch) : 0;
-        d->idx = ioff;
-        ioff += o->isaved ? o->isaved(d, max_batch) : 0;
-        size_t w = o->work ? o->work(net, d, max_batch) : 0;
-        ws = w > ws ? w : ws;
-    }
-    net->ws = off;
-    off += ws;
-    net->dinput = off;
-    off += ps_nn_numel(&net->in_shape) * (size_t)max_batch;
-    float *arena = malloc(off * sizeof(float));
-    int32_t *iarena = malloc((ioff ? ioff : 1) * sizeof(int32_t));
-    if (!arena || !iarena) {
-        free(arena);
-        free(iarena);
-        return ps_err_set(err, PS_ENOMEM, "nn: out of memory for a %zu-float arena (batch %d)",
-                          off, max_batch);
-    }
-    memset(arena, 0, off * sizeof(float));
-    free(net->arena);
-    free(net->iarena);
-    net->arena = arena;
-    net->iarena = iarena;
-    net->cap = max_batch;
-    net->arena_bytes = off * sizeof(float) + (ioff ? ioff : 1) * sizeof(int32_t);
-    ps_nn_blas_single_thread();
-    return 0;
+    return ps_err_set(err, PS_EINVAL, "nn: kernels '%s', expected %s", name ? name : "", list);
 }
 
 void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng *rng)
@@ -474,7 +287,7 @@ void ps_net_forward(ps_net *net, const float *x, int32_t n, int training, ps_rng
     for (int32_t i = 0; i < net->n_nodes; i++) {
         ps_nn_node *d = &net->nodes[i];
         if (!d->view)
-            ps_nn_ops_table[d->kind].forward(net, d, training, rng);
+            ps__nn_ops(d)->forward(net, d, training, rng);
     }
 }
 
@@ -491,12 +304,12 @@ void ps_net_backward(ps_net *net)
     for (int32_t i = net->n_nodes - 1; i >= 0; i--) {
         ps_nn_node *d = &net->nodes[i];
         /* a node no loss reached has a zero gradient: nothing to propagate */
-        if (d->flows && !d->view && net->gset[owner(net, i)])
-            ps_nn_ops_table[d->kind].backward(net, d);
+        if (d->flows && !d->view && net->gset[ps__nn_owner(net, i)])
+            ps__nn_ops(d)->backward(net, d);
     }
     if (net->want_dinput && !net->gset_input) {
         memset(net->arena + net->dinput, 0,
-               ps_nn_numel(&net->in_shape) * (size_t)net->n * sizeof(float));
+               ps__nn_numel(&net->in_shape) * (size_t)net->n * sizeof(float));
         net->gset_input = 1;
     }
     if (net->recycle) {   /* the buffers are reused: the next pass starts from nothing */
@@ -534,15 +347,14 @@ float *ps_net_dout(ps_net *net, int32_t node)
                 "ps_net_set_outputs\n", node, net->nodes[node].name);
         abort();
     }
-    int32_t o = owner(net, node);
+    int32_t o = ps__nn_owner(net, node);
     float *g = net->arena + net->nodes[node].grad;
     if (!net->gset[o]) {
-        memset(g, 0, ps_nn_numel(&net->nodes[o].shape) * (size_t)net->n * sizeof(float));
+        memset(g, 0, ps__nn_numel(&net->nodes[o].shape) * (size_t)net->n * sizeof(float));
         net->gset[o] = 1;
     }
     return g;
 }
-size_t ps_net_arena_bytes(const ps_net *net) { return net->arena_bytes; }
 size_t ps_net_n_params(const ps_net *net) { return net->n_params; }
 size_t ps_net_n_state(const ps_net *net) { return net->n_state; }
 float *ps_net_state(ps_net *net) { return net->state; }
@@ -572,17 +384,17 @@ double ps_net_flops_train(const ps_net *net)
     return f;
 }
 
-const ps_nn_shape *ps_nn_in_shape(const ps_net *net, int32_t in)
+const ps_nn_shape *ps__nn_in_shape(const ps_net *net, int32_t in)
 {
     return in == PS_NN_INPUT ? &net->in_shape : &net->nodes[in].shape;
 }
 
-const float *ps_nn_in_act(const ps_net *net, int32_t in)
+const float *ps__nn_in_act(const ps_net *net, int32_t in)
 {
     return in == PS_NN_INPUT ? net->x : net->arena + net->nodes[in].act;
 }
 
-float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc)
+float *ps__nn_in_grad(ps_net *net, int32_t in, int *acc)
 {
     if (in == PS_NN_INPUT) {
         *acc = net->gset_input;
@@ -591,13 +403,13 @@ float *ps_nn_in_grad(ps_net *net, int32_t in, int *acc)
     }
     if (!net->nodes[in].flows)
         return NULL;
-    int32_t o = owner(net, in);
+    int32_t o = ps__nn_owner(net, in);
     *acc = net->gset[o];
     net->gset[o] = 1;
     return net->arena + net->nodes[in].grad;
 }
 
-int ps_nn_in_grad_ref(ps_net *net, int32_t in, int32_t add)
+int ps__nn_in_grad_ref(ps_net *net, int32_t in, int32_t add)
 {
     if (in < 0 || !net->nodes[in].by_ref || !net->nodes[in].flows || net->gset[in])
         return 0;

@@ -46,6 +46,7 @@ void ps_train_config_default(ps_train_config *cfg)
     cfg->folds = 5;
     cfg->fold = 0;
     cfg->holdout = 100;
+    cfg->kernels = PS_NN_KERNELS_AUTO;
 }
 
 /* Number of pairs trained on and evaluated on, for a valid config. */
@@ -394,6 +395,8 @@ static int trainer_init(trainer *t, const ps_train_config *cfg, int32_t n_fit, p
     /* batch_loss writes the gradients of these two only: the others can share space */
     int32_t outs[2] = {t->target, t->digits};
     rc = ps_net_set_outputs(t->net, outs, t->digits >= 0 ? 2 : 1, err);
+    if (!rc)
+        rc = ps_net_set_kernels(t->net, cfg->kernels, err);
     if (!rc)
         rc = ps_net_reserve(t->net, t->cap, err);
     if (rc)
