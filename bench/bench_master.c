@@ -5,8 +5,9 @@
  * and rank 0 is the bottleneck). Workers answer every task at once with a result of real
  * size for --model (the model's state views and final state, four curves of --epochs
  * entries), so the master does nothing but its own work per result, as `pairsweep run`'s
- * master does it (src/sweep/run.c): wait for a message (MPI_Iprobe, naps from 100 µs doubling
- * to 10 ms while nothing is pending), receive the packed result, unpack it
+ * master does it (src/sweep/mpi_driver.c and master.c): wait for a message (MPI_Iprobe,
+ * naps from 100 µs doubling to 10 ms while nothing is pending), receive the packed result,
+ * unpack it
  * (ps_sweep_result_unpack), hand that worker its next task (MPI_Send of the ps_task) before
  * storing anything, then store the result with group commit: ps_store_append (journal
  * record), and ps_store_sync (one fdatasync for every result appended since the last, plus the

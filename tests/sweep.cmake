@@ -1,9 +1,10 @@
-# sweep: job files, plan, selection, queue (no MPI), then `pairsweep run` end to end on
-# jobs/tiny.yaml (1 and 3 ranks, interrupts, refusals, shards, deadline, bad job files); the
-# results files are checked with h5py + pandas (tests/sweep/results.py).
-if(TARGET ps_sweep AND TARGET ps_train)
-  ps_add_test(test_sweep SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sweep.c
-              LIBS ps_sweep ps_train)
+# sweep: job files, plan, selection, queue (no MPI); the scheduling rules (no MPI, no HDF5);
+# then `pairsweep run` end to end on jobs/tiny.yaml (1 and 3 ranks, interrupts, refusals,
+# shards, deadline, bad job files); the results files are checked with h5py + pandas
+# (tests/sweep/results.py).
+if(TARGET ps_plan)
+  ps_add_test(test_sweep SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sweep.c LIBS ps_plan)
+  ps_add_test(test_sched SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sched.c LIBS ps_plan)
 endif()
 if(TARGET pairsweep AND TARGET ps_sweep)
   foreach(t tiny interrupt kill_worker refuse diverge holdout shards_deadline_dry bad_jobs)

@@ -1,5 +1,5 @@
 /* Tests of the sweep module without MPI: job files (and their errors), the plan, task ids and
- * seeds, the selection, the queue and the shards. */
+ * seeds, fold sizes, the selection, the queue and the shards. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +268,36 @@ static void test_plan_select(void)
             CHECK(f0[r].cfg.seed != f0[r - 1].cfg.seed);
     }
     CHECK_EQ_INT(ps_plan_final_count(&job, NULL), 2 * 3);
+    CHECK_EQ_INT(ps_job_select_per_point(&job), 4);
+    ps_job_free(&job);
+}
+
+/* The fold sizes of ps_fold_size are those of ps_folds_make's split; a selection task trains
+ * on at least n - ⌈n/k⌉ pairs. */
+static void test_fold_sizes(void)
+{
+    const int32_t ns[] = {7, 100, 101, 999}, ks[] = {2, 3, 5, 7};
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            int32_t n = ns[a], k = ks[b], fold[999], count[7] = {0}, sum = 0;
+            ps_err err = {0};
+            CHECK_EQ_INT(ps_folds_make(fold, n, k, 42, &err), 0);
+            for (int32_t i = 0; i < n; i++)
+                count[fold[i]]++;
+            for (int32_t f = 0; f < k; f++) {
+                CHECK_EQ_INT(ps_fold_size(n, k, f), count[f]);
+                sum += ps_fold_size(n, k, f);
+            }
+            CHECK_EQ_INT(sum, n);
+            CHECK_EQ_INT(ps_fold_size(n, k, 0), (n + k - 1) / k);
+            CHECK_EQ_INT(ps_fold_size(n, k, k - 1), n / k);
+        }
+    ps_job job;
+    ps_err err = {0};
+    CHECK_EQ_INT(parse(&job, "data: {n_train: 101}\nprotocol: {folds: 5, repetitions: 2}\n"
+                             "models:\n  - {name: cnn, grid: {batch_size: 10}}\n", &err), 0);
+    CHECK_EQ_INT(ps_job_select_train_pairs(&job), 101 - 21);
+    CHECK_EQ_INT(ps_job_select_per_point(&job), 2 * 5);
     ps_job_free(&job);
 }
 
@@ -294,6 +324,8 @@ static void test_plan_holdout(void)
     }
     CHECK(t[0].cfg.seed != t[1].cfg.seed);
     CHECK_EQ_INT(ps_plan_final_count(&job, NULL), 2 * 10);
+    CHECK_EQ_INT(ps_plan_group_finals(&job, 0), 10);
+    CHECK_EQ_INT(ps_job_select_per_point(&job), 10);
     free(t);
     ps_job_free(&job);
 }
@@ -421,5 +453,5 @@ static void test_shards(void)
 }
 
 CHECK_MAIN(T(test_job_parse_good), T(test_job_defaults), T(test_job_errors),
-           T(test_job_load_missing), T(test_task_id), T(test_plan_select), T(test_plan_holdout),
-           T(test_selection), T(test_queue), T(test_shards))
+           T(test_job_load_missing), T(test_task_id), T(test_plan_select), T(test_fold_sizes),
+           T(test_plan_holdout), T(test_selection), T(test_queue), T(test_shards))

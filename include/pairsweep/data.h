@@ -168,4 +168,8 @@ void ps_pairs_normalize(ps_pairs *p, float mean, float std);
  * cover every item and differ in size by at most one. Requires 2 ≤ k ≤ n. */
 int ps_folds_make(int32_t *fold, int32_t n, int32_t k, uint64_t seed, ps_err *err);
 
+/* The number of items in fold f (0 <= f < k) of ps_folds_make's split of n items: n / k, plus
+ * one for the first n % k folds. Fold 0 is the largest (⌈n/k⌉), fold k − 1 the smallest. */
+int32_t ps_fold_size(int32_t n, int32_t k, int32_t f);
+
 #endif

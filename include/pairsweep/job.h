@@ -108,7 +108,14 @@ void ps_job_config(ps_train_config *cfg, const ps_job *job, int32_t m, int32_t g
 uint64_t ps_job_select_seed(const ps_job *job, int32_t rep);
 uint64_t ps_job_final_seed(const ps_job *job, int32_t rep);
 
-/* Training pairs of one selection task (n_train minus the validation part). */
+/* Training pairs of one selection task (n_train minus the validation part; with k-fold, of
+ * the task whose validation fold is the largest). */
 int32_t ps_job_select_train_pairs(const ps_job *job);
+
+/* Selection tasks per repetition of a grid point: k under k-fold, 1 under holdout. */
+int32_t ps_job_select_folds(const ps_job *job);
+
+/* Selection tasks per grid point: repetitions × ps_job_select_folds. */
+int32_t ps_job_select_per_point(const ps_job *job);
 
 #endif

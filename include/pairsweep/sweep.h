@@ -44,7 +44,11 @@ int ps_plan_select(ps_task **tasks, int32_t *n, const ps_job *job, const uint8_t
 /* The final tasks of (model, grid point g): job->final_seeds tasks written to tasks. */
 void ps_plan_final(ps_task *tasks, const ps_job *job, int32_t model, int32_t g);
 
-/* How many final tasks the groups of group_mask will have (NULL: every group). */
+/* How many final tasks a group will have when every grid point is eligible: its best
+ * min(grid points, final.best) setups × final.seeds. */
+int32_t ps_plan_group_finals(const ps_job *job, int32_t group);
+
+/* Σ ps_plan_group_finals over the groups of group_mask (NULL: every group). */
 int32_t ps_plan_final_count(const ps_job *job, const uint8_t *group_mask);
 
 /* Estimated cost of a group's tasks (selection plus its final phase at its costliest grid

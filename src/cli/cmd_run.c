@@ -266,7 +266,7 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
     printf("job %s (%s): %s selection (%d folds x %d repetitions), then the best %d setup%s "
            "per group x %d seeds; %d epochs, %d/%d pairs\n",
            job.name, job.path, job.select_eval == PS_EVAL_KFOLD ? "k-fold" : "holdout",
-           job.select_eval == PS_EVAL_KFOLD ? (int)job.folds : 1, (int)job.select_reps,
+           (int)ps_job_select_folds(&job), (int)job.select_reps,
            (int)job.final_best, job.final_best > 1 ? "s" : "", (int)job.final_seeds,
            (int)job.epochs, (int)job.n_train, (int)job.n_test);
     printf("\n%-16s %-16s %5s %7s %7s %12s%s\n", "model", "group", "grid", "select", "final",

@@ -142,9 +142,14 @@ int ps_folds_make(int32_t *fold, int32_t n, int32_t k, uint64_t seed, ps_err *er
     ps_rng rng;
     ps_rng_seed(&rng, seed, 0x666f6c64u /* "fold" */);
     ps_rng_shuffle(&rng, perm, n);
-    /* Position j of the permutation goes to fold j mod k: sizes differ by at most one. */
+    /* Position j of the permutation goes to fold j mod k: the sizes of ps_fold_size. */
     for (int32_t j = 0; j < n; j++)
         fold[perm[j]] = j % k;
     free(perm);
     return 0;
+}
+
+int32_t ps_fold_size(int32_t n, int32_t k, int32_t f)
+{
+    return n / k + (f < n % k);
 }

@@ -61,38 +61,7 @@
 #include "fsio.h"
 #include "h5io.h"
 #include "journal.h"
-#include "pairsweep/rng.h"
-#include "store_internal.h"
-
-/* A hash set of task ids over an array of rows: slot = row index + 1, 0 = empty. */
-typedef struct idhash {
-    uint32_t *slot;           /* (cap) */
-    size_t cap;               /* a power of 2, at least twice the rows */
-} idhash;
-
-struct ps_store {
-    char *path, *tmp, *jpath;
-    char sha[65];
-    int jfd;                  /* the journal, locked for writing */
-    off_t jend;               /* end of its last valid record */
-    int32_t jcount;           /* records since the last checkpoint */
-    ps_store_row *rows;       /* (n_rows) every stored row: file and journal */
-    int32_t n_rows, cap;
-    idhash ix;                /* task id -> index into rows */
-    int has_grid, has_models, has_plan;
-    double last_ckpt;         /* ps_now() of the last checkpoint */
-    off_t file_bytes;         /* size of FILE.h5 at the last checkpoint */
-    int32_t every_n;          /* test override: checkpoint every n records (0: automatic) */
-    double every_s;
-    /* group commit: the journal's records in [synced_end, jend) are not durable yet */
-    off_t synced_end;
-    int32_t synced_rows, synced_jcount;
-    int32_t pending;          /* results appended since the last sync */
-    double pending_since;     /* ps_now() of the first of them */
-    int32_t gc_max;           /* a sync is due with this many pending ... */
-    double gc_age;            /* ... or when the first is this many seconds old */
-    ps_store_stats st;
-};
+#include "writer.h"
 
 void ps__utc_now(char out[32])
 {
@@ -102,58 +71,14 @@ void ps__utc_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static uint64_t id_hash(const char *id)
+int ps__index_rows(ps_idset *ix, const ps_store_row *rows, int32_t n)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a, then a mix */
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ull;
-    return ps_mix64(h);
-}
-
-/* The index of the row with task id `id`, or -1. */
-static int32_t idhash_find(const idhash *h, const ps_store_row *rows, const char *id)
-{
-    if (!h->cap)
-        return -1;
-    for (size_t i = (size_t)id_hash(id) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
-        if (!h->slot[i])
-            return -1;
-        if (!strcmp(rows[h->slot[i] - 1].task_id, id))
-            return (int32_t)(h->slot[i] - 1);
-    }
-}
-
-static void idhash_put(idhash *h, const ps_store_row *rows, int32_t k)
-{
-    size_t i = (size_t)id_hash(rows[k].task_id) & (h->cap - 1);
-    while (h->slot[i])
-        i = (i + 1) & (h->cap - 1);
-    h->slot[i] = (uint32_t)k + 1;
-}
-
-/* Makes h index rows[0, n) (n rows after an addition: grows when half full). */
-static int idhash_build(idhash *h, const ps_store_row *rows, int32_t n)
-{
-    size_t cap = 64;
-    while (cap < 2 * (size_t)n + 2)
-        cap *= 2;
-    uint32_t *slot = calloc(cap, sizeof *slot);
-    if (!slot)
+    if (!ix->cap && ps_idset_init(ix, (size_t)n))
         return PS_ENOMEM;
-    free(h->slot);
-    h->slot = slot;
-    h->cap = cap;
+    ps_idset_clear(ix);
     for (int32_t k = 0; k < n; k++)
-        idhash_put(h, rows, k);
-    return 0;
-}
-
-/* rows[n - 1] was just added. */
-static int idhash_added(idhash *h, const ps_store_row *rows, int32_t n)
-{
-    if (2 * (size_t)n + 2 > h->cap)
-        return idhash_build(h, rows, n);
-    idhash_put(h, rows, n - 1);
+        if (ps_idset_put(ix, rows[k].task_id, k) < 0)
+            return PS_ENOMEM;
     return 0;
 }
 
@@ -168,242 +93,11 @@ static int rows_push(ps_store *s, const ps_store_row *row)
         s->cap = c;
     }
     s->rows[s->n_rows++] = *row;
-    if (idhash_added(&s->ix, s->rows, s->n_rows)) {
+    if (ps_idset_put(&s->ix, row->task_id, s->n_rows - 1) < 0) {
         s->n_rows--;
         return PS_ENOMEM;
     }
     return 0;
-}
-
-/* The rows of the file being checkpointed, with their ids indexed; rows [n_file, n) come from
- * the journal and are added to /tasks and /curves together at the end of the replay (one
- * table append and one block of curves instead of one HDF5 edit per result), their curves
- * kept meanwhile in cv. */
-typedef struct frows {
-    ps_store_row *r;           /* (n) */
-    int32_t n, cap, n_file;
-    idhash ix;
-    float *cv;                 /* the new rows' curves, 4 × epochs each, one after the other */
-    size_t n_cv, cap_cv;
-    int32_t *ep;               /* (n - n_file) epochs of each new row's curves */
-    int32_t cols;              /* the most epochs of a new row */
-} frows;
-
-/* Applies one journal record to an open file whose stored rows are f: a selection at once,
- * a result's weights at once and its row and curves into f. */
-static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *what, ps_err *err)
-{
-    if (rec->type == PS__J_SELECTION)
-        return ps__selection_put(fid, &rec->sel, what, err);
-    if (idhash_find(&f->ix, f->r, rec->row.task_id) >= 0)
-        return 0;
-    int rc = 0;
-    if (rec->n_views > 0) {
-        char group[64];
-        snprintf(group, sizeof group, "weights/%s", rec->row.task_id);
-        if (!ps__exists(fid, "weights")) {
-            hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            if (g < 0)
-                return ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
-            H5Gclose(g);
-        }
-        if (!ps__exists(fid, group))
-            rc = ps__weights_write(fid, group, rec->views, rec->n_views, rec->state,
-                                   rec->n_state, what, err);
-        if (rc)
-            return rc;
-    }
-    size_t ep = rec->epochs > 0 ? (size_t)rec->epochs : 0;
-    if (f->n_cv + 4 * ep > f->cap_cv) {
-        size_t c = f->cap_cv ? 2 * f->cap_cv : 1024;
-        while (c < f->n_cv + 4 * ep)
-            c *= 2;
-        float *q = realloc(f->cv, c * sizeof *q);
-        if (!q)
-            return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
-        f->cv = q;
-        f->cap_cv = c;
-    }
-    for (int k = 0; k < 4; k++)
-        memcpy(f->cv + f->n_cv + (size_t)k * ep, rec->curves[k], ep * sizeof(float));
-    f->n_cv += 4 * ep;
-    if (rec->epochs > f->cols)
-        f->cols = rec->epochs;
-    if (f->n == f->cap) {
-        int32_t c = f->cap ? 2 * f->cap : 64;
-        ps_store_row *r = realloc(f->r, (size_t)c * sizeof *r);
-        int32_t *e = realloc(f->ep, (size_t)(c - f->n_file) * sizeof *e);
-        if (r)
-            f->r = r;
-        if (e)
-            f->ep = e;
-        if (!r || !e)
-            return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
-        f->cap = c;
-    }
-    f->ep[f->n - f->n_file] = (int32_t)ep;
-    f->r[f->n++] = rec->row;
-    if (idhash_added(&f->ix, f->r, f->n))
-        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
-    return 0;
-}
-
-/* Adds the new rows of f to /tasks and their curves to /curves. */
-static int flush_rows(hid_t fid, const frows *f, const char *what, ps_err *err)
-{
-    int32_t n = f->n - f->n_file;
-    if (n <= 0)
-        return 0;
-    int rc = ps__table_append(fid, &ps__tasks_table, (hsize_t)n, f->r + f->n_file, what, err);
-    if (rc)
-        return rc;
-    size_t cells = (size_t)n * (size_t)f->cols;
-    float *blk = malloc(4 * (cells ? cells : 1) * sizeof *blk); /* (4, n, cols) */
-    if (!blk)
-        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
-    for (size_t c = 0; c < 4 * cells; c++)
-        blk[c] = NAN;
-    size_t at = 0;
-    for (int32_t i = 0; i < n; i++) {
-        size_t ep = (size_t)f->ep[i];
-        for (int k = 0; k < 4; k++)
-            memcpy(blk + (size_t)k * cells + (size_t)i * (size_t)f->cols,
-                   f->cv + at + (size_t)k * ep, ep * sizeof(float));
-        at += 4 * ep;
-    }
-    const float *const b4[4] = {blk, blk + cells, blk + 2 * cells, blk + 3 * cells};
-    rc = ps__curves_write_rows(fid, (hsize_t)f->n_file, (hsize_t)n, f->cols, b4, what, err);
-    free(blk);
-    return rc;
-}
-
-/* Replays the journal's records [header, jend) into fid. */
-static int replay(ps_store *s, hid_t fid, ps_err *err)
-{
-    frows f;
-    memset(&f, 0, sizeof f);
-    int rc = ps__table_read(fid, &ps__tasks_table, (void **)&f.r, &f.n, 0, s->path, err);
-    f.cap = f.n_file = f.n;
-    if (!rc && idhash_build(&f.ix, f.r, f.n))
-        rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
-    off_t off = PS__JOURNAL_HEADER;
-    while (!rc && off < s->jend) {
-        ps__jrec rec;
-        int r = ps__journal_next(s->jfd, &off, s->jend, &rec, 1);
-        if (r < 0)
-            rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory replaying the journal", s->jpath);
-        if (r <= 0)
-            break;
-        rc = apply_record(fid, &rec, &f, s->path, err);
-        ps__jrec_free(&rec);
-    }
-    if (!rc)
-        rc = flush_rows(fid, &f, s->path, err);
-    free(f.r);
-    free(f.ix.slot);
-    free(f.cv);
-    free(f.ep);
-    return rc;
-}
-
-/* Makes the journal's records durable (one fdatasync for all those appended since the last
- * sync). On failure the journal is cut back to its last durable record and the rows appended
- * since are forgotten: they were never acknowledged as stored. */
-static int sync_journal(ps_store *s, ps_err *err)
-{
-    if (s->jend == s->synced_end)
-        return 0;
-    double t0 = ps_now();
-    int rc = ps__journal_sync(s->jfd, s->jpath, err);
-    s->st.sync_seconds += ps_now() - t0;
-    s->st.syncs++;
-    if (rc) {
-        int32_t lost = s->n_rows - s->synced_rows;
-        if (ftruncate(s->jfd, s->synced_end) != 0) { /* CRCs drop what a crash leaves */ }
-        s->jend = s->synced_end;
-        s->n_rows = s->synced_rows;
-        s->jcount = s->synced_jcount;
-        s->pending = 0;
-        if (idhash_build(&s->ix, s->rows, s->n_rows))
-            s->ix.cap = 0; /* out of memory too: lookups find nothing; the run stops anyway */
-        if (err)
-            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
-                     "; the last %d results were not stored (they run again on resume)",
-                     (int)lost);
-        return rc;
-    }
-    s->synced_end = s->jend;
-    s->synced_rows = s->n_rows;
-    s->synced_jcount = s->jcount;
-    s->pending = 0;
-    return 0;
-}
-
-typedef int (*edit_fn)(hid_t fid, const void *ctx, const char *what, ps_err *err);
-
-/* The checkpoint of the comment at the top: copy, edit, replay, close, fsync, rename. The
- * journal is synced first, so that a checkpoint that fails leaves every result durable. */
-static int checkpoint(ps_store *s, edit_fn edit, const void *ctx, ps_err *err)
-{
-    int rc = sync_journal(s, err);
-    if (rc)
-        return rc;
-    double t0 = ps_now();
-    unlink(s->tmp);
-    hid_t fapl = ps__fapl_mem(); /* FILE.h5 is read into memory and edited there */
-    hid_t fid = H5Fopen(s->path, H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
-    rc = fid < 0 ? ps_err_set(err, PS_EIO, "%s: cannot read the file for a checkpoint",
-                              s->path) : 0;
-    double t1 = ps_now();
-    if (!rc && edit)
-        rc = edit(fid, ctx, s->path, err);
-    if (!rc)
-        rc = replay(s, fid, err);
-    double t2 = ps_now();
-    if (fid >= 0 && rc)
-        H5Fclose(fid);
-    else if (fid >= 0)
-        rc = ps__file_save(fid, s->tmp, err);
-    if (!rc)
-        rc = ps__replace(s->tmp, s->path, err);
-    double t3 = ps_now();
-    s->st.checkpoints++;
-    s->st.checkpoint_read_seconds += t1 - t0;
-    s->st.checkpoint_replay_seconds += t2 - t1;
-    s->st.checkpoint_write_seconds += t3 - t2;
-    if (rc) {
-        unlink(s->tmp);
-        if (err && !strstr(err->msg, "kept"))
-            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
-                     "; every result so far is kept in %s and its journal", s->path);
-        return rc;
-    }
-    rc = ps__journal_reset(s->jfd, &s->jend, s->jpath, err);
-    struct stat st;
-    s->file_bytes = stat(s->path, &st) == 0 ? st.st_size : 0;
-    s->jcount = 0;
-    s->last_ckpt = ps_now();
-    s->synced_end = s->jend;
-    s->synced_rows = s->n_rows;
-    s->synced_jcount = 0;
-    s->pending = 0;
-    return rc;
-}
-
-static int maybe_checkpoint(ps_store *s, ps_err *err)
-{
-    int due;
-    if (s->every_n > 0 || s->every_s > 0) {
-        due = (s->every_n > 0 && s->jcount >= s->every_n) ||
-              (s->every_s > 0 && ps_now() - s->last_ckpt >= s->every_s);
-    } else {
-        off_t jbytes = s->jend - PS__JOURNAL_HEADER;
-        off_t big = s->file_bytes > (8 << 20) ? s->file_bytes : (8 << 20);
-        double scale = (double)s->file_bytes / (16.0 * (1 << 20));
-        due = jbytes >= big || ps_now() - s->last_ckpt >= 30.0 * (scale > 1 ? scale : 1);
-    }
-    return due && s->jcount > 0 ? checkpoint(s, NULL, NULL, err) : 0;
 }
 
 static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const char *what,
@@ -504,7 +198,7 @@ static int load_existing(ps_store *s, ps_err *err)
         rc = ps__table_read(fid, &ps__tasks_table, (void **)&s->rows, &s->n_rows, 0, s->path,
                             err);
         s->cap = s->n_rows;
-        if (!rc && idhash_build(&s->ix, s->rows, s->n_rows))
+        if (!rc && ps__index_rows(&s->ix, s->rows, s->n_rows))
             rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
         s->has_grid = ps__exists(fid, "grid");
         s->has_models = ps__exists(fid, "models");
@@ -539,7 +233,7 @@ static int load_journal(ps_store *s, ps_err *err)
     ps__jrec rec;
     int r;
     while ((r = ps__journal_next(s->jfd, &off, s->jend, &rec, 0)) > 0) {
-        if (rec.type == PS__J_RESULT && idhash_find(&s->ix, s->rows, rec.row.task_id) < 0 &&
+        if (rec.type == PS__J_RESULT && ps_idset_get(&s->ix, rec.row.task_id) < 0 &&
             rows_push(s, &rec.row))
             r = -1;
         if (rec.type == PS__J_RESULT || rec.type == PS__J_SELECTION)
@@ -583,7 +277,7 @@ int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, i
         if (stat(path, &st) != 0 || restart)
             rc = create_new(s, meta, err);
         else if (!(rc = load_existing(s, err)) && !(rc = load_journal(s, err)))
-            rc = checkpoint(s, resume_edit, meta, err);
+            rc = ps__checkpoint(s, resume_edit, meta, err);
     }
     if (rc) {
         ps_store_close(s, -1, NULL);
@@ -606,7 +300,7 @@ void ps_store_set_checkpoint(ps_store *s, int32_t every_n, double every_seconds)
 
 int ps_store_checkpoint(ps_store *s, ps_err *err)
 {
-    return checkpoint(s, NULL, NULL, err);
+    return ps__checkpoint(s, NULL, NULL, err);
 }
 
 typedef struct table_ctx { const ps__table *t; const void *rows; int32_t n; } table_ctx;
@@ -627,7 +321,7 @@ static int write_table_once(ps_store *s, int *has, const ps__table *t, const voi
     if (n < 0 || (n > 0 && !rows))
         return ps_err_set(err, PS_EINVAL, "%s: bad rows for /%s", s->path, t->dset);
     table_ctx c = {t, rows, n};
-    int rc = checkpoint(s, table_edit, &c, err);
+    int rc = ps__checkpoint(s, table_edit, &c, err);
     if (!rc)
         *has = 1;
     return rc;
@@ -689,7 +383,7 @@ int ps_store_append(ps_store *s, const ps_task *task, const ps_train_result *res
 {
     if (!task->id[0])
         return ps_err_set(err, PS_EINVAL, "%s: a task without an id", s->path);
-    if (idhash_find(&s->ix, s->rows, task->id) >= 0)
+    if (ps_idset_get(&s->ix, task->id) >= 0)
         return ps_err_set(err, PS_ESTATE, "%s: task %s is already stored", s->path, task->id);
     ps_store_row row;
     make_row(&row, task, res, rank);
@@ -718,8 +412,8 @@ int ps_store_sync(ps_store *s, ps_err *err)
 {
     if (s->jend == s->synced_end)
         return 0;
-    int rc = sync_journal(s, err);
-    return rc ? rc : maybe_checkpoint(s, err);
+    int rc = ps__sync_journal(s, err);
+    return rc ? rc : ps__maybe_checkpoint(s, err);
 }
 
 int32_t ps_store_pending(const ps_store *s)
@@ -774,14 +468,14 @@ int ps_store_close(ps_store *s, int complete, ps_err *err)
         return 0;
     int rc = 0;
     if (complete >= 0 && s->jfd >= 0) {
-        rc = checkpoint(s, close_edit, &complete, err);
+        rc = ps__checkpoint(s, close_edit, &complete, err);
         if (!rc)
             unlink(s->jpath); /* empty now: FILE.h5 holds everything */
     }
     if (s->jfd >= 0)
         close(s->jfd);
     free(s->rows);
-    free(s->ix.slot);
+    ps_idset_free(&s->ix);
     free(s->path);
     free(s->tmp);
     free(s->jpath);

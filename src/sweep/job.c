@@ -562,8 +562,17 @@ int32_t ps_job_select_train_pairs(const ps_job *job)
 {
     if (job->select_eval == PS_EVAL_HOLDOUT)
         return job->n_train - job->holdout;
-    /* the largest fold has ceil(n/k) pairs */
-    return job->n_train - (job->n_train + job->folds - 1) / job->folds;
+    return job->n_train - ps_fold_size(job->n_train, job->folds, 0); /* fold 0: the largest */
+}
+
+int32_t ps_job_select_folds(const ps_job *job)
+{
+    return job->select_eval == PS_EVAL_KFOLD ? job->folds : 1;
+}
+
+int32_t ps_job_select_per_point(const ps_job *job)
+{
+    return job->select_reps * ps_job_select_folds(job);
 }
 
 /* Checks between keys, once everything is read. */
@@ -588,8 +597,7 @@ static int cross_check(jctx *c, ps_job *job)
         if (points > PS_JOB_MAX_GRID)
             return fail_at(c, job->models[i].line, "models[%d].grid: %lld grid points (expected "
                            "at most %d per model)", (int)i, (long long)points, PS_JOB_MAX_GRID);
-        tasks += points * job->select_reps *
-                 (job->select_eval == PS_EVAL_KFOLD ? job->folds : 1);
+        tasks += points * ps_job_select_per_point(job);
     }
     if (tasks > PS_JOB_MAX_TASKS)
         return fail_at(c, c->line_models, "models: %lld selection tasks (expected at most %d)",

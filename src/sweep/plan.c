@@ -54,11 +54,6 @@ void ps_task_make_id(char id[PS_TASK_ID_LEN + 1], const ps_train_config *cfg)
 
 /* ---- the plan --------------------------------------------------------------------------- */
 
-static int32_t select_per_point(const ps_job *job)
-{
-    return job->select_reps * (job->select_eval == PS_EVAL_KFOLD ? job->folds : 1);
-}
-
 static void make_select(ps_task *t, const ps_job *job, int32_t m, int32_t g, int32_t rep,
                         int32_t fold)
 {
@@ -104,7 +99,7 @@ static int cmp_id(const void *a, const void *b)
 int ps_plan_select(ps_task **out, int32_t *n_out, const ps_job *job, const uint8_t *group_mask,
                    ps_err *err)
 {
-    int32_t per = select_per_point(job), n = 0;
+    int32_t per = ps_job_select_per_point(job), n = 0;
     int64_t total = 0;
     for (int32_t m = 0; m < job->n_models; m++)
         if (!group_mask || group_mask[job->models[m].group_index])
@@ -122,7 +117,7 @@ int ps_plan_select(ps_task **out, int32_t *n_out, const ps_job *job, const uint8
     for (int32_t m = 0; m < job->n_models; m++) {
         if (group_mask && !group_mask[job->models[m].group_index])
             continue;
-        int32_t folds = job->select_eval == PS_EVAL_KFOLD ? job->folds : 1;
+        int32_t folds = ps_job_select_folds(job);
         for (int32_t g = 0; g < job->models[m].n_grid; g++)
             for (int32_t r = 0; r < job->select_reps; r++)
                 for (int32_t f = 0; f < folds; f++)
@@ -154,17 +149,24 @@ static int32_t group_points(const ps_job *job, int32_t group)
     return n;
 }
 
+/* The setups of a group that go to the final phase when every grid point is eligible. */
+static int32_t group_setups(const ps_job *job, int32_t group)
+{
+    int32_t setups = group_points(job, group);
+    return setups < job->final_best ? setups : job->final_best;
+}
+
+int32_t ps_plan_group_finals(const ps_job *job, int32_t group)
+{
+    return group_setups(job, group) * job->final_seeds;
+}
+
 int32_t ps_plan_final_count(const ps_job *job, const uint8_t *group_mask)
 {
     int32_t n = 0;
-    for (int32_t g = 0; g < job->n_groups; g++) {
-        if (group_mask && !group_mask[g])
-            continue;
-        int32_t setups = group_points(job, g);
-        if (setups > job->final_best)
-            setups = job->final_best;
-        n += setups * job->final_seeds;
-    }
+    for (int32_t g = 0; g < job->n_groups; g++)
+        if (!group_mask || group_mask[g])
+            n += ps_plan_group_finals(job, g);
     return n;
 }
 
@@ -206,14 +208,11 @@ double ps_plan_group_cost(const ps_job *job, int32_t group)
             continue;
         double sum, max;
         model_costs(job, m, 0, &sum, &max);
-        sel += sum * select_per_point(job);
+        sel += sum * ps_job_select_per_point(job);
         model_costs(job, m, 1, &sum, &max);
         fin_max = max > fin_max ? max : fin_max;
     }
-    int32_t setups = group_points(job, group);
-    if (setups > job->final_best)
-        setups = job->final_best;
-    return sel + fin_max * setups * job->final_seeds;
+    return sel + fin_max * ps_plan_group_finals(job, group);
 }
 
 int ps_plan_shards(int32_t *group_shard, const ps_job *job, int32_t n_shards, ps_err *err)
@@ -275,7 +274,7 @@ int ps_selection_init(ps_selection *s, const ps_job *job, const uint8_t *group_m
     }
     for (int32_t g = 0; g < job->n_groups; g++)
         s->pending[g] = (group_mask && !group_mask[g]) ? -1 : 0;
-    int32_t per = select_per_point(job);
+    int32_t per = ps_job_select_per_point(job);
     for (int32_t m = 0; m < job->n_models; m++) {
         int32_t grp = job->models[m].group_index;
         for (int32_t g = 0; g < job->models[m].n_grid; g++)
@@ -483,10 +482,10 @@ int ps_sweep_plan_job(ps_sweep_plan *plan, const ps_job *job, int32_t n_shards, 
         snprintf(pm->group, sizeof pm->group, "%s", jm->group);
         pm->shard = shard[grp];
         pm->n_grid = jm->n_grid;
-        pm->n_select = jm->n_grid * select_per_point(job);
+        pm->n_select = jm->n_grid * ps_job_select_per_point(job);
         double sum, fin_max;
         model_costs(job, m, 0, &sum, &fin_max);
-        pm->select_flops = sum * select_per_point(job);
+        pm->select_flops = sum * ps_job_select_per_point(job);
         model_costs(job, m, 1, &sum, &fin_max);
         /* at most: a group of several models sends only its best setups to the final phase */
         pm->n_final = (jm->n_grid < job->final_best ? jm->n_grid : job->final_best) *

@@ -49,14 +49,13 @@ void ps_train_config_default(ps_train_config *cfg)
     cfg->kernels = PS_NN_KERNELS_AUTO;
 }
 
-/* Number of pairs trained on and evaluated on, for a valid config. */
-static void set_sizes(const ps_train_config *cfg, int32_t *n_fit, int32_t *n_eval)
+/* Number of pairs trained on and evaluated on, for a config with valid sizes, when fold f is
+ * the validation fold (k-fold; f is ignored otherwise). */
+static void set_sizes(const ps_train_config *cfg, int32_t f, int32_t *n_fit, int32_t *n_eval)
 {
     switch (cfg->eval) {
     case PS_EVAL_KFOLD:
-        /* folds differ in size by at most one: the largest has ⌈n/k⌉ pairs (a bound; the
-         * exact split comes from ps_folds_make) */
-        *n_eval = (cfg->n_train + cfg->folds - 1) / cfg->folds;
+        *n_eval = ps_fold_size(cfg->n_train, cfg->folds, f);
         *n_fit = cfg->n_train - *n_eval;
         break;
     case PS_EVAL_HOLDOUT:
@@ -105,7 +104,7 @@ static int check_config(const ps_train_config *cfg, ps_model_info *info, ps_err 
     if (cfg->eval != PS_EVAL_TEST && cfg->eval != PS_EVAL_KFOLD && cfg->eval != PS_EVAL_HOLDOUT)
         return ps_err_set(err, PS_EINVAL, "train: unknown evaluation kind %d", (int)cfg->eval);
     int32_t n_fit, n_eval;
-    set_sizes(cfg, &n_fit, &n_eval);
+    set_sizes(cfg, 0, &n_fit, &n_eval); /* fold 0 is the largest: the fewest training pairs */
     if (cfg->batch_size < 1 || cfg->batch_size > n_fit)
         return ps_err_set(err, PS_EINVAL, "train: batch size %d, expected 1..%d (the training "
                           "pairs)", cfg->batch_size, n_fit);
@@ -508,11 +507,11 @@ double ps_train_cost_flops(const ps_train_config *cfg)
     ps_net *net;
     if (ps_model_lookup(&info, name, NULL) || ps_model_build(&net, &info, cfg->use_bn, NULL))
         return 0.0;
+    /* Every fold of a task is priced as the smallest (⌊n/k⌋ validation pairs): the folds of a
+     * grid point cost the same, so the queue hands them out in plan order. */
     int32_t n_fit = cfg->n_train, n_eval = cfg->n_test;
-    if (cfg->eval == PS_EVAL_KFOLD && cfg->folds >= 2)
-        n_eval = cfg->n_train / cfg->folds, n_fit = cfg->n_train - n_eval;
-    else if (cfg->eval == PS_EVAL_HOLDOUT)
-        n_eval = cfg->holdout, n_fit = cfg->n_train - cfg->holdout;
+    if (cfg->eval != PS_EVAL_KFOLD || cfg->folds >= 2)
+        set_sizes(cfg, cfg->folds - 1, &n_fit, &n_eval);
     double per_epoch = ps_net_flops_train(net) * n_fit + ps_net_flops_forward(net) * n_eval;
     ps_net_free(net);
     return per_epoch * (cfg->epochs > 0 ? cfg->epochs : 0);
