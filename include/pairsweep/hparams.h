@@ -73,8 +73,8 @@ typedef enum ps_axis {
     PS_N_AXES
 } ps_axis;
 
-/* The number of hyper-parameters with a fixed place in task ids and files. */
-enum { PS_N_AXES_FIXED = 0 PS_HPARAMS_FIXED(PS__HP_ONE) };
+/* The number of hyper-parameters with a fixed place in task ids and files (6). */
+#define PS_N_AXES_FIXED (0 PS_HPARAMS_FIXED(PS__HP_ONE))
 
 /* One hyper-parameter, as declared in PS_HPARAMS. */
 typedef struct ps_hparam {
