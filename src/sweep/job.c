@@ -16,28 +16,6 @@
 #define MAX_TRAIN_PAIRS 30000
 #define MAX_TEST_PAIRS 5000
 
-/* One value of hyper-parameter a (hparams.h): its kind and range decide the check. */
-static int get_hparam(ps__jctx *c, const yaml_node_t *n, const char *what, ps_axis a,
-                      double *out)
-{
-    const ps_hparam *h = ps_hparam_info(a);
-    int32_t iv;
-    int rc;
-    switch (h->kind) {
-    case PS_HP_INT:
-        rc = ps__yaml_int(c, n, what, (long)h->lo, (long)h->hi, &iv);
-        break;
-    case PS_HP_SWITCH:
-        rc = ps__yaml_bool(c, n, what, &iv);
-        break;
-    default:
-        return ps__yaml_num(c, n, what, h->lo, h->lo_open, h->hi, out);
-    }
-    if (!rc)
-        *out = iv;
-    return rc;
-}
-
 static int parse_data(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 {
     static const char *const keys[] = {"mnist", "n_train", "n_test", NULL};
@@ -71,11 +49,12 @@ static int parse_optimizer(ps__jctx *c, ps_job *job, const yaml_node_t *n, doubl
         yaml_node_t *v = ps__yaml_node(c, p->value);
         switch ((rc = ps__yaml_key(c, ps__yaml_node(c, p->key), "optimizer", keys, &seen))) {
         case 0:
-            rc = get_hparam(c, v, "optimizer.momentum", PS_AXIS_MOMENTUM, &def[PS_AXIS_MOMENTUM]);
+            rc = ps__yaml_hparam(c, v, "optimizer.momentum", PS_AXIS_MOMENTUM,
+                                 &def[PS_AXIS_MOMENTUM]);
             break;
         case 1: rc = ps__yaml_bool(c, v, "optimizer.nesterov", &job->nesterov); break;
         case 2:
-            rc = get_hparam(c, v, "optimizer.weight_decay", PS_AXIS_WD, &def[PS_AXIS_WD]);
+            rc = ps__yaml_hparam(c, v, "optimizer.weight_decay", PS_AXIS_WD, &def[PS_AXIS_WD]);
             break;
         default: break;
         }
@@ -216,7 +195,7 @@ static int parse_axis(ps__jctx *c, ps_job_axis *ax, ps_axis a, const yaml_node_t
     for (int k = 0; single ? k < 1 : it + k < top; k++) {
         const yaml_node_t *v = single ? n : ps__yaml_node(c, it[k]);
         double dv = 0;
-        int rc = get_hparam(c, v, what, a, &dv);
+        int rc = ps__yaml_hparam(c, v, what, a, &dv);
         if (rc)
             return rc;
         for (int j = 0; j < ax->n; j++)

@@ -138,6 +138,27 @@ int ps__yaml_bool(ps__jctx *c, const yaml_node_t *n, const char *what, int32_t *
     return ps__yaml_fail(c, ps__yaml_line(n), "%s: expected true or false, got %s", what, got);
 }
 
+int ps__yaml_hparam(ps__jctx *c, const yaml_node_t *n, const char *what, ps_axis a,
+                    double *out)
+{
+    const ps_hparam *h = ps_hparam_info(a);
+    int32_t iv;
+    int rc;
+    switch (h->kind) {
+    case PS_HP_INT:
+        rc = ps__yaml_int(c, n, what, (long)h->lo, (long)h->hi, &iv);
+        break;
+    case PS_HP_SWITCH:
+        rc = ps__yaml_bool(c, n, what, &iv);
+        break;
+    default:
+        return ps__yaml_num(c, n, what, h->lo, h->lo_open, h->hi, out);
+    }
+    if (!rc)
+        *out = iv;
+    return rc;
+}
+
 int ps__yaml_valid_name(const char *s, size_t cap)
 {
     size_t len = strlen(s);

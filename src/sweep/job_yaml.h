@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "pairsweep/common.h"
+#include "pairsweep/hparams.h"
 
 /* The reading of one job file. */
 typedef struct ps__jctx {
@@ -47,6 +48,11 @@ int ps__yaml_bool(ps__jctx *c, const yaml_node_t *n, const char *what, int32_t *
 int ps__yaml_name(ps__jctx *c, const yaml_node_t *n, const char *what, char *buf, size_t cap);
 /* A string of 1..cap-1 bytes. */
 int ps__yaml_text(ps__jctx *c, const yaml_node_t *n, const char *what, char *buf, size_t cap);
+
+/* A value of hyper-parameter a (hparams.h), checked as its kind and range say: an integer,
+ * a number or a boolean (1 or 0). */
+int ps__yaml_hparam(ps__jctx *c, const yaml_node_t *n, const char *what, ps_axis a,
+                    double *out);
 
 /* 1 when s is a name ps__yaml_name accepts. */
 int ps__yaml_valid_name(const char *s, size_t cap);
