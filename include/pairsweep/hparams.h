@@ -45,16 +45,20 @@ typedef enum ps_hp_kind {
  * out in train.h, store.h, src/store/h5io.c, src/sweep/plan.c and src/store/run.c. A
  * hyper-parameter added later goes to PS_HPARAMS_ADDED: its config and /grid row fields, its
  * /grid column and --save attribute (appended), and its task-id line (appended, and only when
- * it is not at its default, so that every earlier task keeps its id) are generated. */
-#define PS_HPARAMS_FIXED(X)                                                                   \
-    X(BATCH, batch_size, "batch_size", INT, 100, 1, 0, 1000000, "batch", "mini-batch size")  \
-    X(LR, lr, "lr", NUM, 0.01, 0, 1, 10, "lr", "learning rate")                              \
-    X(MOMENTUM, momentum, "momentum", NUM, 0.9, 0, 0, 0.999, "momentum",                       \
-      "SGD momentum (0: plain SGD)")                                                          \
+ * it is not at its default, so that every earlier task keeps its id) are generated. (With the
+ * first one, results files written before it have one /grid column less, which the reader
+ * ps__table_read in src/store/h5io.c refuses as it stands: teach it the older layout then.) */
+#define PS_HPARAMS_FIXED(X)                                                                     \
+    X(BATCH, batch_size, "batch_size", INT, 100, 1, 0, 1000000, "batch", "mini-batch size")     \
+    X(LR, lr, "lr", NUM, 0.01, 0, 1, 10, "lr", "learning rate")                                 \
+    X(MOMENTUM, momentum, "momentum", NUM, 0.9, 0, 0, 0.999, "momentum",                        \
+      "SGD momentum (0: plain SGD)")                                                            \
     X(BN, use_bn, "bn", SWITCH, -1, 0, 0, 1, "BN", "BatchNorm, where the model can switch it")  \
-    X(AUX, aux_weight, "aux_weight", NUM, 1, 0, 0, 100, "aux w",                               \
-      "weight w of the digit losses: target + w (d1 + d2)")                                   \
+    X(AUX, aux_weight, "aux_weight", NUM, 1, 0, 0, 100, "aux w",                                \
+      "weight w of the digit losses: target + w (d1 + d2)")                                     \
     X(WD, weight_decay, "weight_decay", NUM, 0, 0, 0, 1, "weight decay", "L2 weight decay")
+/* Say, X(SMOOTH, label_smoothing, "label_smoothing", NUM, 0, 0, 0, 0.5, "smoothing",
+ *        "label smoothing of the target loss") */
 #define PS_HPARAMS_ADDED(X)
 #define PS_HPARAMS(X) PS_HPARAMS_FIXED(X) PS_HPARAMS_ADDED(X)
 
