@@ -6,6 +6,12 @@ if(TARGET ps_plan)
   ps_add_test(test_sweep SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sweep.c LIBS ps_plan)
   ps_add_test(test_sched SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sched.c LIBS ps_plan)
 endif()
+# hparams: the hyper-parameter list entry by entry (declaration, defaults, job keys and
+# ranges, task ids, /grid column, docs/job-format.md's grid table).
+if(TARGET ps_sweep AND TARGET ps_train AND TARGET ps_store)
+  ps_add_test(test_hparams SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_hparams.c
+              LIBS ps_sweep ps_train ps_store)
+endif()
 if(TARGET pairsweep AND TARGET ps_sweep)
   foreach(t tiny interrupt kill_worker refuse diverge holdout shards_deadline_dry bad_jobs)
     ps_add_script_test(sweep_${t} /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e.py

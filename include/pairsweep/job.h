@@ -12,6 +12,7 @@
 
 #include "pairsweep/common.h"
 #include "pairsweep/data.h"
+#include "pairsweep/hparams.h"
 #include "pairsweep/train.h"
 
 #define PS_JOB_MAX_VALUES 64    /* values of one grid key */
@@ -20,21 +21,8 @@
 #define PS_JOB_MAX_TASKS 200000 /* selection tasks of a job */
 #define PS_JOB_NAME_MAX 64
 
-/* The grid keys of a model, in the order that defines grid point indices: the point index is
- * the mixed-radix number of the value indices, the last key varying fastest (as Python's
- * itertools.product over the keys in this order). */
-typedef enum ps_axis {
-    PS_AXIS_BATCH = 0,   /* batch_size (integer) */
-    PS_AXIS_LR,          /* lr */
-    PS_AXIS_MOMENTUM,    /* momentum */
-    PS_AXIS_BN,          /* bn: 1 on, 0 off, -1 the model's default */
-    PS_AXIS_AUX,         /* aux_weight */
-    PS_AXIS_WD,          /* weight_decay */
-    PS_N_AXES
-} ps_axis;
-
-/* The name of a grid key as written in job files ("batch_size", ...). */
-const char *ps_axis_name(ps_axis a);
+/* The grid keys of a model are the hyper-parameters of hparams.h (ps_axis, in the order that
+ * numbers grid points; ps_axis_name gives a key). */
 
 typedef struct ps_job_axis {
     int32_t n;                       /* number of values, >= 1 */

@@ -59,7 +59,9 @@ typedef struct ps_store_row {
     int32_t epochs;
 } ps_store_row;
 
-/* One row of /grid: a model's grid point and its hyper-parameters. */
+/* One row of /grid: a model's grid point and its hyper-parameters (hparams.h; every one is a
+ * column named as its field), with the job's settings of training. The columns are in the
+ * order of the fields. */
 typedef struct ps_store_grid_row {
     char model[PS_NAME_MAX];
     int32_t grid;
@@ -73,7 +75,12 @@ typedef struct ps_store_grid_row {
     int32_t epochs;
     int32_t lr_step_epoch;
     float lr_step_gamma;
+    PS_HPARAMS_ADDED(PS_HP_FIELD) /* hyper-parameters added after the first six */
 } ps_store_grid_row;
+
+/* Fills row (every byte) with the /grid row of grid point `grid` of cfg's model: its model,
+ * grid, hyper-parameters, nesterov, epochs and schedule. */
+void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_config *cfg);
 
 /* One row of /selection. */
 typedef struct ps_store_selection {

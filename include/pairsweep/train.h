@@ -11,6 +11,7 @@
 
 #include "pairsweep/common.h"
 #include "pairsweep/data.h"
+#include "pairsweep/hparams.h"
 #include "pairsweep/nn.h"
 
 #define PS_NAME_MAX 48         /* model names, parameter names */
@@ -23,7 +24,9 @@ typedef enum ps_eval_kind {
                             (report 002: 900 train / 100 validation) */
 } ps_eval_kind;
 
-/* Everything that defines a task. Two equal configs give bit-identical results. */
+/* Everything that defines a task. Two equal configs give bit-identical results. The
+ * hyper-parameters of a model's grid (batch_size, lr, momentum, use_bn, aux_weight,
+ * weight_decay and those added since) are declared in hparams.h. */
 typedef struct ps_train_config {
     char model[PS_NAME_MAX];   /* a name of the zoo (pairsweep models) */
     int32_t use_bn;            /* -1: the model's default, 0: off, 1: on (where it has BN) */
@@ -45,11 +48,12 @@ typedef struct ps_train_config {
     int32_t holdout;           /* PS_EVAL_HOLDOUT: number of validation pairs */
     ps_nn_kernels kernels;     /* how, not what: the same results up to rounding (nn.h), so
                                   neither in a task's id nor in its stored config */
+    PS_HPARAMS_ADDED(PS_HP_FIELD) /* hyper-parameters added after the first six */
 } ps_train_config;
 
-/* Fills cfg with the defaults: use_bn -1, 25 epochs, batch 100, lr 0.01, momentum 0.9, no
- * Nesterov, no weight decay, constant lr, aux_weight 1, seed 0, 1000/1000 pairs, PS_EVAL_TEST,
- * PS_NN_KERNELS_AUTO. */
+/* Fills cfg with the defaults: every hyper-parameter's (hparams.h: batch 100, lr 0.01,
+ * momentum 0.9, use_bn -1, aux_weight 1, no weight decay), 25 epochs, no Nesterov, constant lr,
+ * seed 0, 1000/1000 pairs, PS_EVAL_TEST, PS_NN_KERNELS_AUTO. */
 void ps_train_config_default(ps_train_config *cfg);
 
 /* Status of a finished task. */

@@ -14,6 +14,37 @@
 #include "pairsweep/store.h"
 #include "pairsweep/train.h"
 
+/* `--KEY` of hyper-parameter a: its grid key with '_' written '-'. */
+static void hp_option(char *buf, size_t cap, ps_axis a)
+{
+    snprintf(buf, cap, "--%s", ps_axis_name(a));
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = '-';
+}
+
+/* The help line of every hyper-parameter (hparams.h): what, range, default. */
+static void hp_usage(FILE *out)
+{
+    for (int a = 0; a < PS_N_AXES; a++) {
+        const ps_hparam *h = ps_hparam_info((ps_axis)a);
+        char opt[64], range[64], tail[128];
+        hp_option(opt, sizeof opt, (ps_axis)a);
+        snprintf(opt + strlen(opt), sizeof opt - strlen(opt), " %s",
+                 h->kind == PS_HP_SWITCH ? "on|off" : h->kind == PS_HP_INT ? "N" : "X");
+        ps_hparam_range(range, sizeof range, (ps_axis)a);
+        if (h->kind == PS_HP_SWITCH)
+            snprintf(tail, sizeof tail, "(default: %s)",
+                     h->def < 0 ? "the model's own" : h->def ? "on" : "off");
+        else
+            snprintf(tail, sizeof tail, "in %s (default %g)", range, h->def);
+        /* one line when it fits in 80 columns, else the range on a line of its own */
+        int wrap = 24 + strlen(h->help) + 1 + strlen(tail) > 80;
+        fprintf(out, "  %-21s %s%s%s\n", opt, h->help, wrap ? "\n                        " : " ",
+                tail);
+    }
+}
+
 static void train_usage(FILE *out)
 {
     fprintf(out,
@@ -26,16 +57,10 @@ static void train_usage(FILE *out)
             "\n"
             "  --model NAME          model (required)\n"
             "  --seed S              seed (default 0)\n"
-            "  --epochs N            epochs (default 25)\n"
-            "  --lr X                learning rate (default 0.01)\n"
-            "  --batch-size N        mini-batch size (default 100)\n"
-            "  --momentum X          SGD momentum (default 0.9; 0 = plain SGD)\n"
+            "  --epochs N            epochs (default 25)\n");
+    hp_usage(out);
+    fprintf(out,
             "  --nesterov            Nesterov momentum\n"
-            "  --weight-decay X      L2 weight decay (default 0)\n"
-            "  --aux-weight X        weight w of the digit losses, target + w (d1 + d2)\n"
-            "                        (models with auxiliary losses; default 1)\n"
-            "  --bn on|off           BatchNorm where the model has optional BatchNorm\n"
-            "                        (default: the model's own)\n"
             "  --n-train N           training pairs (default 1000)\n"
             "  --n-test N            test pairs (default 1000)\n"
             "  --lr-step EPOCH:GAMMA multiply the lr by GAMMA from EPOCH on (e.g. 15:0.1)\n"
@@ -50,7 +75,6 @@ static void train_usage(FILE *out)
             "  -q, --quiet           only the final line\n"
             "  -h, --help            this text\n");
 }
-
 
 static int parse_float(const char *s, double lo, double hi, float *out)
 {
@@ -98,17 +122,42 @@ static int bad(const char *opt, const char *want, const char *got)
     return 2;
 }
 
+/* Sets hyper-parameter a of cfg from the text of its option; 0, or 2 after printing one line. */
+static int parse_hparam(ps_train_config *cfg, ps_axis a, const char *arg)
+{
+    const ps_hparam *h = ps_hparam_info(a);
+    char opt[64], range[64], want[96];
+    hp_option(opt, sizeof opt, a);
+    double v;
+    if (h->kind == PS_HP_SWITCH) {
+        if (strcmp(arg, "on") && strcmp(arg, "off"))
+            return bad(opt, "on or off", arg);
+        v = !strcmp(arg, "on");
+    } else {
+        char *end;
+        errno = 0;
+        v = h->kind == PS_HP_INT ? (double)strtol(arg, &end, 10) : strtod(arg, &end);
+        if (errno || end == arg || *end || !ps_hparam_in_range(a, v)) {
+            ps_hparam_range(range, sizeof range, a);
+            snprintf(want, sizeof want, "%s in %s",
+                     h->kind == PS_HP_INT ? "an integer" : "a number", range);
+            return bad(opt, want, arg);
+        }
+    }
+    ps_hparam_set(cfg, a, v);
+    return 0;
+}
+
+#define HP_OPT 1000 /* getopt_long's value of hyper-parameter a: HP_OPT + a */
+
 /* Parses the options into cfg; returns 0, or 2 after printing one line (bad usage), or -1
  * for --help (printed). */
 static int parse_options(ps_train_config *cfg, const char **mnist, const char **save,
                          int *quiet, int argc, char **argv)
 {
-    static const struct option opts[] = {
+    static const struct option fixed[] = {
         {"model", required_argument, NULL, 'M'},      {"seed", required_argument, NULL, 's'},
-        {"epochs", required_argument, NULL, 'e'},     {"lr", required_argument, NULL, 'l'},
-        {"batch-size", required_argument, NULL, 'b'}, {"momentum", required_argument, NULL, 'm'},
-        {"nesterov", no_argument, NULL, 'N'},         {"weight-decay", required_argument, NULL, 'w'},
-        {"aux-weight", required_argument, NULL, 'a'}, {"bn", required_argument, NULL, 'B'},
+        {"epochs", required_argument, NULL, 'e'},     {"nesterov", no_argument, NULL, 'N'},
         {"n-train", required_argument, NULL, 't'},    {"n-test", required_argument, NULL, 'T'},
         {"lr-step", required_argument, NULL, 'S'},    {"holdout", required_argument, NULL, 'H'},
         {"fold", required_argument, NULL, 'F'},       {"mnist", required_argument, NULL, 'd'},
@@ -116,12 +165,26 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         {"help", no_argument, NULL, 'h'},             {"kernels", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
+    /* the hyper-parameters' options (hparams.h), then the fixed ones */
+    struct option opts[PS_N_AXES + sizeof fixed / sizeof fixed[0]];
+    char names[PS_N_AXES][64];
+    for (int a = 0; a < PS_N_AXES; a++) {
+        hp_option(names[a], sizeof names[a], (ps_axis)a);
+        opts[a] = (struct option){names[a] + 2, required_argument, NULL, HP_OPT + a};
+    }
+    memcpy(opts + PS_N_AXES, fixed, sizeof fixed);
     long v;
     char rest[64];
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+        if (c >= HP_OPT && c < HP_OPT + PS_N_AXES) {
+            int rc = parse_hparam(cfg, (ps_axis)(c - HP_OPT), optarg);
+            if (rc)
+                return rc;
+            continue;
+        }
         switch (c) {
         case 'M':
             if (strlen(optarg) >= sizeof cfg->model)
@@ -138,33 +201,7 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
                 return bad("--epochs", "an integer 1..100000", optarg);
             cfg->epochs = (int32_t)v;
             break;
-        case 'l':
-            if (parse_float(optarg, 0, 1e6, &cfg->lr))
-                return bad("--lr", "a number >= 0", optarg);
-            break;
-        case 'b':
-            if (ps_cli_parse_long(optarg, 1, 60000, &v))
-                return bad("--batch-size", "an integer >= 1", optarg);
-            cfg->batch_size = (int32_t)v;
-            break;
-        case 'm':
-            if (parse_float(optarg, 0, 0.999999, &cfg->momentum))
-                return bad("--momentum", "a number in [0, 1)", optarg);
-            break;
         case 'N': cfg->nesterov = 1; break;
-        case 'w':
-            if (parse_float(optarg, 0, 1e6, &cfg->weight_decay))
-                return bad("--weight-decay", "a number >= 0", optarg);
-            break;
-        case 'a':
-            if (parse_float(optarg, 0, 1e6, &cfg->aux_weight))
-                return bad("--aux-weight", "a number >= 0", optarg);
-            break;
-        case 'B':
-            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-                return bad("--bn", "on or off", optarg);
-            cfg->use_bn = !strcmp(optarg, "on");
-            break;
         case 't':
             if (ps_cli_parse_long(optarg, 1, 30000, &v))
                 return bad("--n-train", "an integer 1..30000", optarg);

@@ -122,15 +122,60 @@ static int grid_stats(gstat **out, int32_t *ng, const ps_results *r, const char 
     return 0;
 }
 
+/* The hyper-parameters of a /grid row (hparams.h), ps_axis order: label, kind and value. */
+typedef struct hp_cell {
+    const char *label;
+    ps_hp_kind kind;
+    double v;
+} hp_cell;
+
+/* The value printed when the row is not recorded: 0 (integer), -1 (switch), NaN (number). */
+static double hp_missing(ps_hp_kind k)
+{
+    return k == PS_HP_NUM ? NAN : k == PS_HP_INT ? 0 : -1;
+}
+
+static void hp_cells(hp_cell c[PS_N_AXES], const ps_store_grid_row *g)
+{
+#define CELL(ID, field, key, kind, def, lo, lo_open, hi, label, help) \
+    c[PS_AXIS_##ID] = (hp_cell){label, PS_HP_##kind,                  \
+                                g ? (double)g->field : hp_missing(PS_HP_##kind)};
+    PS_HPARAMS(CELL)
+#undef CELL
+}
+
+/* A value as a machine-readable cell: integers and switches (-1, 0, 1) with %d, numbers %g. */
+static void hp_value(char *b, size_t cap, const hp_cell *c)
+{
+    if (c->kind == PS_HP_NUM)
+        snprintf(b, cap, "%g", c->v);
+    else
+        snprintf(b, cap, "%d", (int)c->v);
+}
+
+/* "batch 100, lr 0.01, momentum 0.9 (Nesterov), BN default, aux w 1, weight decay 0, 25
+ * epochs" */
 static void hp_string(char *b, size_t cap, const ps_store_grid_row *g)
 {
     if (!g) {
         snprintf(b, cap, "(not recorded)");
         return;
     }
-    snprintf(b, cap, "batch %d, lr %g, momentum %g%s, BN %s, aux w %g, %d epochs", (int)g->batch_size,
-             g->lr, g->momentum, g->nesterov ? " (Nesterov)" : "",
-             g->use_bn < 0 ? "default" : g->use_bn ? "on" : "off", g->aux_weight, (int)g->epochs);
+    hp_cell c[PS_N_AXES];
+    hp_cells(c, g);
+    size_t n = 0;
+    for (int a = 0; a < PS_N_AXES && n < cap; a++) {
+        char v[32];
+        if (c[a].kind == PS_HP_SWITCH)
+            snprintf(v, sizeof v, "%s", c[a].v < 0 ? "default" : c[a].v ? "on" : "off");
+        else
+            hp_value(v, sizeof v, &c[a]);
+        int m = snprintf(b + n, cap - n, "%s%s %s%s", a ? ", " : "", c[a].label, v,
+                         a == PS_AXIS_MOMENTUM && g->nesterov ? " (Nesterov)" : "");
+        n += m > 0 ? (size_t)m : 0;
+    }
+    if (n < cap)
+        snprintf(b + n, cap - n, ", %d epochs", (int)g->epochs);
 }
 
 static void selection_row(rtable *t, const ctx *c, const char *model, const gstat *g,
@@ -143,24 +188,27 @@ static void selection_row(rtable *t, const ctx *c, const char *model, const gsta
         else if (!ru)
             ru = &g[i];
     }
-    char gs[16], hp[200], cv[64], rug[16], rucv[64], nf[16];
+    char gs[16], hp[240], cv[64], rug[16], rucv[64], nf[16];
     snprintf(gs, sizeof gs, "%d", (int)chosen);
     snprintf(nf, sizeof nf, "%d", ch ? (int)ch->s.n : 0);
     snprintf(rug, sizeof rug, ru ? "%d" : "—", ru ? (int)ru->grid : 0);
     const ps_store_grid_row *gr = study_grid(c->r, model, chosen);
     if (c->machine) {
-        char m1[32], s1[32], m2[32], s2[32], bs[16], lr[32], mo[32], bn[8], aw[32];
+        char m1[32], s1[32], m2[32], s2[32], hv[PS_N_AXES][32];
         fmt_num(m1, 32, ch ? ch->s.mean : NAN, 6);
         fmt_num(s1, 32, ch ? ch->s.sd : NAN, 6);
         fmt_num(m2, 32, ru ? ru->s.mean : NAN, 6);
         fmt_num(s2, 32, ru ? ru->s.sd : NAN, 6);
-        snprintf(bs, 16, "%d", gr ? (int)gr->batch_size : 0);
-        snprintf(lr, 32, "%g", gr ? gr->lr : NAN);
-        snprintf(mo, 32, "%g", gr ? gr->momentum : NAN);
-        snprintf(bn, 8, "%d", gr ? (int)gr->use_bn : -1);
-        snprintf(aw, 32, "%g", gr ? gr->aux_weight : NAN);
-        rt_row(t, (const char *[]){model, gs, bs, lr, mo, bn, aw, m1, s1, nf, ru ? rug : "", m2,
-                                   s2});
+        hp_cell hc[PS_N_AXES];
+        hp_cells(hc, gr);
+        const char *row[2 + PS_N_AXES + 6] = {model, gs};
+        for (int a = 0; a < PS_N_AXES; a++) {
+            hp_value(hv[a], sizeof hv[a], &hc[a]);
+            row[2 + a] = hv[a];
+        }
+        const char *tail[6] = {m1, s1, nf, ru ? rug : "", m2, s2};
+        memcpy(row + 2 + PS_N_AXES, tail, sizeof tail);
+        rt_row(t, row);
         return;
     }
     hp_string(hp, sizeof hp, gr);
@@ -173,10 +221,11 @@ static int table_selection(rtable *t, const ctx *c, const char **models, int32_t
 {
     static const char *const hcols[] = {"Model", "Grid", "Hyper-parameters", "CV acc. (%)",
                                         "Folds", "Runner-up", "Runner-up CV (%)", NULL};
-    static const char *const mcols[] = {"model", "grid", "batch_size", "lr", "momentum",
-                                        "use_bn", "aux_weight", "cv_mean", "cv_sd", "n",
-                                        "runner_up_grid", "runner_up_mean", "runner_up_sd",
+#define COLUMN(ID, field, key, kind, def, lo, lo_open, hi, label, help) #field,
+    static const char *const mcols[] = {"model", "grid", PS_HPARAMS(COLUMN) "cv_mean", "cv_sd",
+                                        "n", "runner_up_grid", "runner_up_mean", "runner_up_sd",
                                         NULL};
+#undef COLUMN
     rt_init(t, "selection", "Selection: the chosen grid point per model (cross-validation)",
             c->machine ? mcols : hcols);
     for (int32_t i = 0; i < nm; i++) {

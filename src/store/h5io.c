@@ -27,6 +27,12 @@ static const ps__field tasks_fields[] = {
     F(ps_store_row, train_acc, PS__F_F32), F(ps_store_row, eval_loss, PS__F_F32),
     F(ps_store_row, eval_acc, PS__F_F32),  F(ps_store_row, epochs, PS__F_I32),
 };
+/* The /grid column of a hyper-parameter added after the first six (hparams.h). */
+#define PS__F_INT PS__F_I32
+#define PS__F_NUM PS__F_F32
+#define PS__F_SWITCH PS__F_I32
+#define GRID_COLUMN(ID, field, key, kind, def, lo, lo_open, hi, label, help) \
+    F(ps_store_grid_row, field, PS__F_##kind),
 static const ps__field grid_fields[] = {
     F(ps_store_grid_row, model, PS__F_STR),       F(ps_store_grid_row, grid, PS__F_I32),
     F(ps_store_grid_row, batch_size, PS__F_I32),  F(ps_store_grid_row, lr, PS__F_F32),
@@ -34,6 +40,7 @@ static const ps__field grid_fields[] = {
     F(ps_store_grid_row, weight_decay, PS__F_F32), F(ps_store_grid_row, use_bn, PS__F_I32),
     F(ps_store_grid_row, aux_weight, PS__F_F32),  F(ps_store_grid_row, epochs, PS__F_I32),
     F(ps_store_grid_row, lr_step_epoch, PS__F_I32), F(ps_store_grid_row, lr_step_gamma, PS__F_F32),
+    PS_HPARAMS_ADDED(GRID_COLUMN)
 };
 static const ps__field sel_fields[] = {
     F(ps_store_selection, model, PS__F_STR),   F(ps_store_selection, grid, PS__F_I32),
@@ -61,6 +68,20 @@ const ps__table ps__models_table = {"models", "models", sizeof(ps_store_model_ro
                                     NF(models_fields), models_fields};
 const ps__table ps__plan_table = {"plan", "planned tasks", sizeof(ps_store_plan_row),
                                   NF(plan_fields), plan_fields};
+
+void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_config *cfg)
+{
+    memset(row, 0, sizeof *row);
+    snprintf(row->model, sizeof row->model, "%s", cfg->model);
+    row->grid = grid;
+#define SET(ID, field, key, kind, def, lo, lo_open, hi, label, help) row->field = cfg->field;
+    PS_HPARAMS(SET)
+#undef SET
+    row->nesterov = cfg->nesterov;
+    row->epochs = cfg->epochs;
+    row->lr_step_epoch = cfg->lr_step_epoch;
+    row->lr_step_gamma = cfg->lr_step_gamma;
+}
 
 const char *const ps__curve_names[4] = {"train_loss", "train_acc", "eval_loss", "eval_acc"};
 

@@ -8,6 +8,14 @@
 #include "fsio.h"
 #include "h5io.h"
 
+/* The attribute of a hyper-parameter added after the first six (hparams.h), named as its
+ * field, after those of the first six. */
+#define ATTR_INT ps__attr_set_i32
+#define ATTR_SWITCH ps__attr_set_i32
+#define ATTR_NUM ps__attr_set_f64
+#define ATTR(ID, field, key, kind, def, lo, lo_open, hi, label, help) \
+    rc = rc ? rc : ATTR_##kind(f, #field, c->field, what, err);
+
 static int write_run_attrs(hid_t f, const ps_train_config *c, const ps_train_result *r,
                            const char *what, ps_err *err)
 {
@@ -25,6 +33,7 @@ static int write_run_attrs(hid_t f, const ps_train_config *c, const ps_train_res
     rc = rc ? rc : ps__attr_set_i32(f, "lr_step_epoch", c->lr_step_epoch, what, err);
     rc = rc ? rc : ps__attr_set_f64(f, "lr_step_gamma", c->lr_step_gamma, what, err);
     rc = rc ? rc : ps__attr_set_f64(f, "aux_weight", c->aux_weight, what, err);
+    PS_HPARAMS_ADDED(ATTR)
     if (!rc) {
         char seed[32];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);

@@ -40,7 +40,10 @@ int ps_task_canonical(char *buf, size_t cap, const ps_train_config *c)
         m = 0;
     if (m < 0 || (size_t)(n + m) >= cap)
         return PS_EINVAL;
-    return n + m;
+    n += m;
+    /* hyper-parameters added since pairsweep-task/1, when not at their default */
+    m = ps_hparams_task_text(buf + n, cap - (size_t)n, c);
+    return m < 0 ? PS_EINVAL : n + m;
 }
 
 void ps_task_make_id(char id[PS_TASK_ID_LEN + 1], const ps_train_config *cfg)

@@ -32,19 +32,7 @@ int ps__record_tables(ps__master *m)
         for (int32_t g = 0; g < job->models[i].n_grid; g++, k++) {
             ps_train_config c;
             ps_job_config(&c, job, i, g);
-            ps_store_grid_row *row = &grid[k];
-            snprintf(row->model, sizeof row->model, "%s", c.model);
-            row->grid = g;
-            row->batch_size = c.batch_size;
-            row->lr = c.lr;
-            row->momentum = c.momentum;
-            row->nesterov = c.nesterov;
-            row->weight_decay = c.weight_decay;
-            row->use_bn = c.use_bn;
-            row->aux_weight = c.aux_weight;
-            row->epochs = c.epochs;
-            row->lr_step_epoch = c.lr_step_epoch;
-            row->lr_step_gamma = c.lr_step_gamma;
+            ps_store_grid_row_set(&grid[k], g, &c);
         }
         ps_store_model_row *mr = &models[j++];
         ps_model_info info;

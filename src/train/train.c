@@ -29,16 +29,12 @@
 void ps_train_config_default(ps_train_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->use_bn = -1;
+    for (int a = 0; a < PS_N_AXES; a++)
+        ps_hparam_set(cfg, (ps_axis)a, ps_hparam_info((ps_axis)a)->def);
     cfg->epochs = 25;
-    cfg->batch_size = 100;
-    cfg->lr = 0.01f;
-    cfg->momentum = 0.9f;
     cfg->nesterov = 0;
-    cfg->weight_decay = 0.0f;
     cfg->lr_step_epoch = 0;
     cfg->lr_step_gamma = 0.1f;
-    cfg->aux_weight = 1.0f;
     cfg->seed = 0;
     cfg->n_train = 1000;
     cfg->n_test = 1000;
@@ -68,6 +64,23 @@ static void set_sizes(const ps_train_config *cfg, int32_t f, int32_t *n_fit, int
     }
 }
 
+/* Every hyper-parameter at least the low end of its range (hparams.h), a finite number, and a
+ * switch -1, 0 or 1. The high ends bound a study, not training: a run may diverge on purpose. */
+static int check_hparams(const ps_train_config *cfg, ps_err *err)
+{
+    for (int a = 0; a < PS_N_AXES; a++) {
+        const ps_hparam *h = ps_hparam_info((ps_axis)a);
+        double v = ps_hparam_get(cfg, (ps_axis)a);
+        if (h->kind == PS_HP_SWITCH && !(v == -1 || v == 0 || v == 1))
+            return ps_err_set(err, PS_EINVAL, "train: %s %g, expected -1, 0 or 1", h->field, v);
+        if (h->kind != PS_HP_SWITCH && !(isfinite(v) && (h->lo_open ? v > h->lo : v >= h->lo)))
+            return ps_err_set(err, PS_EINVAL, "train: %s %g, expected a%s %s %g", h->field, v,
+                              h->kind == PS_HP_INT ? "n integer" : " number",
+                              h->lo_open ? ">" : ">=", h->lo);
+    }
+    return 0;
+}
+
 static int check_config(const ps_train_config *cfg, ps_model_info *info, ps_err *err)
 {
     char name[PS_NAME_MAX + 1];
@@ -78,14 +91,15 @@ static int check_config(const ps_train_config *cfg, ps_model_info *info, ps_err 
         return rc;
     if (cfg->epochs < 1 || cfg->epochs > 100000)
         return ps_err_set(err, PS_EINVAL, "train: epochs %d, expected 1..100000", cfg->epochs);
-    if (cfg->use_bn < -1 || cfg->use_bn > 1)
-        return ps_err_set(err, PS_EINVAL, "train: use_bn %d, expected -1, 0 or 1", cfg->use_bn);
-    if (!(cfg->lr >= 0.0f && isfinite(cfg->lr)) || !(cfg->momentum >= 0.0f && cfg->momentum < 1.0f) ||
-        !(cfg->weight_decay >= 0.0f && isfinite(cfg->weight_decay)) ||
-        !isfinite(cfg->aux_weight) || !isfinite(cfg->lr_step_gamma))
-        return ps_err_set(err, PS_EINVAL, "train: lr %g, momentum %g, weight decay %g: expected "
-                          "lr ≥ 0, 0 ≤ momentum < 1, weight decay ≥ 0",
-                          (double)cfg->lr, (double)cfg->momentum, (double)cfg->weight_decay);
+    rc = check_hparams(cfg, err);
+    if (rc)
+        return rc;
+    if (!(cfg->momentum < 1.0f))
+        return ps_err_set(err, PS_EINVAL, "train: momentum %g, expected < 1",
+                          (double)cfg->momentum);
+    if (!isfinite(cfg->lr_step_gamma))
+        return ps_err_set(err, PS_EINVAL, "train: lr_step_gamma %g, expected a finite number",
+                          (double)cfg->lr_step_gamma);
     if (cfg->nesterov && cfg->momentum <= 0.0f)
         return ps_err_set(err, PS_EINVAL, "train: Nesterov momentum needs momentum > 0");
     if (cfg->lr_step_epoch < 0)
