@@ -249,14 +249,14 @@ def load_model(source, task):
     """The trained model of a task (an id or a read_tasks row) of a results file, in eval
     mode: the zoo's module for the task's model and BatchNorm setting, with the stored state."""
     with _h5.open_results(source) as f:
-        _, name, grid = _task_row(f, task)
+        tid, name, grid = _task_row(f, task)
         model = build_model(name, _use_bn(f, name, grid))
         state = load_state(f, task)
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if not m.endswith("num_batches_tracked")]
     if missing or unexpected:
         raise ValueError("task %s (%s): the stored names differ from the module's: missing %s, "
-                         "unexpected %s" % (task, name, missing, unexpected))
+                         "unexpected %s" % (tid, name, missing, unexpected))
     return model.eval()
 
 

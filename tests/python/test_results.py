@@ -21,16 +21,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-import pairsweep as ps  # noqa: E402
-
-PAIRSWEEP, DIR = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
+from common import DIR, PAIRSWEEP, STUDIES, check, failures, finish, ps
 
 
 def check_tasks(path):
@@ -112,8 +103,8 @@ def future_layout(src, dst):
 
 def main():
     n_flagged = 0
-    for name in ("py000.h5", "py002.h5"):
-        path = os.path.join(DIR, name)
+    for path in STUDIES:
+        name = os.path.basename(path)
         tasks = check_tasks(path)
         check_curves(path, tasks)
         n_flagged += check_table2(path)
@@ -125,10 +116,8 @@ def main():
         except AssertionError as e:
             failures.append("%s in the later layout: %s" % (name, e))
     check(n_flagged > 0, "no interval of the test studies leaves [0, 100]: the flag is untested")
-    for line in failures:
-        print("FAIL", line)
-    print("results tables: %d failures (%d intervals flagged)" % (len(failures), n_flagged))
-    return 1 if failures else 0
+    return finish("results tables: %d failures (%d intervals flagged)" %
+                  (len(failures), n_flagged))
 
 
 if __name__ == "__main__":

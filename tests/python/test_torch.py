@@ -15,16 +15,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-import pairsweep as ps  # noqa: E402
-
-PAIRSWEEP, DIR = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
+from common import DIR, PAIRSWEEP, STUDIES, check, failures, finish, ps
 
 
 def stored_fraction(path, task_id):
@@ -75,8 +66,8 @@ def check_task(path, row):
 def main():
     torch.set_num_threads(1)
     checked = 0
-    for name in ("py000.h5", "py002.h5"):
-        path = os.path.join(DIR, name)
+    for path in STUDIES:
+        name = os.path.basename(path)
         tasks = ps.read_tasks(path)
         done = tasks[tasks.status == "done"]
         for model in done.model.unique():
@@ -92,10 +83,8 @@ def main():
             check((done.use_bn == 0).any(), "py000 has no task with BatchNorm switched off")
         else:
             check(structures == {"indep", "shared", "aux"}, "py002 structures %s" % structures)
-    for line in failures:
-        print("FAIL", line)
-    print("%d tasks evaluated in PyTorch, %d failures" % (checked, len(failures)))
-    return 1 if failures or checked < 20 else 0
+    return finish("%d tasks evaluated in PyTorch, %d failures" % (checked, len(failures)),
+                  ok=checked >= 20)
 
 
 if __name__ == "__main__":
