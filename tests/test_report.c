@@ -161,9 +161,15 @@ static void test_report_000(void)
     free(t);
     t = report_text(h5, PS_REPORT_LATEX, NULL);
     CHECK(t != NULL);
-    CHECK_STR_CONTAINS(t, "\\begin{tabular}");
+    CHECK_STR_CONTAINS(t, "% needs \\usepackage{booktabs}");
+    CHECK_STR_CONTAINS(t, "\\begin{tabular}{llr}\n\\toprule\nModel & Architecture & Parameters");
+    CHECK_STR_CONTAINS(t, "\\midrule");
+    CHECK_STR_CONTAINS(t, "\\bottomrule\n\\end{tabular}");
+    CHECK(strstr(t, "\\hline") == NULL);
     CHECK_STR_CONTAINS(t, "$\\pm$");
     CHECK_STR_CONTAINS(t, "resnet\\_ws");
+    CHECK_STR_CONTAINS(t, "(sd with n $-$ 1); 95\\% CI"); /* the notes, under the table */
+    CHECK(strstr(t, "\n% mean") == NULL);
     free(t);
     t = report_text(h5, PS_REPORT_MARKDOWN, NULL);
     CHECK(t != NULL);
@@ -215,6 +221,86 @@ static void test_incomplete_and_status(void)
     CHECK_EQ_INT(sh("%s status %s > /dev/null", bin("pairsweep"), tpath("f000.h5"), ""), 0);
 }
 
+/* Fig. 1's script: a log y axis, bands that stay positive (every datablock value > 0), the
+ * models with auxiliary losses keyed as another quantity. */
+static void check_loss_script(const char *gp)
+{
+    FILE *f = fopen(gp, "r");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char line[8192];
+    int in_block = 0, rows = 0, bad = 0, logy = 0, aux_key = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "$d", 2)) {
+            in_block = 1;
+            continue;
+        }
+        if (!strncmp(line, "EOD", 3)) {
+            in_block = 0;
+            continue;
+        }
+        if (in_block) {
+            double e, m, lo, hi;
+            rows++;
+            bad += sscanf(line, "%lf %lf %lf %lf", &e, &m, &lo, &hi) != 4 || !(lo > 0) ||
+                   !(lo <= m && m <= hi);
+        }
+        logy |= !strcmp(line, "set logscale y\n");
+        aux_key |= strstr(line, "title 'siamese_aux (loss: target + aux)'") != NULL;
+    }
+    fclose(f);
+    CHECK(rows > 20);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(logy);
+    CHECK(aux_key);
+}
+
+/* A Table II interval outside [0, 100] is printed clipped and marked, with a note giving it
+ * as computed; CSV keeps it and notes it. The model's name exercises every LaTeX escape. */
+static void test_ci_flag(void)
+{
+    static const char name[] = "odd_{x}&%#$~^\\<y>|";
+    ps_store_row rows[2];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 2; i++) {
+        rows[i].phase = 1;
+        snprintf(rows[i].model, sizeof rows[i].model, "%s", name);
+        snprintf(rows[i].task_id, sizeof rows[i].task_id, "%016d", i);
+        rows[i].fold = -1;
+        rows[i].rep = i;
+        rows[i].eval_acc = i ? 1.0f : 0.99f; /* 99.5 ± 12.706·0.7071/√2: [93.15, 105.85] */
+    }
+    ps_results r;
+    memset(&r, 0, sizeof r);
+    r.rows = rows;
+    r.n_rows = r.planned_tasks = 2;
+    r.complete = 1;
+    static const struct { ps_report_format fmt; const char *want[3]; } cases[] = {
+        {PS_REPORT_TEXT, {"[93.15, 100.00]†", "† odd_{x}&%#$~^\\<y>|: the t interval [93.15, "
+                          "105.85] leaves [0, 100] (n = 2)", NULL}},
+        {PS_REPORT_CSV, {",93.1469", ",105.853", ": ci_lo, ci_hi [93.15, 105.85] leave [0, 100]"}},
+        {PS_REPORT_LATEX, {"odd\\_\\{x\\}\\&\\%\\#\\$\\textasciitilde{}\\textasciicircum{}"
+                           "\\textbackslash{}$<$y$>$$|$ & 0 & 99.50 $\\pm$ 0.71 & [93.15, "
+                           "100.00]$^{\\dagger}$", "$^{\\dagger}$ odd\\_", NULL}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ps_report_opts o = {cases[c].fmt, NULL};
+        const char *paths[1] = {"mem"};
+        ps_err err = {0};
+        CHECK_EQ_INT(ps_report_write(f, &r, paths, 1, &o, &err), 0);
+        fclose(f);
+        for (int k = 0; k < 3 && cases[c].want[k]; k++)
+            CHECK_STR_CONTAINS(buf, cases[c].want[k]);
+        if (getenv("PS_TEST_VERBOSE"))
+            fputs(buf, stdout);
+        free(buf);
+    }
+}
+
 static void test_figures(void)
 {
     const char *dir = tpath("figs");
@@ -228,8 +314,9 @@ static void test_figures(void)
     CHECK_EQ_INT(rc, 0);
     ps_results_free(&r);
     static const char *const names[] = {"fig1_train_loss.png", "fig2_accuracy.png",
-                                        "fig1_train_loss.svg", "fig2_accuracy.svg"};
-    for (int i = 0; i < 4; i++) {
+                                        "fig1_train_loss.svg", "fig2_accuracy.svg",
+                                        "fig1_train_loss.pdf", "fig2_accuracy.pdf"};
+    for (int i = 0; i < 6; i++) {
         char p[600];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         struct stat st;
@@ -242,9 +329,12 @@ static void test_figures(void)
         head[got] = 0;
         if (i < 2)
             CHECK(!memcmp(head, "\x89PNG", 4));
-        else
+        else if (i < 4)
             CHECK_STR_CONTAINS(head, "<svg");
+        else
+            CHECK(!memcmp(head, "%PDF", 4));
     }
+    check_loss_script(tpath("figs/fig1_train_loss.gp"));
 }
 
 static void test_cli_refusals(void)
@@ -358,7 +448,8 @@ int main(void)
         return 1;
     static const check_test tests[] = {
         T(test_summary), T(test_tests), T(test_holm), T(test_report_000), T(test_report_002),
-        T(test_incomplete_and_status), T(test_status_groups), T(test_figures), T(test_cli_refusals),
+        T(test_incomplete_and_status), T(test_status_groups), T(test_ci_flag), T(test_figures),
+        T(test_cli_refusals),
         T(test_merge_shards),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));

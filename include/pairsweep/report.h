@@ -5,7 +5,9 @@
  *
  * Accuracies are stored as fractions and reported in percent; differences in percentage
  * points. Only rows of status done enter the statistics; diverged and failed tasks are
- * counted and listed. */
+ * counted and listed. An accuracy's confidence interval that leaves [0, 100] is printed
+ * clipped to it and marked †, with a note giving it as computed (CSV: as computed, noted).
+ * LaTeX tables use booktabs rules and escape every special character. */
 #ifndef PAIRSWEEP_REPORT_H
 #define PAIRSWEEP_REPORT_H
 
@@ -67,7 +69,7 @@ int ps_report_format_parse(ps_report_format *fmt, const char *name, ps_err *err)
 typedef struct ps_report_opts {
     ps_report_format fmt;
     const char *out_dir;       /* NULL: tables to out only; else also DIR/<table>.<ext> and
-                                  the figures DIR/[<study>_]fig{1,2}_*.{png,svg} */
+                                  the figures DIR/[<study>_]fig{1,2}_*.{png,svg,pdf} */
 } ps_report_opts;
 
 /* Writes the report of the n results files (paths[i] read into files[i]) to out. Fails with
@@ -82,10 +84,12 @@ int ps_report_write(FILE *out, const ps_results *files, const char *const *paths
 int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
                      int32_t *missing, ps_err *err);
 
-/* Draws Fig. 1 (mean training loss per epoch, ±1 std band, per model) and Fig. 2 (mean test —
- * or validation, for studies without a final phase — accuracy per epoch) of one study as
- * DIR/<stem>fig1_train_loss.{png,svg} and DIR/<stem>fig2_accuracy.{png,svg}, by driving
- * gnuplot (pngcairo and svg terminals). */
+/* Draws Fig. 1 (training loss per epoch on a log axis: geometric mean and ×/÷ 1 geometric sd
+ * band per model; models whose optimised loss is not the target cross-entropy keyed as such)
+ * and Fig. 2 (mean test — or validation, for studies without a final phase — accuracy per
+ * epoch, ±1 sd band within [0, 100]) of one study as DIR/<stem>fig1_train_loss.{png,svg,pdf}
+ * and DIR/<stem>fig2_accuracy.{png,svg,pdf}, by driving gnuplot (pngcairo, svg and pdfcairo
+ * terminals). */
 int ps_report_figures(const ps_results *r, const char *dir, const char *stem, ps_err *err);
 
 #endif

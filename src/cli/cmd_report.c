@@ -26,8 +26,9 @@ static void report_usage(FILE *out)
             "Files of one job (shards) are joined; files of different jobs are reported in turn.\n"
             "\n"
             "  --format F   text (default), markdown, csv (numbers at full precision), latex\n"
+            "               (booktabs)\n"
             "  --out DIR    also write each table to DIR/<table>.<ext> and the figures\n"
-            "               DIR/fig1_train_loss.{png,svg}, DIR/fig2_accuracy.{png,svg}\n"
+            "               DIR/fig1_train_loss.{png,svg,pdf}, DIR/fig2_accuracy.{png,svg,pdf}\n"
             "               (drawn with gnuplot; the .gp scripts are kept beside them)\n"
             "  -h, --help   this text\n");
 }

@@ -10,6 +10,7 @@ int ps_cmd_run(int argc, char **argv);
 int ps_cmd_report(int argc, char **argv);
 int ps_cmd_merge(int argc, char **argv);
 int ps_cmd_status(int argc, char **argv);
+int ps_cmd_export(int argc, char **argv);
 
 /* Parses the whole of s as a decimal integer in [lo, hi] into *out; returns 0, or -1 (and
  * leaves *out untouched) for anything else: empty, trailing characters, overflow, range. */

@@ -30,6 +30,9 @@ static const command commands[] = {
 #ifdef PS_HAVE_CMD_STATUS
     {"status", ps_cmd_status, "account for every task of a study: done, diverged, failed, missing"},
 #endif
+#ifdef PS_HAVE_CMD_EXPORT
+    {"export", ps_cmd_export, "write the exact pairs a task trained and was evaluated on (HDF5)"},
+#endif
 #ifdef PS_HAVE_CMD_MERGE
     {"merge", ps_cmd_merge, "join the shard files of one study into one file"},
 #endif

@@ -362,6 +362,38 @@ static int table_holdout(rtable *t, const ctx *c, const char **models, int32_t n
 
 /* ---- Table II ----------------------------------------------------------------------------- */
 
+/* An accuracy interval outside [0, 100]: a t interval from few seeds, or from accuracies near
+ * 0 or 100. Printed clipped to the possible range and marked † (the note gives it as
+ * computed); the CSV keeps the computed interval and notes it. */
+static int ci_leaves_range(const ps_summary *a)
+{
+    return a->ci_lo < 0.0 || a->ci_hi > 100.0;
+}
+
+static void ci_cell(char *b, size_t cap, const ps_summary *a)
+{
+    if (isnan(a->ci_lo))
+        snprintf(b, cap, "—");
+    else if (ci_leaves_range(a))
+        snprintf(b, cap, "[%.2f, %.2f]†", fmax(a->ci_lo, 0.0), fmin(a->ci_hi, 100.0));
+    else
+        snprintf(b, cap, "[%.2f, %.2f]", a->ci_lo, a->ci_hi);
+}
+
+static void ci_note(rtable *t, const char *model, const ps_summary *a, int machine)
+{
+    if (!ci_leaves_range(a))
+        return;
+    if (machine)
+        rt_note(t, "%s: ci_lo, ci_hi [%.2f, %.2f] leave [0, 100] (n = %d); the text, Markdown "
+                "and LaTeX tables print the interval clipped to [0, 100] and marked.", model,
+                a->ci_lo, a->ci_hi, (int)a->n);
+    else
+        rt_note(t, "† %s: the t interval [%.2f, %.2f] leaves [0, 100] (n = %d): printed "
+                "clipped to it; with few seeds, or accuracies near a bound, a t interval is a "
+                "poor guide.", model, a->ci_lo, a->ci_hi, (int)a->n);
+}
+
 static int table2(rtable *t, const ctx *c, const char **models, int32_t nm)
 {
     static const char *const hcols[] = {"Model", "Grid", "Test acc. (%)", "95% CI", "Min",
@@ -380,6 +412,7 @@ static int table2(rtable *t, const ctx *c, const char **models, int32_t nm)
             return PS_ENOMEM;
         }
         int32_t dv = study_count(c->r, 1, models[i], 1), fl = study_count(c->r, 1, models[i], 2);
+        ci_note(t, models[i], &s[2], c->machine);
         char gs[16] = "", ns[16], v[10][48];
         if (n)
             snprintf(gs, sizeof gs, "%d", (int)o[0].grid);
@@ -402,10 +435,7 @@ static int table2(rtable *t, const ctx *c, const char **models, int32_t nm)
                                        v[6], v[7], v[8], v[9]});
         } else {
             fmt_pm(v[0], 48, a->mean, a->sd, 2);
-            if (isnan(a->ci_lo))
-                snprintf(v[1], 48, "—");
-            else
-                snprintf(v[1], 48, "[%.2f, %.2f]", a->ci_lo, a->ci_hi);
+            ci_cell(v[1], 48, a);
             fmt_num(v[2], 48, a->min, 2);
             fmt_num(v[3], 48, a->max, 2);
             fmt_pm(v[4], 48, s[1].mean, s[1].sd, 4);

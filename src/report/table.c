@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "table.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -176,32 +177,60 @@ static void print_csv(FILE *out, const rtable *t)
     }
 }
 
+/* LaTeX for the characters the tables use: the ten special ones escaped, < > | (which the
+ * default OT1 font encoding prints as other glyphs) and the non-ASCII ones as math or dashes,
+ * so that a table compiles with no package but booktabs. */
+static const char *const tex_map[][2] = {
+    {"\\", "\\textbackslash{}"}, {"{", "\\{"}, {"}", "\\}"}, {"_", "\\_"}, {"%", "\\%"},
+    {"&", "\\&"}, {"#", "\\#"}, {"$", "\\$"}, {"~", "\\textasciitilde{}"},
+    {"^", "\\textasciicircum{}"}, {"<=", "$\\leq$"}, {">=", "$\\geq$"}, {"<", "$<$"},
+    {">", "$>$"}, {"|", "$|$"},
+    {"±", "$\\pm$"}, {"−", "$-$"}, {"×", "$\\times$"}, {"→", "$\\to$"}, {"≤", "$\\leq$"},
+    {"≥", "$\\geq$"}, {"∪", "$\\cup$"}, {"†", "$^{\\dagger}$"}, {"—", "---"}, {"–", "--"},
+};
+
 static void tex_cell(FILE *out, const char *s)
 {
-    for (; *s; s++) {
-        if (!strncmp(s, "±", strlen("±"))) {
-            fputs("$\\pm$", out);
-            s += strlen("±") - 1;
-        } else if (!strncmp(s, "−", strlen("−"))) {
+    for (const char *start = s; *s;) {
+        if (*s == '-' && isdigit((unsigned char)s[1]) &&
+            (s == start || !isalnum((unsigned char)s[-1]))) { /* a negative number: minus */
             fputs("$-$", out);
-            s += strlen("−") - 1;
-        } else if (strchr("_%&#$", *s)) {
-            fputc('\\', out);
-            fputc(*s, out);
+            s++;
+            continue;
+        }
+        size_t i = 0, n = sizeof tex_map / sizeof tex_map[0];
+        while (i < n && strncmp(s, tex_map[i][0], strlen(tex_map[i][0])))
+            i++;
+        if (i < n) {
+            fputs(tex_map[i][1], out);
+            s += strlen(tex_map[i][0]);
         } else {
-            fputc(*s, out);
+            fputc(*s++, out);
         }
     }
 }
 
+/* A cell that reads as a number, an interval or a missing value (right-aligned). */
+static int numeric_cell(const char *s)
+{
+    return !*s || strchr("0123456789+-.[<", *s) || !strncmp(s, "−", strlen("−")) ||
+           !strcmp(s, "—");
+}
+
+/* booktabs rules; numeric columns right-aligned, text columns left; the notes under the
+ * table as its footnotes. */
 static void print_latex(FILE *out, const rtable *t)
 {
-    fputs("\\begin{table}[ht]\n\\centering\n\\caption{", out);
+    fputs("% needs \\usepackage{booktabs}\n\\begin{table}[ht]\n\\centering\n\\caption{", out);
     tex_cell(out, t->title);
     fputs("}\n\\begin{tabular}{", out);
-    for (int c = 0; c < t->ncols; c++)
-        fputc(c ? 'r' : 'l', out);
-    fputs("}\n\\hline\n", out);
+    for (int c = 0; c < t->ncols; c++) {
+        int num = t->nrows > 0 && c > 0;
+        for (int r = 0; num && r < t->nrows; r++)
+            num = numeric_cell(cell(t, r, c));
+        fputc(num ? 'r' : 'l', out);
+    }
+    fputs("}\n\\toprule\n", out);
     for (int r = -1; r < t->nrows; r++) {
         for (int c = 0; c < t->ncols; c++) {
             if (c)
@@ -210,9 +239,22 @@ static void print_latex(FILE *out, const rtable *t)
         }
         fputs(" \\\\\n", out);
         if (r < 0)
-            fputs("\\hline\n", out);
+            fputs("\\midrule\n", out);
     }
-    fputs("\\hline\n\\end{tabular}\n\\end{table}\n", out);
+    fputs("\\bottomrule\n\\end{tabular}\n", out);
+    if (t->notes) {
+        fputs("\\par\\smallskip\n{\\footnotesize\\raggedright\n", out);
+        for (const char *s = t->notes; *s;) {
+            const char *e = strchr(s, '\n');
+            char line[1024];
+            snprintf(line, sizeof line, "%.*s", (int)(e - s), s);
+            tex_cell(out, line);
+            fputs("\\par\n", out);
+            s = e + 1;
+        }
+        fputs("}\n", out);
+    }
+    fputs("\\end{table}\n", out);
 }
 
 void rt_print(FILE *out, const rtable *t, ps_report_format fmt)
@@ -223,11 +265,11 @@ void rt_print(FILE *out, const rtable *t, ps_report_format fmt)
     case PS_REPORT_CSV: print_csv(out, t); break;
     case PS_REPORT_LATEX: print_latex(out, t); break;
     }
-    if (t->notes) {
-        if (fmt == PS_REPORT_CSV || fmt == PS_REPORT_LATEX) {
+    if (t->notes && fmt != PS_REPORT_LATEX) { /* LaTeX: inside the table */
+        if (fmt == PS_REPORT_CSV) {
             for (const char *s = t->notes; *s;) {
                 const char *e = strchr(s, '\n');
-                fprintf(out, "%s %.*s\n", fmt == PS_REPORT_CSV ? "#" : "%", (int)(e - s), s);
+                fprintf(out, "# %.*s\n", (int)(e - s), s);
                 s = e + 1;
             }
         } else {

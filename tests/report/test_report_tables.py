@@ -209,7 +209,7 @@ def main():
         assert len(eff) == 8, len(eff)
         check_effects(tasks, sel, eff)
         for fig in ["fig1_train_loss", "fig2_accuracy"]:
-            for ext in ["png", "svg"]:
+            for ext in ["png", "svg", "pdf"]:
                 p = os.path.join(out, fig + "." + ext)
                 assert os.path.getsize(p) > 5000, p
 

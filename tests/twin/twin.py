@@ -1,7 +1,8 @@
 """PyTorch twin test, Python side.
 
-Defines each model of the zoo independently in PyTorch (from the reports' descriptions, with
-the same state_dict names), loads the initial state pairsweep wrote (twin_dump), and checks
+Takes each model of the zoo from the Python package (python/pairsweep/torch_models.py: the
+models defined independently in PyTorch from the reports' descriptions, with the same
+state_dict names), loads the initial state pairsweep wrote (twin_dump), and checks
 that pairsweep and PyTorch agree within 1e-4 (max abs difference) on
   - the training-mode logits (and digit logits) before any step,
   - the logits after one SGD step (momentum 0.9, Nesterov for every other model, weight
@@ -10,160 +11,19 @@ that pairsweep and PyTorch agree within 1e-4 (max abs difference) on
   - the evaluation-mode logits of the final state.
 usage: /usr/bin/python3 twin.py TWIN.h5
 """
+import os
 import sys
 
 import h5py
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+# the package from this checkout (python/), installed or not
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from pairsweep.torch_models import build_model  # noqa: E402
+
 TOL = 1e-4
-
-
-class CNN(nn.Module):
-    """report 000 `cnn` (32, 64, 25, BN)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(2, 32, 3)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.conv2 = nn.Conv2d(32, 64, 3)
-        self.bn2 = nn.BatchNorm2d(64)
-        self.fc1 = nn.Linear(1600, 25)
-        self.fc2 = nn.Linear(25, 2)
-
-    def forward(self, x):
-        x = self.bn1(F.relu(self.conv1(x)))
-        x = self.bn2(F.relu(self.conv2(x)))
-        x = F.max_pool2d(x, 2).flatten(1)
-        return self.fc2(F.relu(self.fc1(x))), None
-
-
-class Siamese(nn.Module):
-    """report 000 `siamese` / `siamese_aux` (bn=False) / `siamese_v2`."""
-
-    def __init__(self, bn):
-        super().__init__()
-        self.use_bn = bn
-        self.conv1 = nn.Conv2d(1, 16, 3)
-        self.conv2 = nn.Conv2d(16, 32, 3)
-        if bn:
-            self.bn1 = nn.BatchNorm2d(16)
-            self.bn2 = nn.BatchNorm2d(32)
-        self.fc1 = nn.Linear(800, 50)
-        self.fc2 = nn.Linear(50, 10)
-        self.fc3 = nn.Linear(20, 25)
-        self.fc4 = nn.Linear(25, 2)
-
-    def branch(self, x):
-        x = F.relu(self.conv1(x))
-        if self.use_bn:
-            x = self.bn1(x)
-        x = F.relu(self.conv2(x))
-        if self.use_bn:
-            x = self.bn2(x)
-        x = F.max_pool2d(x, 2).flatten(1)
-        return self.fc2(F.relu(self.fc1(x)))
-
-    def forward(self, x):
-        # both digits in one batch, as BatchNorm must see them together (2N rows)
-        n = x.shape[0]
-        d = self.branch(x.reshape(2 * n, 1, 14, 14)).reshape(n, 2, 10)
-        out = self.fc4(F.relu(self.fc3(d.reshape(n, 20))))
-        return out, d
-
-
-class ResNet(nn.Module):
-    """report 000 `resnet` (16, 16, 80)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(2, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
-        self.shortcut = nn.Conv2d(2, 16, 1)
-        self.shortcut_bn = nn.BatchNorm2d(16)
-        self.fc1 = nn.Linear(784, 80)
-        self.fc2 = nn.Linear(80, 2)
-
-    def forward(self, x):
-        y = self.conv2(F.relu(self.conv1(x)))
-        y = F.relu(y + self.shortcut_bn(self.shortcut(x)))
-        y = F.max_pool2d(y, 2).flatten(1)
-        return self.fc2(F.relu(self.fc1(y))), None
-
-
-class ResNetWS(nn.Module):
-    """report 000 `resnet_ws` / `resnet_ws_aux`."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
-        self.bn2 = nn.BatchNorm2d(16)
-        self.shortcut = nn.Conv2d(1, 16, 1)
-        self.shortcut_bn = nn.BatchNorm2d(16)
-        self.fc1 = nn.Linear(784, 80)
-        self.fc2 = nn.Linear(80, 10)
-        self.fc3 = nn.Linear(20, 2)
-
-    def forward(self, x):
-        n = x.shape[0]
-        b = x.reshape(2 * n, 1, 14, 14)
-        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(b)))))
-        y = F.relu(y + self.shortcut_bn(self.shortcut(b)))
-        y = F.max_pool2d(y, 2).flatten(1)
-        d = self.fc2(F.relu(self.fc1(y))).reshape(n, 2, 10)
-        return self.fc3(d.reshape(n, 20)), d
-
-
-PLANS = {"A1": [16], "A2": [32], "A3": [16, 32], "A4": [32, 64], "A5": [16, 32, 64],
-         "A6": [32, 64, 128]}
-
-
-class Family002(nn.Module):
-    """report 002: indep (two stacks, as one grouped conv), shared, aux; "same" padding,
-    ReLU and 2x2 max-pool per conv layer, flatten, concat, linear -> 2."""
-
-    def __init__(self, structure, plan, k):
-        super().__init__()
-        self.structure = structure
-        self.nl = len(PLANS[plan])
-        g = 2 if structure == "indep" else 1
-        cin, side = 1, 14
-        for i, c in enumerate(PLANS[plan]):
-            setattr(self, "conv%d" % (i + 1),
-                    nn.Conv2d(g * cin, g * c, k, padding=(k - 1) // 2, groups=g))
-            cin, side = c, side // 2
-        f = cin * side * side
-        self.fc = nn.Linear(2 * f, 2)
-        if structure == "aux":
-            self.aux = nn.Linear(f, 10)
-
-    def forward(self, x):
-        n = x.shape[0]
-        y = x if self.structure == "indep" else x.reshape(2 * n, 1, 14, 14)
-        for i in range(self.nl):
-            y = F.max_pool2d(F.relu(getattr(self, "conv%d" % (i + 1))(y)), 2)
-        feat = y.flatten(1)
-        d = self.aux(feat).reshape(n, 2, 10) if self.structure == "aux" else None
-        return self.fc(feat.reshape(n, -1)), d
-
-
-def make(name):
-    if name == "cnn":
-        return CNN()
-    if name in ("siamese", "siamese_v2"):
-        return Siamese(True)
-    if name == "siamese_aux":
-        return Siamese(False)
-    if name == "resnet":
-        return ResNet()
-    if name in ("resnet_ws", "resnet_ws_aux"):
-        return ResNetWS()
-    s, a, k = name.split("_")
-    return Family002(s, a, int(k[1:]))
 
 
 def loss_of(kind, w, out, d, target, classes):
@@ -193,7 +53,7 @@ def check_model(name, g):
             failures.append("%s: %s max abs diff %.3g > %g" % (name, what, diff, TOL))
         return diff
 
-    model = make(name)
+    model = build_model(name)
     sd = {k: torch.from_numpy(np.array(v)) for k, v in g["state0"].items()}
     missing, unexpected = model.load_state_dict(sd, strict=False)
     missing = [m for m in missing if not m.endswith("num_batches_tracked")]
