@@ -1,6 +1,9 @@
-# Tests of the results store (src/store): the C API round trip, resume and refusal, crash
-# kills of a writer, full disk; Python checks of the layout with h5py.
+# Tests of the results store (src/store): the C API round trip, resume and refusal, merge, full
+# disk (test_store); crash kills of a writer, a torn journal, group commit (test_store_crash);
+# Python checks of the layout with h5py. Both share test_store_fixture.c.
 if(TARGET ps_store)
-  ps_add_test(test_store SOURCES test_store.c test_store_fixture.c LIBS ps_store ps_common)
-  set_tests_properties(test_store PROPERTIES TIMEOUT 120)
+  foreach(t test_store test_store_crash)
+    ps_add_test(${t} SOURCES ${t}.c test_store_fixture.c LIBS ps_store ps_common)
+    set_tests_properties(${t} PROPERTIES TIMEOUT 120)
+  endforeach()
 endif()

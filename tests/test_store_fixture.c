@@ -1,4 +1,6 @@
-/* pairsweep tests — TEST FIXTURES: synthetic tasks and results (see test_store_fixture.h). */
+/* pairsweep tests — TEST FIXTURES: synthetic tasks and results, the store tests' temporary
+ * directory and plan (see test_store_fixture.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "test_store_fixture.h"
 
 #include <math.h>
@@ -92,4 +94,60 @@ void fixture_meta(ps_store_meta *m, const char *name, const char *text, int32_t 
         m->mnist_sha256[i] = "0000000000000000000000000000000000000000000000000000000000000000";
     m->ranks = 3;
     m->planned_tasks = planned;
+}
+
+static char tmpdir[256];
+
+const char *tpath(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+const char JOB_A[] = "name: fixture\nmodels: [cnn, siamese]\n";
+const char JOB_B[] = "name: fixture\nmodels: [cnn]\n";
+
+void plan_task(ps_task *t, int i)
+{
+    static const char *const models[2] = {"cnn", "siamese"};
+    if (i < 12)
+        fixture_task(t, PS_PHASE_SELECT, models[i / 6], i / 6, (i / 3) % 2, i % 3, 0);
+    else
+        fixture_task(t, PS_PHASE_FINAL, models[(i - 12) / 4], (i - 12) / 4, 1, -1, (i - 12) % 4);
+}
+
+void add_plan_result(ps_store *s, int i, ps_err *err, int *rc)
+{
+    ps_task t;
+    plan_task(&t, i);
+    ps_train_result r;
+    fixture_result(&r, 4 + i % 3, 0.7f + 0.01f * (float)i, 0.05f, (unsigned)i);
+    if (i == 5) {
+        r.status = PS_TASK_DIVERGED;
+        strcpy(r.reason, "loss became NaN at epoch 3");
+        for (int e = 2; e < r.epochs; e++)
+            r.train_loss[e] = r.train_acc[e] = r.eval_loss[e] = r.eval_acc[e] = NAN;
+    }
+    *rc = ps_store_add(s, &t, &r, 1 + i % 2, err);
+    fixture_result_free(&r);
+}
+
+void fixture_setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_test_store_XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+}
+
+void fixture_cleanup(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
 }
