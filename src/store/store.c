@@ -374,6 +374,7 @@ static int checkpoint(ps_store *s, edit_fn edit, const void *ctx, ps_err *err)
     s->st.checkpoint_write_seconds += t3 - t2;
     if (rc) {
         unlink(s->tmp);
+        ps_err_rename(err, s->tmp, s->path); /* the message names the user's path */
         if (err && !strstr(err->msg, "kept"))
             snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
                      "; every result so far is kept in %s and its journal", s->path);
@@ -474,6 +475,7 @@ static int create_new(ps_store *s, const ps_store_meta *m, ps_err *err)
     rc = rc ? rc : ps__replace(s->tmp, s->path, err);
     if (rc) {
         unlink(s->tmp);
+        ps_err_rename(err, s->tmp, s->path); /* the message names the user's path */
         return rc;
     }
     rc = ps__journal_create(&s->jfd, s->jpath, s->sha, err);
