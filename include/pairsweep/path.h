@@ -12,6 +12,8 @@
 #ifndef PAIRSWEEP_PATH_H
 #define PAIRSWEEP_PATH_H
 
+#include <stdio.h>
+
 #include "pairsweep/common.h"
 
 enum {
@@ -33,6 +35,10 @@ int ps_path_check(const char *path, int kind, const char *what, ps_err *err);
  * checked again with fstat (a regular file, else closed and refused); then it is made
  * blocking. Returns 0 with *fd set, or a code of ps_path_check with err set (*fd untouched). */
 int ps_path_open_read(int *fd, const char *path, const char *what, ps_err *err);
+
+/* ps_path_open_read as a stdio stream ("rb"): returns 0 with *f set, or a negative code with
+ * err set (*f untouched). */
+int ps_path_fopen_read(FILE **f, const char *path, const char *what, ps_err *err);
 
 /* Checks that path may be written as an output named what (a regular file written whole,
  * e.g. under a temporary name then renamed): it must not be a directory or a special file,

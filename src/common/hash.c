@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pairsweep/path.h"
 
@@ -28,15 +27,10 @@ void ps_sha256_hex(char hex[65], const void *data, size_t len)
 
 int ps_sha256_file(char hex[65], const char *path, ps_err *err)
 {
-    int fd;
-    int rc = ps_path_open_read(&fd, path, "a file to hash", err);
+    FILE *f = NULL;
+    int rc = ps_path_fopen_read(&f, path, "a file to hash", err);
     if (rc)
         return rc;
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        close(fd);
-        return ps_err_set(err, PS_ENOMEM, "%s: out of memory for a stream", path);
-    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx) {
         fclose(f);

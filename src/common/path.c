@@ -93,6 +93,21 @@ int ps_path_open_read(int *fd, const char *path, const char *what, ps_err *err)
     return 0;
 }
 
+int ps_path_fopen_read(FILE **f, const char *path, const char *what, ps_err *err)
+{
+    int fd = -1;
+    int rc = ps_path_open_read(&fd, path, what, err);
+    if (rc)
+        return rc;
+    FILE *s = fdopen(fd, "rb");
+    if (!s) {
+        close(fd);
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory for a stream", path);
+    }
+    *f = s;
+    return 0;
+}
+
 /* The directory a missing output path would be created in must exist and be writable
  * (checked now, so that a long run does not fail at its end). */
 static int check_parent(const char *path, const char *what, ps_err *err)

@@ -16,7 +16,8 @@
 #define IDX_MAX_DIM 1024
 #define IDX_MAX_ITEMS 100000000
 
-/* zlib's message without the "PATH: " it starts with. */
+/* zlib's message without the "PATH: " it starts with ("<fd:N>: " for a file opened with
+ * gzdopen, as open_idx does). */
 static const char *zlib_reason(const char *msg, const char *path)
 {
     size_t n = strlen(path);
@@ -24,6 +25,9 @@ static const char *zlib_reason(const char *msg, const char *path)
         return "zlib error";
     if (!strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
         return msg + n + 2;
+    const char *fd = strstr(msg, ">: ");
+    if (!strncmp(msg, "<fd:", 4) && fd)
+        return fd + 3;
     return msg;
 }
 
@@ -119,7 +123,7 @@ static int expect_eof(gzFile f, const char *path, ps_err *err)
 /* Opens an idx file (path.h: a regular file, else refused without blocking). */
 static int open_idx(gzFile *out, const char *path, ps_err *err)
 {
-    int fd;
+    int fd = -1;
     int rc = ps_path_open_read(&fd, path, "an idx file", err);
     if (rc)
         return rc;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
@@ -771,15 +770,10 @@ int ps_job_parse(ps_job *out, const char *text, size_t len, const char *path, ps
 
 int ps_job_load(ps_job *job, const char *path, ps_err *err)
 {
-    int fd;
-    int rc0 = ps_path_open_read(&fd, path, "a YAML job file", err);
+    FILE *f = NULL;
+    int rc0 = ps_path_fopen_read(&f, path, "a YAML job file", err);
     if (rc0)
         return rc0;
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        close(fd);
-        return ps_err_set(err, PS_ENOMEM, "%s: out of memory for a stream", path);
-    }
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     int rc = 0;
