@@ -23,7 +23,7 @@ status=0
 mpirun -np "$ranks" "$bin" run "$job" "$@" || status=$?
 # Figures (Fig. 1 and 2 of the reports) and the tables as files, once the study is complete.
 if [ "$status" -eq 0 ] && [ -f "results/$name.h5" ]; then
-  if "$bin" report "results/$name.h5" --out "results/$name" >/dev/null; then
+  if "$bin" report "results/$name.h5" --out "results/$name" --force >/dev/null; then
     echo "study: tables and figures in results/$name/ (fig1_train_loss.png, fig2_accuracy.png)"
   fi
 fi

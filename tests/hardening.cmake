@@ -2,7 +2,7 @@
 # pairsweep binary (tests/hardening/*.sh; docs/hardening.md has the table). The sanitizer,
 # valgrind and fuzzing stages are separate scripts (scripts/check-*.sh), not ctest tests.
 if(TARGET pairsweep)
-  foreach(t cli jobs mnist results)
+  foreach(t cli jobs mnist results paths writers)
     ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/bad_inputs.sh
                        ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening)
     set_tests_properties(hardening_${t} PROPERTIES TIMEOUT 300 LABELS hardening)

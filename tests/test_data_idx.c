@@ -127,7 +127,7 @@ static void test_idx_broken_files(void)
     write_images(p, 0x803, 6, 5, 4, 6, 0, 0); /* header says 6, file holds 5 */
     CHECK(expect_fail(ps_idx_read_images(&img, p, &err), &err, PS_EFORMAT, p, "truncated"));
     p = tmp_path("missing.idx");
-    CHECK(expect_fail(ps_idx_read_images(&img, p, &err), &err, PS_EIO, p, "cannot open"));
+    CHECK(expect_fail(ps_idx_read_images(&img, p, &err), &err, PS_EINVAL, p, "does not exist"));
     p = tmp_path("badlabel.idx");
     write_labels(p, 20, 0, 1);
     CHECK(expect_fail(ps_idx_read_labels(&lab, p, &err), &err, PS_EFORMAT, p, "outside 0..9"));

@@ -358,7 +358,7 @@ static void test_cli_refusals(void)
     CHECK_EQ_INT(sh("%s report %s --format pdf %s", bin("pairsweep"), tpath("f000.h5"), redir), 2);
     CHECK_EQ_INT(sh("%s report %s", bin("pairsweep"), "2>/dev/null", ""), 2);
     CHECK_EQ_INT(sh("%s report %s > /dev/null %s", bin("pairsweep"), tpath("missing.h5"), redir),
-                 1);
+                 2); /* a missing input is bad input, as everywhere */
     CHECK_EQ_INT(sh("%s status %s > /dev/null %s", bin("pairsweep"), txt, redir), 2);
     CHECK_EQ_INT(sh("%s merge %s %s > /dev/null 2>&1", bin("pairsweep"), tpath("m.h5"), txt), 2);
     /* shards of different jobs */

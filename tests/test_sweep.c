@@ -171,7 +171,7 @@ static void test_job_load_missing(void)
     ps_err err = {0};
     int rc = ps_job_load(&job, "/nonexistent/job.yaml", &err);
     CHECK_EQ_INT(rc, PS_EINVAL);
-    CHECK_STR_CONTAINS(err.msg, "/nonexistent/job.yaml: cannot open job file");
+    CHECK_STR_CONTAINS(err.msg, "/nonexistent/job.yaml: does not exist");
 }
 
 static void test_task_id(void)

@@ -33,16 +33,35 @@ typedef struct ps_err {
 int ps_err_set(ps_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Rewrites err's message (when err is not NULL) for the user when it names an internal file
+ * alias (a temporary file written in place of name): a message "ALIAS: ..." becomes
+ * "NAME: ...", and ALIAS anywhere else reads "a temporary file". */
+void ps_err_rename(ps_err *err, const char *alias, const char *name);
+
 /* A short name for an error code ("bad input", "I/O error", ...). */
 const char *ps_strerror(int code);
 
-/* The exit status the CLI uses for an error code: 2 for bad input, 1 for failures. */
+/* The exit statuses of the pairsweep command: one table for every subcommand, documented
+ * once in README.md ("Exit status"). A subcommand returns one of these, never a literal. */
+enum {
+    PS_EXIT_OK = 0,      /* done: the command did all it was asked */
+    PS_EXIT_FAILURE = 1, /* failure: I/O error, out of memory, a training that diverged, a
+                            study that cannot complete */
+    PS_EXIT_USAGE = 2,   /* bad usage or bad input: an option, a value or a file that is not
+                            what was expected (one line on stderr names it); nothing written */
+    PS_EXIT_STOPPED = 3, /* not finished: `run` stopped by a signal or its deadline, `status`
+                            of a study with tasks missing; the same `run` command resumes */
+};
+
+/* The exit status for an error code: PS_EXIT_USAGE for bad input (PS_EINVAL, PS_EFORMAT,
+ * PS_ESTATE), PS_EXIT_STOPPED for PS_EINTR, PS_EXIT_FAILURE for the others; PS_EXIT_OK for 0. */
 int ps_exit_status(int code);
 
 /* SHA-256 of a memory block as 64 lowercase hex characters plus NUL (hex must hold 65). */
 void ps_sha256_hex(char hex[65], const void *data, size_t len);
 
-/* SHA-256 of a whole file; returns 0 or PS_EIO with err set. */
+/* SHA-256 of a whole regular file (path.h: anything else is refused, PS_EINVAL); returns 0, or
+ * a negative code with err set. */
 int ps_sha256_file(char hex[65], const char *path, ps_err *err);
 
 /* Wall-clock seconds from a monotonic clock. */

@@ -63,39 +63,33 @@ int ps_cmd_data(int argc, char **argv)
         switch (c) {
         case 'm': dir = optarg; break;
         case 'n':
-            if (ps_cli_parse_long(optarg, 1, 5000, &n)) {
-                fprintf(stderr, "pairsweep data: --pairs: expected an integer 1..5000, got '%s'\n", optarg);
-                return 2;
-            }
+            if (ps_cli_opt_long(&n, "data", "--pairs", optarg, 1, 5000))
+                return PS_EXIT_USAGE;
             break;
         case 's':
-            if (ps_cli_parse_long(optarg, 0, 2147483647L, &seed)) {
-                fprintf(stderr, "pairsweep data: --seed: expected an integer >= 0, got '%s'\n", optarg);
-                return 2;
-            }
+            if (ps_cli_opt_long(&seed, "data", "--seed", optarg, 0, 2147483647L))
+                return PS_EXIT_USAGE;
             break;
-        case 'h': data_usage(stdout); return 0;
+        case 'h': data_usage(stdout); return PS_EXIT_OK;
         case ':':
             fprintf(stderr, "pairsweep data: option '%s' needs a value (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         default:
             fprintf(stderr, "pairsweep data: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "pairsweep data: unexpected argument '%s' (try --help)\n", argv[optind]);
-        return 2;
+        return PS_EXIT_USAGE;
     }
     ps_mnist m;
     ps_err err = {0};
-    int rc = ps_mnist_load(&m, dir, &err);
-    if (rc) {
-        fprintf(stderr, "pairsweep data: %s\n", err.msg);
-        return ps_exit_status(rc);
-    }
+    int rc = ps_cli_check_mnist_dir(dir, &err);
+    if (rc || (rc = ps_mnist_load(&m, dir, &err)))
+        return ps_cli_fail("data", rc, &err);
     printf("MNIST in %s: %d training and %d test images, pooled 2x2 to %dx%d\n", dir, m.train.n,
            m.test.n, PS_IMG, PS_IMG);
     for (int i = 0; i < 4; i++) {
@@ -106,9 +100,8 @@ int ps_cmd_data(int argc, char **argv)
     ps_pairs tr, te;
     rc = ps_pairs_make_train_test(&tr, &te, &m, (int32_t)n, (int32_t)n, (uint64_t)seed, &err);
     if (rc) {
-        fprintf(stderr, "pairsweep data: %s\n", err.msg);
         ps_mnist_free(&m);
-        return ps_exit_status(rc);
+        return ps_cli_fail("data", rc, &err);
     }
     printf("pairs for seed %ld:\n", seed);
     print_set("train", &tr);
@@ -116,5 +109,5 @@ int ps_cmd_data(int argc, char **argv)
     ps_pairs_free(&tr);
     ps_pairs_free(&te);
     ps_mnist_free(&m);
-    return 0;
+    return PS_EXIT_OK;
 }

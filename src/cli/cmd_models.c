@@ -45,27 +45,27 @@ int ps_cmd_models(int argc, char **argv)
             if (strcmp(optarg, "000") && strcmp(optarg, "002")) {
                 fprintf(stderr, "pairsweep models: --report: expected 000 or 002, got '%s'\n",
                         optarg);
-                return 2;
+                return PS_EXIT_USAGE;
             }
             report = optarg;
             break;
         case 'b':
             if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
                 fprintf(stderr, "pairsweep models: --bn: expected on or off, got '%s'\n", optarg);
-                return 2;
+                return PS_EXIT_USAGE;
             }
             use_bn = !strcmp(optarg, "on");
             break;
-        case 'h': models_usage(stdout); return 0;
+        case 'h': models_usage(stdout); return PS_EXIT_OK;
         default:
             fprintf(stderr, "pairsweep models: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "pairsweep models: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        return PS_EXIT_USAGE;
     }
     printf("%-15s %-6s %8s %12s %-10s %s\n", "model", "report", "params", "MFLOP/sample",
            "loss", "architecture");
@@ -76,14 +76,13 @@ int ps_cmd_models(int argc, char **argv)
         ps_model_get(&info, i);
         if (report && strcmp(report, info.report))
             continue;
-        if (ps_model_build(&net, &info, use_bn, &err)) {
-            fprintf(stderr, "pairsweep models: %s\n", err.msg);
-            return 1;
-        }
+        int rc = ps_model_build(&net, &info, use_bn, &err);
+        if (rc)
+            return ps_cli_fail("models", rc, &err);
         printf("%-15s %-6s %8zu %12.3f %-10s %s\n", info.name, info.report,
                ps_net_n_params(net), ps_net_flops_train(net) / 1e6, loss_name(info.loss),
                info.arch);
         ps_net_free(net);
     }
-    return 0;
+    return PS_EXIT_OK;
 }

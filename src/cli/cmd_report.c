@@ -6,15 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "pairsweep/path.h"
 #include "pairsweep/report.h"
 
 static void report_usage(FILE *out)
 {
     fprintf(out,
             "usage: pairsweep report FILE.h5 [FILE.h5 ...] [--format text|markdown|csv|latex]\n"
-            "                        [--out DIR]\n"
+            "                        [--out DIR [--force]]\n"
             "\n"
             "Prints, from results files alone: the study's state (INCOMPLETE with the missing\n"
             "count when tasks are missing), Table I (model, architecture, parameters), the\n"
@@ -29,8 +31,49 @@ static void report_usage(FILE *out)
             "               (booktabs)\n"
             "  --out DIR    also write each table to DIR/<table>.<ext> and the figures\n"
             "               DIR/fig1_train_loss.{png,svg,pdf}, DIR/fig2_accuracy.{png,svg,pdf}\n"
-            "               (drawn with gnuplot; the .gp scripts are kept beside them)\n"
+            "               (drawn with gnuplot; the .gp scripts are kept beside them);\n"
+            "               DIR is created, or must be empty unless --force\n"
+            "  --force      write into a DIR that holds files (replacing those of the same\n"
+            "               names)\n"
             "  -h, --help   this text\n");
+}
+
+/* Checks and reads the n files; returns 0 with files[0..n) read, or a code with err set and
+ * nothing left to free. */
+static int read_all(ps_results *files, const char *const *paths, int n, ps_err *err)
+{
+    int rc = 0, i = 0;
+    for (; i < n && !rc; i++)
+        rc = ps_cli_check_results(paths[i], err);
+    for (i = 0; i < n && !rc; i++)
+        if ((rc = ps_results_read(&files[i], paths[i], err)))
+            break;
+    if (rc)
+        while (i-- > 0)
+            ps_results_free(&files[i]);
+    return rc;
+}
+
+/* Writes the report; the --out directory, when it does not exist, is made only once the
+ * files are read, and removed again (if still empty) when the report fails. */
+static int write_all(const ps_results *files, const char *const *paths, int n,
+                     const ps_report_opts *ro, int force, ps_err *err)
+{
+    int created = 0, rc = 0;
+    if (ro->out_dir) {
+        rc = ps_path_check_output_dir(ro->out_dir, force ? PS_PATH_REPLACE : 0,
+                                      "the --out directory", "--force", err);
+        if (rc == 1 && mkdir(ro->out_dir, 0777) != 0)
+            return ps_err_set(err, PS_EIO, "%s: cannot create the --out directory: %s",
+                              ro->out_dir, strerror(errno));
+        created = rc == 1;
+        if (rc < 0)
+            return rc;
+    }
+    rc = ps_report_write(stdout, files, paths, n, ro, err);
+    if (rc && created)
+        rmdir(ro->out_dir); /* fails, as it should, when files were written into it */
+    return rc;
 }
 
 int ps_cmd_report(int argc, char **argv)
@@ -38,57 +81,51 @@ int ps_cmd_report(int argc, char **argv)
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ps_report_opts ro = {PS_REPORT_TEXT, NULL};
     ps_err err = {0};
-    int c;
+    int c, force = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (ps_report_format_parse(&ro.fmt, optarg, &err)) {
-                fprintf(stderr, "pairsweep report: %s\n", err.msg);
-                return 2;
-            }
+            if (ps_report_format_parse(&ro.fmt, optarg, &err))
+                return ps_cli_fail("report", PS_EINVAL, &err);
             break;
         case 'o': ro.out_dir = optarg; break;
-        case 'h': report_usage(stdout); return 0;
+        case 'F': force = 1; break;
+        case 'h': report_usage(stdout); return PS_EXIT_OK;
         default:
             fprintf(stderr, "pairsweep report: %s '%s' (try --help)\n",
                     optopt ? "bad option or missing argument for" : "unknown option",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         }
     }
     int n = argc - optind;
     if (n < 1) {
         fprintf(stderr, "pairsweep report: no results file given (try --help)\n");
-        return 2;
+        return PS_EXIT_USAGE;
     }
-    if (ro.out_dir && mkdir(ro.out_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "pairsweep report: --out %s: %s\n", ro.out_dir, strerror(errno));
-        return 1;
-    }
+    const char *const *paths = (const char *const *)argv + optind;
     ps_results *files = calloc((size_t)n, sizeof *files);
     if (!files) {
         fprintf(stderr, "pairsweep report: out of memory\n");
-        return 1;
+        return PS_EXIT_FAILURE;
     }
-    int rc = 0, nread = 0;
-    for (; nread < n && !rc; nread++)
-        if ((rc = ps_results_read(&files[nread], argv[optind + nread], &err)))
-            break;
-    if (!rc)
-        rc = ps_report_write(stdout, files, (const char *const *)argv + optind, n, &ro, &err);
-    for (int i = 0; i < nread; i++)
-        ps_results_free(&files[i]);
+    int rc = read_all(files, paths, n, &err);
+    if (!rc) {
+        rc = write_all(files, paths, n, &ro, force, &err);
+        for (int i = 0; i < n; i++)
+            ps_results_free(&files[i]);
+    }
     free(files);
     if (rc) {
         fflush(stdout);
-        fprintf(stderr, "pairsweep report: %s\n", err.msg);
-        return ps_exit_status(rc);
+        return ps_cli_fail("report", rc, &err);
     }
-    return 0;
+    return PS_EXIT_OK;
 }

@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pairsweep/path.h"
 #include "pairsweep/report.h"
 #include "pairsweep/store.h"
 #include "pairsweep/sweep.h"
 
-#define EXIT_STOPPED 3
 #define DEFAULT_GRACE 60.0
 #define DEFAULT_GFLOPS 15.0
 
@@ -72,31 +72,29 @@ static void run_usage(FILE *out)
             DEFAULT_GRACE, DEFAULT_GFLOPS);
 }
 
-/* Seconds from "S", "S.s", "MM:SS" or "HH:MM:SS"; -1 when malformed. */
+#define MAX_SECONDS 1e9 /* about 31 years: any longer duration is a typing mistake */
+
+/* Seconds from "S", "S.s", "MM:SS" or "HH:MM:SS" (each part digits and at most one point),
+ * at most MAX_SECONDS; -1 for anything else. */
 static double parse_duration(const char *s)
 {
-    double parts[3];
-    int n = 0;
-    const char *p = s;
-    while (n < 3) {
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        if (errno || end == p || v < 0 || !isfinite(v))
-            return -1;
-        parts[n++] = v;
-        if (*end == '\0')
-            break;
-        if (*end != ':')
-            return -1;
-        p = end + 1;
-    }
-    if (*p == '\0' && n == 0)
-        return -1;
     double t = 0;
-    for (int i = 0; i < n; i++)
-        t = t * 60 + parts[i];
-    return t;
+    for (int n = 0;; n++) {
+        size_t len = strcspn(s, ":");
+        char part[32];
+        double v;
+        if (n == 3 || len == 0 || len >= sizeof part || strspn(s, "0123456789.") != len)
+            return -1;
+        memcpy(part, s, len);
+        part[len] = '\0';
+        if (ps_cli_parse_double(part, 0, MAX_SECONDS, &v))
+            return -1;
+        t = t * 60 + v;
+        if (!s[len])
+            break;
+        s += len + 1;
+    }
+    return t <= MAX_SECONDS ? t : -1;
 }
 
 /* Seconds until the SLURM job's end, or 0 when unknown (not under SLURM, no end time). */
@@ -314,14 +312,47 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
     return 0;
 }
 
+/* "I/N" with 1 <= I <= N <= 2^31 - 1 into the 0-based shard and the count; -1 otherwise. */
 static int parse_shard(const char *s, int32_t *shard, int32_t *n)
 {
-    int i = 0, k = 0, used = 0;
-    if (sscanf(s, "%d/%d%n", &i, &k, &used) != 2 || s[used] || k < 1 || i < 1 || i > k)
+    char head[32];
+    const char *tail;
+    long i, k;
+    if (ps_cli_split(s, '/', head, sizeof head, &tail) ||
+        ps_cli_parse_long(tail, 1, INT32_MAX, &k) || ps_cli_parse_long(head, 1, k, &i))
         return -1;
-    *shard = i - 1;
-    *n = k;
+    *shard = (int32_t)(i - 1);
+    *n = (int32_t)k;
     return 0;
+}
+
+/* The paths, checked on every rank before the sweep starts (pairsweep/path.h): --mnist a
+ * directory; -o a file that may be written: not a directory or a special file, not the job
+ * file or an MNIST file (an existing results file is resumed, or replaced with --restart, by
+ * the store), its journal a regular file when there; the default results/NAME.h5, when there,
+ * a regular file. The job file is checked as it is opened (a job that does not load is left
+ * to the sweep's message). Returns 0, or the exit status after printing one line. */
+static int check_paths(const ps_sweep_opts *o)
+{
+    ps_err err = {0};
+    int rc = o->mnist_dir ? ps_cli_check_mnist_dir(o->mnist_dir, &err) : 0;
+    char out[PS_PATH_MAX] = "";
+    ps_job job;
+    if (o->output) {
+        snprintf(out, sizeof out, "%s", o->output);
+        if (!rc)
+            rc = ps_cli_check_output(out, o->mnist_dir ? o->mnist_dir : ps_mnist_default_dir(),
+                                     o->job_path, PS_PATH_REPLACE, "the results file",
+                                     "--restart", &err);
+    } else if (!rc && !ps_job_load(&job, o->job_path, &err)) {
+        ps_sweep_default_output(out, sizeof out, &job, o->shard, o->n_shards);
+        ps_job_free(&job);
+        rc = ps_path_check(out, PS_PATH_FILE | PS_PATH_OPTIONAL, "the results file", &err);
+        rc = rc < 0 ? rc : 0;
+    }
+    if (!rc && out[0])
+        rc = ps_cli_check_journal(out, &err);
+    return rc ? ps_cli_fail("run", rc, &err) : 0;
 }
 
 static void install_signals(void)
@@ -358,7 +389,7 @@ static int report_end(const ps_sweep_summary *s, int quiet)
                 "again to resume\n", s->stopped ? "stopped by a signal" : "deadline",
                 (int)s->stored, (int)s->planned, s->output,
                 s->abandoned ? " (running tasks were given up)" : "");
-        return EXIT_STOPPED;
+        return PS_EXIT_STOPPED;
     }
     fprintf(stderr, "pairsweep run: the study is not complete: %d of %d tasks stored in %s "
             "(a group whose every setup diverged or failed has no final phase)\n",
@@ -389,54 +420,51 @@ int ps_cmd_run(int argc, char **argv)
         case 'm': o.mnist_dir = optarg; break;
         case 'R': o.restart = 1; break;
         case 's':
-            if (parse_shard(optarg, &o.shard, &o.n_shards)) {
-                fprintf(stderr, "pairsweep run: --shard: expected I/N with 1 <= I <= N, got '%s'\n",
-                        optarg);
-                return 2;
-            }
+            if (parse_shard(optarg, &o.shard, &o.n_shards))
+                return ps_cli_bad_value("run", "--shard", "I/N with 1 <= I <= N <= 2147483647",
+                                        optarg);
             break;
         case 'd':
-            if ((deadline = parse_duration(optarg)) <= 0) {
-                fprintf(stderr, "pairsweep run: --deadline: expected seconds or [HH:]MM:SS > 0, "
-                        "got '%s'\n", optarg);
-                return 2;
-            }
+            if ((deadline = parse_duration(optarg)) <= 0)
+                return ps_cli_bad_value("run", "--deadline", "seconds or [HH:]MM:SS, more than "
+                                        "0 and at most 1e9 s", optarg);
             break;
         case 'g':
-            if ((o.grace = parse_duration(optarg)) < 0) {
-                fprintf(stderr, "pairsweep run: --grace: expected seconds >= 0, got '%s'\n", optarg);
-                return 2;
-            }
+            if ((o.grace = parse_duration(optarg)) < 0)
+                return ps_cli_bad_value("run", "--grace", "seconds or [HH:]MM:SS, 0 to 1e9 s",
+                                        optarg);
             break;
         case 'r':
-            if ((gflops = parse_duration(optarg)) <= 0 || strchr(optarg, ':')) {
-                fprintf(stderr, "pairsweep run: --rate: expected GFLOP/s > 0, got '%s'\n", optarg);
-                return 2;
-            }
+            if (ps_cli_parse_double(optarg, 0, 1e6, &gflops) || gflops <= 0)
+                return ps_cli_bad_value("run", "--rate", "GFLOP/s, more than 0 and at most 1e6",
+                                        optarg);
             break;
         case 'n': dry = 1; break;
         case 'q': quiet = 1; break;
         case 'L': live = 1; break;
         case 'P': live = -1; break;
-        case 'h': run_usage(stdout); return 0;
+        case 'h': run_usage(stdout); return PS_EXIT_OK;
         case ':':
             fprintf(stderr, "pairsweep run: option '%s' needs a value (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         default:
             fprintf(stderr, "pairsweep run: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "pairsweep run: %s (try --help)\n",
                 optind >= argc ? "missing JOB.yaml" : "expected one job file");
-        return 2;
+        return PS_EXIT_USAGE;
     }
     o.job_path = argv[optind];
     if (dry)
         return dry_run(o.job_path, o.n_shards, gflops);
+    int bad_path = check_paths(&o);
+    if (bad_path)
+        return bad_path;
     o.rate = gflops * 1e9;
     if (deadline < 0) {
         double left = slurm_time_left();

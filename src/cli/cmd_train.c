@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "pairsweep/data.h"
 #include "pairsweep/models.h"
+#include "pairsweep/path.h"
 #include "pairsweep/store.h"
 #include "pairsweep/train.h"
 
@@ -72,31 +74,41 @@ static void train_usage(FILE *out)
             "                        default auto)\n"
             "  --mnist DIR           MNIST directory (default: $PS_MNIST_DIR, else data/mnist)\n"
             "  --save FILE.h5        save config, curves and final weights to FILE.h5\n"
+            "  --force               replace an existing --save FILE.h5\n"
             "  -q, --quiet           only the final line\n"
             "  -h, --help            this text\n");
 }
 
-static int parse_float(const char *s, double lo, double hi, float *out)
+/* --lr-step EPOCH:GAMMA into cfg; 0, or the one-line message (status 2). */
+static int opt_lr_step(ps_train_config *cfg, const char *text)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = (float)v;
+    char head[32];
+    const char *tail;
+    long e;
+    double g;
+    if (ps_cli_split(text, ':', head, sizeof head, &tail) ||
+        ps_cli_parse_long(head, 1, 100000, &e) || ps_cli_parse_double(tail, 0, 1e6, &g))
+        return ps_cli_bad_value("train", "--lr-step", "EPOCH:GAMMA with EPOCH 1..100000 and "
+                                "GAMMA 0..1e6, e.g. 15:0.1", text);
+    cfg->lr_step_epoch = (int32_t)e;
+    cfg->lr_step_gamma = (float)g;
     return 0;
 }
 
-static int parse_pair(const char *s, long *a, char sep, char *rest, size_t cap)
+/* --fold K:F into cfg; 0, or the one-line message (status 2). */
+static int opt_fold(ps_train_config *cfg, const char *text)
 {
-    const char *colon = strchr(s, sep);
-    if (!colon || (size_t)(colon - s) >= 32 || strlen(colon + 1) >= cap)
-        return -1;
     char head[32];
-    memcpy(head, s, (size_t)(colon - s));
-    head[colon - s] = 0;
-    snprintf(rest, cap, "%s", colon + 1);
-    return ps_cli_parse_long(head, 0, 1000000, a);
+    const char *tail;
+    long k, f;
+    if (ps_cli_split(text, ':', head, sizeof head, &tail) ||
+        ps_cli_parse_long(head, 2, 30000, &k) || ps_cli_parse_long(tail, 0, k - 1, &f))
+        return ps_cli_bad_value("train", "--fold", "K:F with K 2..30000 and F 0..K-1, e.g. 5:0",
+                                text);
+    cfg->eval = PS_EVAL_KFOLD;
+    cfg->folds = (int32_t)k;
+    cfg->fold = (int32_t)f;
+    return 0;
 }
 
 typedef struct printer {
@@ -116,12 +128,6 @@ static int print_epoch(void *user, int32_t e, const ps_train_result *r)
     return 0;
 }
 
-static int bad(const char *opt, const char *want, const char *got)
-{
-    fprintf(stderr, "pairsweep train: %s: expected %s, got '%s'\n", opt, want, got);
-    return 2;
-}
-
 /* Sets hyper-parameter a of cfg from the text of its option; 0, or 2 after printing one line. */
 static int parse_hparam(ps_train_config *cfg, ps_axis a, const char *arg)
 {
@@ -131,17 +137,19 @@ static int parse_hparam(ps_train_config *cfg, ps_axis a, const char *arg)
     double v;
     if (h->kind == PS_HP_SWITCH) {
         if (strcmp(arg, "on") && strcmp(arg, "off"))
-            return bad(opt, "on or off", arg);
+            return ps_cli_bad_value("train", opt, "on or off", arg);
         v = !strcmp(arg, "on");
     } else {
-        char *end;
-        errno = 0;
-        v = h->kind == PS_HP_INT ? (double)strtol(arg, &end, 10) : strtod(arg, &end);
-        if (errno || end == arg || *end || !ps_hparam_in_range(a, v)) {
+        long iv = 0;
+        int bad = h->kind == PS_HP_INT ? ps_cli_parse_long(arg, LONG_MIN, LONG_MAX, &iv)
+                                       : ps_cli_parse_double(arg, -HUGE_VAL, HUGE_VAL, &v);
+        if (h->kind == PS_HP_INT && !bad)
+            v = (double)iv;
+        if (bad || !ps_hparam_in_range(a, v)) {
             ps_hparam_range(range, sizeof range, a);
             snprintf(want, sizeof want, "%s in %s",
                      h->kind == PS_HP_INT ? "an integer" : "a number", range);
-            return bad(opt, want, arg);
+            return ps_cli_bad_value("train", opt, want, arg);
         }
     }
     ps_hparam_set(cfg, a, v);
@@ -153,7 +161,7 @@ static int parse_hparam(ps_train_config *cfg, ps_axis a, const char *arg)
 /* Parses the options into cfg; returns 0, or 2 after printing one line (bad usage), or -1
  * for --help (printed). */
 static int parse_options(ps_train_config *cfg, const char **mnist, const char **save,
-                         int *quiet, int argc, char **argv)
+                         int *force, int *quiet, int argc, char **argv)
 {
     static const struct option fixed[] = {
         {"model", required_argument, NULL, 'M'},      {"seed", required_argument, NULL, 's'},
@@ -162,7 +170,8 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         {"lr-step", required_argument, NULL, 'S'},    {"holdout", required_argument, NULL, 'H'},
         {"fold", required_argument, NULL, 'F'},       {"mnist", required_argument, NULL, 'd'},
         {"save", required_argument, NULL, 'o'},       {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},             {"kernels", required_argument, NULL, 'K'},
+        {"force", no_argument, NULL, 'f'},            {"help", no_argument, NULL, 'h'},
+        {"kernels", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     /* the hyper-parameters' options (hparams.h), then the fixed ones */
@@ -174,90 +183,73 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
     }
     memcpy(opts + PS_N_AXES, fixed, sizeof fixed);
     long v;
-    char rest[64];
-    int c;
+    int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    while (!rc && (c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         if (c >= HP_OPT && c < HP_OPT + PS_N_AXES) {
-            int rc = parse_hparam(cfg, (ps_axis)(c - HP_OPT), optarg);
-            if (rc)
-                return rc;
+            rc = parse_hparam(cfg, (ps_axis)(c - HP_OPT), optarg);
             continue;
         }
         switch (c) {
         case 'M':
             if (strlen(optarg) >= sizeof cfg->model)
-                return bad("--model", "a model name", optarg);
+                return ps_cli_bad_value("train", "--model", "a model name", optarg);
             snprintf(cfg->model, sizeof cfg->model, "%s", optarg);
             break;
         case 's':
-            if (ps_cli_parse_long(optarg, 0, 2147483647L, &v))
-                return bad("--seed", "an integer >= 0", optarg);
-            cfg->seed = (uint64_t)v;
+            if (!(rc = ps_cli_opt_long(&v, "train", "--seed", optarg, 0, 2147483647L)))
+                cfg->seed = (uint64_t)v;
             break;
         case 'e':
-            if (ps_cli_parse_long(optarg, 1, 100000, &v))
-                return bad("--epochs", "an integer 1..100000", optarg);
-            cfg->epochs = (int32_t)v;
+            if (!(rc = ps_cli_opt_long(&v, "train", "--epochs", optarg, 1, 100000)))
+                cfg->epochs = (int32_t)v;
             break;
         case 'N': cfg->nesterov = 1; break;
         case 't':
-            if (ps_cli_parse_long(optarg, 1, 30000, &v))
-                return bad("--n-train", "an integer 1..30000", optarg);
-            cfg->n_train = (int32_t)v;
+            if (!(rc = ps_cli_opt_long(&v, "train", "--n-train", optarg, 1, 30000)))
+                cfg->n_train = (int32_t)v;
             break;
         case 'T':
-            if (ps_cli_parse_long(optarg, 1, 5000, &v))
-                return bad("--n-test", "an integer 1..5000", optarg);
-            cfg->n_test = (int32_t)v;
+            if (!(rc = ps_cli_opt_long(&v, "train", "--n-test", optarg, 1, 5000)))
+                cfg->n_test = (int32_t)v;
             break;
-        case 'S':
-            if (parse_pair(optarg, &v, ':', rest, sizeof rest) || v < 1 ||
-                parse_float(rest, 0, 1e6, &cfg->lr_step_gamma))
-                return bad("--lr-step", "EPOCH:GAMMA, e.g. 15:0.1", optarg);
-            cfg->lr_step_epoch = (int32_t)v;
-            break;
+        case 'S': rc = opt_lr_step(cfg, optarg); break;
         case 'H':
-            if (ps_cli_parse_long(optarg, 1, 30000, &v))
-                return bad("--holdout", "an integer >= 1", optarg);
-            cfg->eval = PS_EVAL_HOLDOUT;
-            cfg->holdout = (int32_t)v;
+            if (!(rc = ps_cli_opt_long(&v, "train", "--holdout", optarg, 1, 30000))) {
+                cfg->eval = PS_EVAL_HOLDOUT;
+                cfg->holdout = (int32_t)v;
+            }
             break;
-        case 'F': {
-            long f;
-            if (parse_pair(optarg, &v, ':', rest, sizeof rest) || ps_cli_parse_long(rest, 0, 1000, &f))
-                return bad("--fold", "K:F, e.g. 5:0", optarg);
-            cfg->eval = PS_EVAL_KFOLD;
-            cfg->folds = (int32_t)v;
-            cfg->fold = (int32_t)f;
-            break;
-        }
+        case 'F': rc = opt_fold(cfg, optarg); break;
         case 'K':
             if (ps_nn_kernels_parse(&cfg->kernels, optarg, NULL))
-                return bad("--kernels", "auto or gemm", optarg);
+                return ps_cli_bad_value("train", "--kernels", "auto or gemm", optarg);
             break;
         case 'd': *mnist = optarg; break;
         case 'o': *save = optarg; break;
+        case 'f': *force = 1; break;
         case 'q': *quiet = 1; break;
         case 'h': train_usage(stdout); return -1;
         case ':':
             fprintf(stderr, "pairsweep train: option '%s' needs a value (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         default:
             fprintf(stderr, "pairsweep train: unknown option '%s' (try --help)\n",
                     argv[optind - 1]);
-            return 2;
+            return PS_EXIT_USAGE;
         }
     }
+    if (rc)
+        return rc;
     if (optind < argc) {
         fprintf(stderr, "pairsweep train: unexpected argument '%s'\n", argv[optind]);
-        return 2;
+        return PS_EXIT_USAGE;
     }
     if (!cfg->model[0]) {
         fprintf(stderr, "pairsweep train: --model NAME is required (see `pairsweep models`)\n");
-        return 2;
+        return PS_EXIT_USAGE;
     }
     return 0;
 }
@@ -267,16 +259,21 @@ int ps_cmd_train(int argc, char **argv)
     ps_train_config cfg;
     ps_train_config_default(&cfg);
     const char *dir = ps_mnist_default_dir(), *save = NULL;
-    int quiet = 0;
-    int rc = parse_options(&cfg, &dir, &save, &quiet, argc, argv);
+    int quiet = 0, force = 0;
+    int rc = parse_options(&cfg, &dir, &save, &force, &quiet, argc, argv);
     if (rc)
-        return rc < 0 ? 0 : rc;
+        return rc < 0 ? PS_EXIT_OK : rc;
     ps_err err = {0, ""};
     ps_model_info info;
     if (ps_model_lookup(&info, cfg.model, &err)) {
         fprintf(stderr, "pairsweep train: %s\n", err.msg);
-        return 2;
+        return PS_EXIT_USAGE;
     }
+    /* the paths, before any work: --save is refused now, not after the training */
+    if ((rc = ps_cli_check_mnist_dir(dir, &err)) ||
+        (save && (rc = ps_cli_check_output(save, dir, NULL, force ? PS_PATH_REPLACE : 0,
+                                           "the --save file", "--force", &err))))
+        return ps_cli_fail("train", rc, &err);
     ps_mnist m;
     if ((rc = ps_mnist_load(&m, dir, &err))) {
         fprintf(stderr, "pairsweep train: %s\n", err.msg);

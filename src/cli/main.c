@@ -60,19 +60,19 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return PS_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return PS_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("pairsweep %s\n", PS_VERSION);
-        return 0;
+        return PS_EXIT_OK;
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "pairsweep: unknown command '%s' (try 'pairsweep --help')\n", argv[1]);
-    return 2;
+    return PS_EXIT_USAGE;
 }

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int ps_err_set(ps_err *err, int code, const char *fmt, ...)
@@ -15,6 +16,26 @@ int ps_err_set(ps_err *err, int code, const char *fmt, ...)
         err->code = code;
     }
     return code;
+}
+
+void ps_err_rename(ps_err *err, const char *alias, const char *name)
+{
+    size_t na = strlen(alias);
+    if (!err || !na)
+        return;
+    char out[sizeof err->msg];
+    size_t n = 0;
+    for (const char *p = err->msg; *p && n + 1 < sizeof out;) {
+        if (strncmp(p, alias, na)) {
+            out[n++] = *p++;
+            continue;
+        }
+        const char *with = (p == err->msg && p[na] == ':') ? name : "a temporary file";
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s", with);
+        p += na;
+    }
+    out[n < sizeof out ? n : sizeof out - 1] = '\0';
+    memcpy(err->msg, out, sizeof out);
 }
 
 const char *ps_strerror(int code)
@@ -34,7 +55,14 @@ const char *ps_strerror(int code)
 
 int ps_exit_status(int code)
 {
-    return (code == PS_EINVAL || code == PS_EFORMAT || code == PS_ESTATE) ? 2 : 1;
+    switch (code) {
+    case PS_OK: return PS_EXIT_OK;
+    case PS_EINVAL:
+    case PS_EFORMAT:
+    case PS_ESTATE: return PS_EXIT_USAGE;
+    case PS_EINTR: return PS_EXIT_STOPPED;
+    default: return PS_EXIT_FAILURE;
+    }
 }
 
 double ps_now(void)

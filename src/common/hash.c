@@ -1,9 +1,11 @@
+#define _POSIX_C_SOURCE 200809L
 #include "pairsweep/common.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-#include <errno.h>
+
+#include "pairsweep/path.h"
 
 static void to_hex(char hex[65], const unsigned char *md)
 {
@@ -25,9 +27,10 @@ void ps_sha256_hex(char hex[65], const void *data, size_t len)
 
 int ps_sha256_file(char hex[65], const char *path, ps_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ps_err_set(err, PS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = NULL;
+    int rc = ps_path_fopen_read(&f, path, "a file to hash", err);
+    if (rc)
+        return rc;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx) {
         fclose(f);

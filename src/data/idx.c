@@ -6,15 +6,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include "pairsweep/path.h"
 
 #define IDX_MAGIC_IMAGES 0x00000803u
 #define IDX_MAGIC_LABELS 0x00000801u
 #define IDX_MAX_DIM 1024
 #define IDX_MAX_ITEMS 100000000
 
-/* zlib's message without the "PATH: " it starts with. */
+/* zlib's message without the "PATH: " it starts with ("<fd:N>: " for a file opened with
+ * gzdopen, as open_idx does). */
 static const char *zlib_reason(const char *msg, const char *path)
 {
     size_t n = strlen(path);
@@ -22,6 +25,9 @@ static const char *zlib_reason(const char *msg, const char *path)
         return "zlib error";
     if (!strncmp(msg, path, n) && msg[n] == ':' && msg[n + 1] == ' ')
         return msg + n + 2;
+    const char *fd = strstr(msg, ">: ");
+    if (!strncmp(msg, "<fd:", 4) && fd)
+        return fd + 3;
     return msg;
 }
 
@@ -114,28 +120,31 @@ static int expect_eof(gzFile f, const char *path, ps_err *err)
     return 0;
 }
 
-static gzFile open_idx(const char *path, ps_err *err)
+/* Opens an idx file (path.h: a regular file, else refused without blocking). */
+static int open_idx(gzFile *out, const char *path, ps_err *err)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        ps_err_set(err, PS_EIO, "%s: is a directory (expected an idx file)", path);
-        return NULL;
+    int fd = -1;
+    int rc = ps_path_open_read(&fd, path, "an idx file", err);
+    if (rc)
+        return rc;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return ps_err_set(err, PS_ENOMEM, "%s: cannot open: out of memory (zlib)", path);
     }
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        ps_err_set(err, PS_EIO, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib");
-    return f;
+    *out = f;
+    return 0;
 }
 
 int ps_idx_stream_open(ps_idx_stream *s, const char *path, ps_err *err)
 {
     memset(s, 0, sizeof *s);
-    gzFile f = open_idx(path, err);
-    if (!f)
-        return PS_EIO;
+    gzFile f = NULL;
+    int rc = open_idx(&f, path, err);
+    if (rc)
+        return rc;
     unsigned char hdr[16];
-    int rc = read_exact(f, hdr, 4, path, "the header", err);
+    rc = read_exact(f, hdr, 4, path, "the header", err);
     if (rc)
         goto fail;
     uint32_t magic = be32(hdr);
@@ -225,12 +234,13 @@ int ps_idx_read_images(ps_idx_images *out, const char *path, ps_err *err)
 
 int ps_idx_read_labels(ps_idx_labels *out, const char *path, ps_err *err)
 {
-    gzFile f = open_idx(path, err);
-    if (!f)
-        return PS_EIO;
+    gzFile f = NULL;
+    int rc = open_idx(&f, path, err);
+    if (rc)
+        return rc;
     unsigned char hdr[8];
     uint8_t *labels = NULL;
-    int rc = read_exact(f, hdr, 4, path, "the header", err);
+    rc = read_exact(f, hdr, 4, path, "the header", err);
     if (rc)
         goto fail;
     uint32_t magic = be32(hdr);

@@ -205,6 +205,7 @@ int ps__checkpoint(ps_store *s, ps__edit_fn edit, const void *ctx, ps_err *err)
     s->st.checkpoint_write_seconds += t3 - t2;
     if (rc) {
         unlink(s->tmp);
+        ps_err_rename(err, s->tmp, s->path); /* the message names the user's path */
         if (err && !strstr(err->msg, "kept"))
             snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
                      "; every result so far is kept in %s and its journal", s->path);

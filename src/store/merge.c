@@ -297,10 +297,12 @@ int ps_store_merge(const char *out, const char *const *shards, int n_shards, int
             unlink(jp);
         free(jp);
     }
-    if (rc)
+    if (rc) {
         unlink(tmp);
-    else if (n_rows)
+        ps_err_rename(err, tmp, out); /* the message names the user's path */
+    } else if (n_rows) {
         *n_rows = m.n;
+    }
     for (int i = 0; i < n_read; i++)
         ps_results_free(&res[i]);
     free(res);

@@ -168,6 +168,7 @@ static int create_new(ps_store *s, const ps_store_meta *m, ps_err *err)
     rc = rc ? rc : ps__replace(s->tmp, s->path, err);
     if (rc) {
         unlink(s->tmp);
+        ps_err_rename(err, s->tmp, s->path); /* the message names the user's path */
         return rc;
     }
     rc = ps__journal_create(&s->jfd, s->jpath, s->sha, err);

@@ -91,7 +91,7 @@ int ps_store_write_run(const char *path, const ps_train_config *cfg, const ps_tr
     /* Probe creation first so that a missing or read-only directory gets its own message. */
     FILE *probe = fopen(tmp, "wb");
     if (!probe) {
-        int rc = ps__create_error(tmp, errno, err);
+        int rc = ps__create_error(path, errno, err);
         free(tmp);
         return rc;
     }
@@ -113,8 +113,10 @@ int ps_store_write_run(const char *path, const ps_train_config *cfg, const ps_tr
         rc = ps__file_save(f, tmp, err);
     if (!rc)
         rc = ps__replace(tmp, path, err);
-    if (rc)
+    if (rc) {
         unlink(tmp);
+        ps_err_rename(err, tmp, path); /* the message names the user's path */
+    }
     free(tmp);
     return rc;
 }

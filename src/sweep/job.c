@@ -10,6 +10,7 @@
 
 #include "job_yaml.h"
 #include "pairsweep/models.h"
+#include "pairsweep/path.h"
 #include "pairsweep/rng.h"
 
 /* MNIST holds 60,000 training and 10,000 test images; a pair takes two. */
@@ -489,10 +490,10 @@ int ps_job_parse(ps_job *out, const char *text, size_t len, const char *path, ps
 
 int ps_job_load(ps_job *job, const char *path, ps_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ps_err_set(err, errno == ENOENT ? PS_EINVAL : PS_EIO, "%s: cannot open job file: %s",
-                          path, strerror(errno));
+    FILE *f = NULL;
+    int rc0 = ps_path_fopen_read(&f, path, "a YAML job file", err);
+    if (rc0)
+        return rc0;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     int rc = 0;

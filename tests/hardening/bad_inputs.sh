@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The bad-input catalogue of issue 9, run on the real binary:
-#   bad_inputs.sh CATEGORY PAIRSWEEP WORKDIR      CATEGORY: cli | jobs | mnist | results
+#   bad_inputs.sh CATEGORY PAIRSWEEP WORKDIR
+#   CATEGORY: cli | jobs | mnist | results | paths | writers
 # Each input must give exit status 2 (bad usage or input) or 1 (failure), exactly one line on
 # stderr naming the file (and line, for job files), no crash, no hang, and no results file
-# that looks complete. The rows of docs/hardening.md are written to WORKDIR/table-CATEGORY.md.
+# that looks complete; the cases of issue 16 (paths, writers, numbers) expect exactly 2 and
+# check that no file was replaced (SHA-256 before and after). The rows of docs/hardening.md
+# are written to WORKDIR/table-CATEGORY.md.
 set -uo pipefail
 cat_=$1
 ps=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -77,6 +80,30 @@ cli() {
   expect "negative deadline (run --deadline -5)" 2 "--deadline" "$ps" run --deadline -5 x.yaml
   expect "negative grace (run --grace -1)" 2 "--grace" "$ps" run --grace -1 x.yaml
   expect "zero rate (run --rate 0)" 2 "--rate" "$ps" run --rate 0 x.yaml
+  # numbers that overflow, or are out of range: refused, the message quoting what was typed
+  expect "shard past 2^32 (run --shard 4294967297/4294967298: was read as 1/2)" 2 \
+    "'4294967297/4294967298'" "$ps" run --dry-run --shard 4294967297/4294967298 x.yaml
+  expect "shard count past 2^31 (run --shard 1/99999999999)" 2 "'1/99999999999'" \
+    "$ps" run --dry-run --shard 1/99999999999 x.yaml
+  expect "shard with three fields (run --shard 1/2/3)" 2 "'1/2/3'" "$ps" run --shard 1/2/3 x.yaml
+  expect "deadline with four fields (run --deadline 1:2:3:4)" 2 "'1:2:3:4'" \
+    "$ps" run --deadline 1:2:3:4 x.yaml
+  expect "deadline past 10^9 s (run --deadline 99999999999)" 2 "'99999999999'" \
+    "$ps" run --deadline 99999999999 x.yaml
+  expect "grace overflowing a double (run --grace 1e400)" 2 "'1e400'" "$ps" run --grace 1e400 x.yaml
+  expect "grace nan (run --grace nan)" 2 "'nan'" "$ps" run --grace nan x.yaml
+  expect "rate overflowing a double (run --rate 1e999)" 2 "'1e999'" "$ps" run --rate 1e999 x.yaml
+  expect "seed past 2^31 (data --seed 2147483648)" 2 "'2147483648'" "$ps" data --seed 2147483648
+  expect "seed past 2^64 (train --seed 18446744073709551617)" 2 "'18446744073709551617'" \
+    "$ps" train --model cnn --seed 18446744073709551617
+  expect "batch size too large (train --batch-size 60001)" 2 "1..60000, got '60001'" \
+    "$ps" train --model cnn --batch-size 60001
+  expect "momentum 1 (train --momentum 1)" 2 "'1'" "$ps" train --model cnn --momentum 1
+  expect "lr overflowing a double (train --lr 1e400)" 2 "'1e400'" "$ps" train --model cnn --lr 1e400
+  expect "fold past its folds (train --fold 5:5)" 2 "'5:5'" "$ps" train --model cnn --fold 5:5
+  expect "lr step at epoch 0 (train --lr-step 0:0.1)" 2 "'0:0.1'" \
+    "$ps" train --model cnn --lr-step 0:0.1
+  expect "bad report (models --report 001)" 2 "'001'" "$ps" models --report 001
   no_results "$work" "command line: nothing written"
 }
 
@@ -175,8 +202,19 @@ models:
   # a file that is not there, a directory
   mkdir -p "$work/missing" && cd "$work/missing" || exit 1
   expect "job: file not there" "2" "nope.yaml" "$ps" run nope.yaml
-  expect "job: a directory" "1 2" "adir" bash -c "mkdir -p adir && exec '$ps' run adir"
-  no_results "$work/missing" "job: missing/directory: nothing written"
+  mkdir -p adir
+  expect "job: a directory" 2 "adir" "$ps" run adir
+  # a FIFO would block the read forever (no writer): refused before it is opened, and opened
+  # non-blocking; under `timeout`, so that a regression fails instead of hanging
+  mkfifo fifo.yaml
+  ln -sf fifo.yaml link-to-fifo.yaml
+  local l
+  for l in "" --dry-run; do
+    limit=20 expect "job: a FIFO (run${l:+ $l})" 2 "fifo.yaml" "$ps" run $l fifo.yaml
+  done
+  limit=20 expect "job: a symbolic link to a FIFO" 2 "link-to-fifo.yaml" "$ps" run link-to-fifo.yaml
+  expect "job: a device (run /dev/null)" 2 "/dev/null" "$ps" run /dev/null
+  no_results "$work/missing" "job: missing/directory/FIFO: nothing written"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -249,20 +287,40 @@ mnist() {
   mnist_case gzip-bad-crc "$tl"
   d=$(mnist_dir not-a-file); rm "$d/$tl"*; mkdir "$d/$tl"
   cd "$work" || exit 1
-  expect "MNIST: not-a-file (a directory)" "1 2" "$tl" "$ps" data --mnist "$d" --pairs 10
+  expect "MNIST: not-a-file (a directory)" 2 "$tl" "$ps" data --mnist "$d" --pairs 10
+  # a FIFO (no writer) in place of an idx file: gzread would wait forever; refused without
+  # blocking (20 s limit: a regression fails instead of hanging)
+  d=$(mnist_dir fifo); rm "$d/$tl"*; mkfifo "$d/$tl"
+  limit=20 expect "MNIST: fifo (a FIFO in place of $tl)" 2 "$tl" "$ps" data --mnist "$d" --pairs 10
+  limit=20 expect "MNIST: fifo, through train" 2 "$tl" \
+    "$ps" train --model cnn --epochs 1 --mnist "$d"
+  d=$(mnist_dir fifo-gz); rm "$d/$tl"*; mkfifo "$d/$tl.gz"
+  limit=20 expect "MNIST: fifo-gz (a FIFO in place of $tl.gz)" 2 "$tl.gz" \
+    "$ps" data --mnist "$d" --pairs 10
+  d=$(mnist_dir device); rm "$d/$tl"*; ln -s /dev/zero "$d/$tl"
+  limit=20 expect "MNIST: device (a link to /dev/zero in place of $tl)" 2 "$tl" \
+    "$ps" data --mnist "$d" --pairs 10
+  # --mnist DIR that is not a directory
+  : >"$work/plain-file"
+  expect "MNIST: --mnist names a file" 2 "plain-file" "$ps" data --mnist "$work/plain-file"
+  expect "MNIST: --mnist names a device" 2 "/dev/null" "$ps" data --mnist /dev/null
+  expect "MNIST: --mnist names a file, through train" 2 "plain-file" \
+    "$ps" train --model cnn --mnist "$work/plain-file"
   # the same through `pairsweep run`: one line, no results file
   mkdir -p "$work/run" && cd "$work/run" || exit 1
   micro_job micro.yaml
-  expect "MNIST through run: truncated images" "1 2" "$ti" \
+  expect "MNIST through run: truncated images" 2 "$ti" \
     "$ps" run -q --mnist "$work/truncated-images" micro.yaml
-  expect "MNIST through run: missing directory" "1 2" "$work/nowhere" \
+  expect "MNIST through run: missing directory" 2 "$work/nowhere" \
     "$ps" run -q --mnist "$work/nowhere" micro.yaml
+  limit=20 expect "MNIST through run: a FIFO in place of $tl" 2 "$tl" \
+    "$ps" run -q --mnist "$work/fifo" micro.yaml
+  expect "MNIST through run: --mnist names a file" 2 "plain-file" \
+    "$ps" run -q --mnist "$work/plain-file" micro.yaml
   no_results "$work/run" "MNIST through run: nothing written"
 }
 
 # ---------------------------------------------------------------------------------------------
-sha() { sha256sum "$1" | cut -c1-64; }
-
 # unchanged FILE SHA LABEL
 unchanged() {
   if [ -e "$1" ] && [ "$(sha "$1")" = "$2" ]; then pass "$3: $1 unchanged"; else fail "$3" "$1 was changed"; fi
@@ -306,30 +364,50 @@ results() {
   cmds=$("$ps" --help | awk '/^commands:/{x=1; next} x && /^  [a-z]/{print $1}')
   for c in status report; do
     printf ' %s ' $cmds | grep -q " $c " || continue
-    for f in text.h5 empty.h5 cut.h5 missing.h5; do
+    for f in text.h5 empty.h5 cut.h5; do
       expect "results: pairsweep $c on $f" "1 2" "$f" "$ps" "$c" "$f"
     done
+    expect "results: pairsweep $c on missing.h5" 2 "missing.h5" "$ps" "$c" missing.h5
   done
+  # a journal that is a FIFO beside a good file: its reader would block on the open
+  cp micro.h5 fifo-journal.h5
+  mkfifo fifo-journal.h5.journal
+  snap fifo-journal.h5
+  for c in status report; do
+    limit=20 expect "results: pairsweep $c, FILE.h5.journal a FIFO" 2 "fifo-journal.h5.journal" \
+      "$ps" "$c" fifo-journal.h5
+  done
+  limit=20 expect "results: run -o FILE.h5 whose journal is a FIFO" 2 "fifo-journal.h5.journal" \
+    "$ps" run -q -o fifo-journal.h5 micro.yaml
+  kept "results: a FIFO journal"
   mkdir -p adir.h5
-  expect "results: the output is a directory" "1 2" "adir.h5" "$ps" run -q -o adir.h5 micro.yaml
+  expect "results: the output is a directory" 2 "adir.h5: is a directory" \
+    "$ps" run -q -o adir.h5 micro.yaml
+  if grep -q -- '--restart' "$err"; then fail "results: the output is a directory" "advises --restart"
+  else pass "results: the output is a directory: --restart is not advised"; fi
   mkdir -p keep.h5 && echo precious >keep.h5/file
-  expect "results: --restart onto a directory" "1 2" "keep.h5" \
+  expect "results: --restart onto a directory" 2 "keep.h5" \
     "$ps" run -q --restart -o keep.h5 micro.yaml
   if [ -f keep.h5/file ] && [ ! -e keep.h5.tmp ]; then pass "results: --restart onto a directory: kept, no temporary left"
   else fail "results: --restart onto a directory" "the directory was changed or keep.h5.tmp left"; fi
-  expect "results: missing output directory" "1 2" "no/such/dir" \
+  # the default output results/NAME.h5 a directory
+  mkdir -p default/results/micro.h5 && cp micro.yaml default/ && cd default || exit 1
+  expect "results: the default output results/micro.h5 is a directory" 2 \
+    "results/micro.h5: is a directory" "$ps" run -q micro.yaml
+  cd "$d" || exit 1
+  expect "results: missing output directory" 2 "no/such/dir" \
     "$ps" run -q -o "$d/no/such/dir/r.h5" micro.yaml
   no_results "$d/no" "results: missing directory: nothing written"
 
   # read-only output directory: a read-only tmpfs when we may mount (root), else chmod
   mkdir -p ro
   if mount -t tmpfs -o ro,size=1m tmpfs ro 2>/dev/null; then
-    expect "results: read-only output directory (read-only mount)" "1 2" "ro/r.h5" \
+    expect "results: read-only output directory (read-only mount)" 2 "ro/r.h5" \
       "$ps" run -q -o ro/r.h5 micro.yaml
     umount ro
   elif [ "$(id -u)" -ne 0 ]; then
     chmod 555 ro
-    expect "results: read-only output directory (mode 555)" "1 2" "ro/r.h5" \
+    expect "results: read-only output directory (mode 555)" 2 "ro/r.h5" \
       "$ps" run -q -o ro/r.h5 micro.yaml
     chmod 755 ro
   else
@@ -374,11 +452,131 @@ results() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# Every path a subcommand reads, given as what it must not be: missing, a directory where a
+# file is expected (a file where a directory is), a FIFO, a device, a socket. Exactly status 2
+# and one line naming the path; a FIFO has no writer, so a command that opened it would block
+# (20 s limit: a regression fails instead of hanging).
+paths() {
+  cd "$work" || exit 1
+  mkdir -p adir
+  : >afile
+  mkfifo afifo
+  /usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' asock
+  micro_job micro.yaml
+  local p
+  for p in missing adir afifo asock /dev/null; do
+    limit=20 expect "paths: run JOB, JOB $p" 2 "$p" "$ps" run -q "$p"
+    limit=20 expect "paths: run --dry-run JOB, JOB $p" 2 "$p" "$ps" run --dry-run "$p"
+    limit=20 expect "paths: report FILE, FILE $p" 2 "$p" "$ps" report "$p"
+    limit=20 expect "paths: status FILE, FILE $p" 2 "$p" "$ps" status "$p"
+    limit=20 expect "paths: merge OUT SHARD, SHARD $p" 2 "$p" "$ps" merge out.h5 "$p"
+  done
+  for p in missing afile afifo asock /dev/null; do
+    limit=20 expect "paths: data --mnist DIR, DIR $p" 2 "$p" "$ps" data --mnist "$p"
+    limit=20 expect "paths: train --mnist DIR, DIR $p" 2 "$p" "$ps" train --model cnn --mnist "$p"
+    limit=20 expect "paths: run --mnist DIR, DIR $p" 2 "$p" "$ps" run -q --mnist "$p" micro.yaml
+  done
+  no_results "$work" "paths: nothing written"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Every command that writes (merge, train --save, report --out, run -o) refuses to replace what
+# it was not told to replace: an existing output (unless --force; run resumes its own file and
+# replaces another only with --restart), and always one of its own inputs, under any spelling
+# (./A.h5, an absolute path, a symbolic or a hard link). Each refusal: status 2, one line
+# naming the output, and every file involved unchanged (SHA-256).
+writers() {
+  cd "$work" || exit 1
+  micro_job micro.yaml
+  local rc=0
+  timeout 120 "$ps" run -q -o A.h5 micro.yaml >/dev/null 2>run.err || rc=$?
+  if [ "$rc" -ne 0 ]; then fail "writers: reference run" "status $rc: $(cat run.err)"; finish; exit 1; fi
+  cp A.h5 B.h5
+  ln -s A.h5 link.h5
+  ln A.h5 hard.h5
+  mkdir -p adir links
+  mkfifo afifo
+  echo precious >kept.txt
+  local f
+  for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
+           t10k-labels-idx1-ubyte; do
+    if [ -e "$mnist/$f" ]; then ln -s "$mnist/$f" "links/$f"; else ln -s "$mnist/$f.gz" "links/$f.gz"; fi
+  done
+  local tls=(links/t10k-labels-idx1-ubyte*) tl
+  tl=${tls[0]}
+
+  # merge: OUT forgotten (the data loss of issue 16), an existing OUT, OUT a shard
+  snap A.h5 B.h5 kept.txt
+  expect "writers: merge A.h5 B.h5 (OUT forgotten: A.h5 exists)" 2 "A.h5: exists" \
+    "$ps" merge A.h5 B.h5
+  expect "writers: merge kept.txt A.h5 (an existing OUT)" 2 "kept.txt: exists" \
+    "$ps" merge kept.txt A.h5
+  for f in A.h5 ./A.h5 "$work/A.h5" link.h5 hard.h5; do
+    expect "writers: merge --force ${f/#$work/WORK} A.h5 (OUT is the shard)" 2 "is the input" \
+      "$ps" merge --force "$f" A.h5
+  done
+  expect "writers: merge adir A.h5 (OUT a directory)" 2 "adir: is a directory" "$ps" merge adir A.h5
+  limit=20 expect "writers: merge --force afifo A.h5 (OUT a FIFO)" 2 "afifo" \
+    "$ps" merge --force afifo A.h5
+  kept "writers: merge refused"
+  rc=0
+  timeout 60 "$ps" merge --force B.h5 A.h5 >/dev/null 2>merge.err || rc=$?
+  if [ "$rc" -eq 0 ]; then pass "writers: merge --force replaces an existing OUT"
+  else fail "writers: merge --force" "status $rc: $(cat merge.err)"; fi
+
+  # train --save: checked before training (--epochs 100000 would not end within the limit)
+  snap A.h5 kept.txt "$tl"
+  expect "writers: train --save A.h5 (exists)" 2 "A.h5: exists" \
+    "$ps" train --model cnn --epochs 100000 --save A.h5
+  expect "writers: train --force --save onto an MNIST file" 2 "is the input" \
+    "$ps" train --model cnn --epochs 100000 --mnist links --force --save "$tl"
+  expect "writers: train --force --save onto an MNIST file (other spelling)" 2 "is the input" \
+    "$ps" train --model cnn --epochs 100000 --mnist links --force --save "./links/../$tl"
+  expect "writers: train --save adir (a directory)" 2 "adir: is a directory" \
+    "$ps" train --model cnn --epochs 100000 --save adir
+  limit=20 expect "writers: train --save afifo (a FIFO)" 2 "afifo" \
+    "$ps" train --model cnn --epochs 100000 --force --save afifo
+  expect "writers: train --save into a missing directory" 2 "no/such/t.h5" \
+    "$ps" train --model cnn --epochs 100000 --save no/such/t.h5
+  kept "writers: train --save refused"
+
+  # report --out DIR: a directory that holds files, a file, a failed report
+  mkdir -p full && echo mine >full/table2.txt
+  snap A.h5 kept.txt full/table2.txt
+  expect "writers: report --out full (not empty)" 2 "full: is not empty" \
+    "$ps" report --out full A.h5
+  expect "writers: report --out kept.txt (a file)" 2 "kept.txt" "$ps" report --out kept.txt A.h5
+  expect "writers: report --out new missing.h5 (fails)" 2 "missing.h5" \
+    "$ps" report --out new missing.h5
+  if [ -e new ]; then fail "writers: report failed" "left the --out directory 'new'"
+  else pass "writers: a failed report leaves no --out directory"; fi
+  kept "writers: report --out refused"
+  rc=0
+  timeout 60 "$ps" report --out full --force A.h5 >/dev/null 2>report.err || rc=$?
+  if [ "$rc" -eq 0 ] && [ -s full/table2.txt ]; then pass "writers: report --out full --force writes into it"
+  else fail "writers: report --force" "status $rc: $(cat report.err)"; fi
+
+  # run -o: never an input, even with --restart
+  ln -s micro.yaml job-link.yaml
+  snap micro.yaml "$tl"
+  expect "writers: run --restart -o JOB JOB" 2 "is the input" \
+    "$ps" run -q --restart -o micro.yaml micro.yaml
+  expect "writers: run --restart -o link-to-JOB JOB" 2 "is the input" \
+    "$ps" run -q --restart -o job-link.yaml micro.yaml
+  expect "writers: run --restart -o an MNIST file" 2 "is the input" \
+    "$ps" run -q --restart --mnist links -o "$tl" micro.yaml
+  limit=20 expect "writers: run -o afifo (a FIFO)" 2 "afifo" "$ps" run -q -o afifo micro.yaml
+  kept "writers: run -o refused"
+}
+
 case "$cat_" in
   cli) cli ;;
   jobs) jobs ;;
   mnist) mnist ;;
   results) results ;;
+  paths) paths ;;
+  writers) writers ;;
   *) say "unknown category $cat_"; exit 2 ;;
 esac
 finish

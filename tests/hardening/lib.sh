@@ -6,7 +6,7 @@
 #   - no hang (a timeout kills it: status 124/137 fails) and no crash (killed by a signal,
 #     which would dump core: status > 128 fails);
 #   - stderr is exactly one line and contains what it must name (the file, and the line for
-#     job files);
+#     job files), and never an internal name (FILE.h5.tmp, zlib's <fd:N>);
 # and appends a row "input | status | stderr" to $table (docs/hardening.md is made of them).
 # Sanitizer builds: a sanitizer report changes the exit status (scripts/check-sanitize.sh
 # sets exitcode=86/87), so it fails the check too.
@@ -45,6 +45,8 @@ expect() {
     bad="$lines lines on stderr, expected exactly one"
   elif [ -n "$needle" ] && ! grep -qF -- "$needle" "$err"; then
     bad="stderr does not name '$needle'"
+  elif grep -q '\.h5\.tmp\|<fd:[0-9]*>' "$err"; then
+    bad="stderr names an internal file (a temporary file or a descriptor)"
   fi
   printf '| %s | %s | `%s` |\n' "$(md_cell "$label")" "$rc" "$(md_cell "$(head -c 400 "$err")")" \
     >>"$table"
@@ -68,6 +70,26 @@ fail() {
 pass() {
   checks=$((checks + 1))
   say "ok   $1"
+}
+
+sha() { sha256sum "$1" | cut -c1-64; }
+
+# snap FILE...: remembers the SHA-256 of each file (kept checks them after a command).
+snap() {
+  snaps=()
+  local f
+  for f; do snaps+=("$f=$(sha "$f")"); done
+}
+
+# kept LABEL: every file of the last snap is still there with the same SHA-256 (nothing was
+# replaced, truncated or deleted).
+kept() {
+  local s f bad=""
+  for s in "${snaps[@]}"; do
+    f=${s%=*}
+    if [ ! -e "$f" ] || [ "$(sha "$f")" != "${s##*=}" ]; then bad="$bad $f"; fi
+  done
+  if [ -n "$bad" ]; then fail "$1" "changed or removed:$bad"; else pass "$1: ${#snaps[@]} file(s) unchanged"; fi
 }
 
 # no_results DIR LABEL: nothing that could pass for results was written under DIR.
