@@ -129,7 +129,8 @@ def child_pid(parent, name):
 def to_process(sig, twice=False):
     def send(proc):
         os.kill(proc.pid, sig)
-        if twice:  # one request delivered twice (scancel: rank 0 directly, and the batch shell)
+        if twice:  # one request delivered twice (scancel: rank 0 directly, then the batch shell)
+            time.sleep(0.3)
             os.kill(proc.pid, sig)
     return send
 
@@ -173,7 +174,8 @@ def test_launchers(tmp):
     mpirun = [MPIEXEC, "-np", "3", BIN, "run", "--lines"]
     # name, command (the job and -o are added), send, status, grace honoured
     cases = [("plain-sigint", plain, to_process(signal.SIGINT), 3, True),
-             ("plain-sigterm-twice", plain, to_process(signal.SIGTERM, twice=True), 3, True),
+             ("plain-sigterm", plain, to_process(signal.SIGTERM), 3, True),
+             ("mpirun-sigusr1-twice", mpirun, to_process(signal.SIGUSR1, twice=True), 3, True),
              ("study-ctrl-c", study, to_group(signal.SIGINT), 3, True),
              ("study-sigterm", study, to_process(signal.SIGTERM), 3, True),
              ("study-mpirun-sigint", study, to_mpirun(signal.SIGINT), 3, False),
