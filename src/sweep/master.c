@@ -181,8 +181,13 @@ int32_t ps__master_tick(ps__master *m, int32_t *abandon, int32_t cap)
 {
     double now = ps_now();
     int32_t stop = m->o->stop ? (int32_t)*m->o->stop : 0;
-    for (; m->signals < stop; m->signals++)
+    for (; m->signals < stop; m->signals++) {
+        if (m->signals == 0)
+            m->first_signal = now;
+        else if (now - m->first_signal < PS__SIGNAL_MERGE)
+            continue;
         ps_sched_signal(m->sched, now);
+    }
     int32_t n = ps_sched_tick(m->sched, now, abandon, cap);
     (void)handle_events(m);
     return n;

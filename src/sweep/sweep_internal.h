@@ -44,6 +44,8 @@ typedef struct ps__pending {
     char event[320];
 } ps__pending;
 
+#define PS__SIGNAL_MERGE 2.0
+
 typedef struct ps__master {
     const ps_sweep_opts *o;
     const ps_job *job;
@@ -54,7 +56,8 @@ typedef struct ps__master {
     int32_t stored[2];         /* tasks durable in the file, per phase */
     int32_t ran;               /* tasks run (and stored) by this run */
     int32_t diverged, failed;  /* in the file */
-    int32_t signals;           /* stop requests passed on to the scheduler */
+    int32_t signals;           /* signals seen (the count in o->stop already read) */
+    double first_signal;       /* when the first was seen */
     ps__pending *pend;         /* (PS__PEND_MAX) appended, not yet synced */
     int32_t n_pend;
     ps_sweep_best *best;       /* (n_models) for the progress callback */
@@ -73,8 +76,10 @@ void ps__master_free(ps__master *m);
  * selection the file completes get their /selection rows and final tasks. */
 int ps__master_start(ps__master *m);
 
-/* Passes new stop requests and the time to the scheduler and acts on its events. Returns how
- * many workers (written to abandon[0 .. cap)) must give their task up now. */
+/* Passes new stop requests and the time to the scheduler and acts on its events. A signal
+ * seen less than PS__SIGNAL_MERGE s after the first is the same request delivered twice (under
+ * SLURM, scancel signals rank 0 and the batch shell, which forwards it), not a second one.
+ * Returns how many workers (written to abandon[0 .. cap)) must give their task up now. */
 int32_t ps__master_tick(ps__master *m, int32_t *abandon, int32_t cap);
 
 /* Free worker w asks for work (ps_sched_next, then the events it caused). */

@@ -55,6 +55,7 @@ out=int/pairsweep-$id.out
 grep -q 'SIGUSR1 received' "$out" || fail "$out: the batch shell never got SIGUSR1"
 grep -q 'forwarded SIGUSR1 to rank 0' "$out" || fail "$out: SIGUSR1 was not forwarded to rank 0"
 grep -q 'requeueing job' "$out" || fail "$out: the script did not requeue the job"
+! grep -q 'given up' "$out" || fail "$out: running tasks were given up: the grace was not honoured"
 grep -q 'study complete' "$out" || fail "$out: the last run did not complete the study"
 # Mid-study: "stopped by a signal: K of M tasks stored" with 0 < K < M on the first stop.
 first=$(grep -m 1 'stopped by a signal: ' "$out" || true)

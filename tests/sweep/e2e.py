@@ -110,6 +110,97 @@ def test_interrupt(tmp):
         print(f"{name}: stopped with {n} of 12 stored; resumed; identical to the reference")
 
 
+STUDY = os.path.join(SRC, "scripts", "study.sh")
+
+
+def child_pid(parent, name):
+    """The pid of parent's child process called name, or None."""
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                comm, rest = f.read().rsplit(")", 1)
+            if int(rest.split()[1]) == parent and comm.endswith("(" + name):
+                return int(pid)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def to_process(sig, twice=False):
+    def send(proc):
+        os.kill(proc.pid, sig)
+        if twice:  # one request delivered twice (scancel: rank 0 directly, then the batch shell)
+            time.sleep(0.3)
+            os.kill(proc.pid, sig)
+    return send
+
+
+def to_group(sig):  # a terminal's Ctrl-C: the whole foreground process group
+    return lambda proc: os.killpg(proc.pid, sig)
+
+
+def to_mpirun(sig):  # mpirun alone, under scripts/study.sh
+    def send(proc):
+        pid = child_pid(proc.pid, "mpirun")
+        results.expect(pid is not None, "no mpirun under scripts/study.sh")
+        os.kill(pid, sig)
+    return send
+
+
+def signalled(cmd, cwd, after, send):
+    """Starts cmd in a session of its own, calls send(proc) once `after` results have been
+    reported, returns (exit status, stdout, stderr)."""
+    env = dict(os.environ, PS_BIN=BIN, PS_RANKS="3")
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+    seen, lines = 0, []
+    for line in proc.stdout:
+        lines.append(line)
+        seen += ": done," in line
+        if seen == after:
+            send(proc)
+            break
+    out, err = proc.communicate(timeout=300 * SCALE)
+    return proc.returncode, "".join(lines) + out, err
+
+
+def test_launchers(tmp):
+    """Each launcher x signal of the table in `pairsweep run --help`: the status of the command
+    run (pairsweep, scripts/study.sh, or mpirun itself), whether the running tasks finished
+    (grace) or were lost, then a rerun: complete and identical to an uninterrupted run."""
+    ref = reference(tmp)
+    plain = [BIN, "run", "--lines"]
+    study = ["bash", STUDY, TINY, "--lines"]
+    mpirun = [MPIEXEC, "-np", "3", BIN, "run", "--lines"]
+    # name, command (the job and -o are added), send, status, grace honoured
+    cases = [("plain-sigint", plain, to_process(signal.SIGINT), 3, True),
+             ("plain-sigterm", plain, to_process(signal.SIGTERM), 3, True),
+             ("mpirun-sigusr1-twice", mpirun, to_process(signal.SIGUSR1, twice=True), 3, True),
+             ("study-ctrl-c", study, to_group(signal.SIGINT), 3, True),
+             ("study-sigterm", study, to_process(signal.SIGTERM), 3, True),
+             ("study-mpirun-sigint", study, to_mpirun(signal.SIGINT), 3, False),
+             ("study-mpirun-sigterm", study, to_mpirun(signal.SIGTERM), 3, False),
+             ("mpirun-ctrl-c", mpirun, to_group(signal.SIGINT), 1, False)]
+    for name, cmd, send, status, grace in cases:
+        d = os.path.join(tmp, name)
+        os.makedirs(os.path.join(d, "results"))
+        path = os.path.join(d, "results", "tiny.h5")
+        job = [] if cmd is study else [TINY]
+        rc, out, err = signalled(cmd + ["-o", path] + job, d, 1, send)
+        results.expect(rc == status, f"{name}: exit {rc}, expected {status}\n{out}\n{err}")
+        results.expect("stop requested" in out, f"{name}: no stop request\n{out}\n{err}")
+        if grace:
+            results.expect("run the same command again to resume" in err and
+                           "given up" not in out + err, f"{name}: grace not honoured\n{out}\n{err}")
+        n = len(results.load(path)["tasks"])
+        results.expect(1 <= n < 12, f"{name}: {n} tasks stored after the signal")
+        p = run(["-q", "-o", path, TINY], d, ranks=3)
+        ok(p, f"{name}: resume")
+        results.check_study(path, **TINY_SHAPE)
+        results.compare(ref, path)
+        print(f"{name}: exit {rc}, {n} of 12 stored; resumed; identical to the reference")
+
+
 def rank_pid(mpirun_pid, rank):
     """The pid of an MPI rank started by mpirun (its OMPI_COMM_WORLD_RANK)."""
     for pid in os.listdir("/proc"):
@@ -342,7 +433,7 @@ def test_bad_jobs(tmp):
     results.expect(p.returncode == 2 and "missing JOB.yaml" in p.stderr, f"no job: {p.stderr}")
 
 
-TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "refuse": test_refuse,
+TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "launchers": test_launchers, "refuse": test_refuse,
          "diverge": test_diverge, "kill_worker": test_kill_worker, "holdout": test_holdout,
          "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
 
