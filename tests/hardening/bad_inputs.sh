@@ -96,8 +96,10 @@ cli() {
   expect "seed past 2^31 (data --seed 2147483648)" 2 "'2147483648'" "$ps" data --seed 2147483648
   expect "seed past 2^64 (train --seed 18446744073709551617)" 2 "'18446744073709551617'" \
     "$ps" train --model cnn --seed 18446744073709551617
-  expect "batch size too large (train --batch-size 60001)" 2 "1..60000, got '60001'" \
-    "$ps" train --model cnn --batch-size 60001
+  expect "batch size past the grid's range (train --batch-size 1000001)" 2 \
+    "1..1000000, got '1000001'" "$ps" train --model cnn --batch-size 1000001
+  expect "batch size over the training pairs (train --batch-size 60001)" 2 \
+    "batch size 60001, expected 1..1000" "$ps" train --model cnn --batch-size 60001
   expect "momentum 1 (train --momentum 1)" 2 "'1'" "$ps" train --model cnn --momentum 1
   expect "lr overflowing a double (train --lr 1e400)" 2 "'1e400'" "$ps" train --model cnn --lr 1e400
   expect "fold past its folds (train --fold 5:5)" 2 "'5:5'" "$ps" train --model cnn --fold 5:5
