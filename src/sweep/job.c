@@ -339,9 +339,11 @@ static int parse_root(ps__jctx *c, const yaml_node_t *root, void *out)
         case 5: rc = parse_optimizer(c, job, v, def); break;
         case 6: rc = parse_schedule(c, job, v); break;
         case 7: rc = parse_protocol(c, job, v); break;
-        case 8: /* after optimizer: its values are the grid defaults */
+        case 8: /* read after the loop: optimizer's values, wherever written, are the grid
+                   defaults */
             models = v;
             c->line_models = ps__yaml_line(v);
+            rc = 0;
             break;
         default: break;
         }

@@ -306,6 +306,15 @@ BAD = [
         str(0.001 * (i + 1)) for i in range(64)) + "], batch_size: [" + ", ".join(
         str(i + 1) for i in range(64)) + "], momentum: [" + ", ".join(
         str(0.01 * i) for i in range(64)) + "]}\n", 2, "262144 grid points"),
+    # top-level keys after models: are read like those before it; a repeated key anywhere is
+    # refused, naming its first use
+    ("key-after-models", MODEL + "epochs: 0\n", 3, "epochs: expected an integer in 1..10000"),
+    ("duplicate-key-after-models", "epochs: 3\n" + MODEL + "epochs: 50\n", 4,
+     "duplicate key 'epochs' (first at line 1)"),
+    ("duplicate-protocol", "protocol: {folds: 2}\n" + MODEL + "protocol:\n  folds: 3\n", 4,
+     "duplicate key 'protocol' (first at line 1)"),
+    ("duplicate-nested-key", MODEL + "    grid: {lr: 0.1,\n      lr: 0.2}\n", 4,
+     "duplicate key 'lr' (first at line 3)"),
     ("empty", "", 1, "empty job file"),
     ("comments-only", "# nothing\n", 1, "empty job file"),
     ("binary", b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00\x00\x08\x08\x00", 2, "not a text file"),
