@@ -201,6 +201,42 @@ static void test_job_key_order(void)
     ps_job_free(&b);
 }
 
+/* The plan's size from the job alone, and the bounds refused before anything is planned. */
+static void test_job_size(void)
+{
+    static const char tiny[] = "epochs: 3\nprotocol: {folds: 2, final: {seeds: 2}}\nmodels:\n"
+                               "  - name: cnn\n    grid: {lr: [0.1, 0.2]}\n"
+                               "  - name: resnet\n    group: cnn\n    grid: {lr: 0.1}\n";
+    ps_job job;
+    ps_job_size z;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_job_parse(&job, tiny, strlen(tiny), "s.yaml", &err), 0);
+    CHECK_EQ_INT(ps_job_check_size(&job, &z, &err), 0);
+    CHECK(z.select_tasks == 6 && z.final_tasks == 2); /* one group: its best setup × 2 seeds */
+    CHECK(z.curves_bytes == 8 * 3 * 4 * 4);
+    CHECK(z.weights_bytes > 0 && z.weights_bytes % 4 == 0);
+    ps_job_free(&job);
+    /* 4 models × 64 grid points, the best 64 of each × 10,000 seeds: 2,560,000 final tasks */
+    char text[4096] = "epochs: 1\nprotocol: {folds: 2, final: {seeds: 10000, best: 64}}\n"
+                      "models:\n";
+    static const char *const names[] = {"cnn", "resnet", "siamese", "siamese_aux"};
+    for (int i = 0; i < 4; i++) {
+        size_t len = strlen(text);
+        len += (size_t)snprintf(text + len, sizeof text - len, "  - name: %s\n    grid: {lr: [",
+                                names[i]);
+        for (int k = 0; k < 64; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%g", k ? ", " : "",
+                                    0.001 * (k + 1));
+        snprintf(text + len, sizeof text - len, "]}\n");
+    }
+    CHECK_EQ_INT(ps_job_parse(&job, text, strlen(text), "huge.yaml", &err), 0);
+    CHECK_EQ_INT(ps_job_check_models(&job, &err), PS_EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "huge.yaml:4: models: a plan of 2560512 tasks (512 selection, "
+                                "up to 2560000 final)");
+    CHECK_STR_CONTAINS(err.msg, "expected at most 1000000 tasks and 64 GiB");
+    ps_job_free(&job);
+}
+
 static void test_job_load_missing(void)
 {
     ps_job job;
@@ -488,6 +524,6 @@ static void test_shards(void)
     ps_job_free(&job);
 }
 
-CHECK_MAIN(T(test_job_parse_good), T(test_job_defaults), T(test_job_errors), T(test_job_key_order),
+CHECK_MAIN(T(test_job_parse_good), T(test_job_defaults), T(test_job_errors), T(test_job_key_order), T(test_job_size),
            T(test_job_load_missing), T(test_task_id), T(test_plan_select), T(test_fold_sizes),
            T(test_plan_holdout), T(test_selection), T(test_queue), T(test_shards))

@@ -353,6 +353,7 @@ static int parse_root(ps__jctx *c, const yaml_node_t *root, void *out)
     if (!models)
         return ps__yaml_fail(c, ps__yaml_line(root), "job: missing required key 'models' (a list "
                              "of {name, grid})");
+    job->line_models = c->line_models;
     return parse_models(c, job, models, def);
 }
 
@@ -596,6 +597,6 @@ int ps_job_check_models(const ps_job *job, ps_err *err)
                               "no auxiliary loss (expected one value or none)", job->path,
                               (int)aux->line, (int)i, m->name);
     }
-    return 0;
+    return ps_job_check_size(job, NULL, err);
 }
 

@@ -131,8 +131,11 @@ static int master_run(const ps_sweep_opts *o, const ps_job *job, const ps_mnist 
         rc = ranks > 1 ? ps__mpi_master(&m, ranks) : ps__local_run(&m, mn);
         sum->loop_cpu = cpu_seconds() - cpu0;
         sum->loop_wall = ps_now() - wall0;
-    } else if (ranks > 1) {
-        ps__mpi_release(ranks);
+    } else {
+        if (ps_store_discard(m.store)) /* a failed start leaves no new results file */
+            m.store = NULL;
+        if (ranks > 1)
+            ps__mpi_release(ranks);
     }
     rc = finish(&m, rc, sum, err);
     ps__master_free(&m);

@@ -339,6 +339,30 @@ def test_bad_jobs(tmp):
         results.expect(os.listdir(d) == [name + ".yaml"], f"{name}: files written "
                        f"{os.listdir(d)}")
         print(f"{name:22s} {err[0].replace(path, 'JOB')}")
+    # a plan beyond the bounds (issue 16): refused from the job alone, in --dry-run too
+    huge = os.path.join(tmp, "huge.yaml")
+    with open(huge, "w") as f:
+        f.write("epochs: 1\nprotocol: {folds: 2, final: {seeds: 10000, best: 64}}\nmodels:\n")
+        for m in ("cnn", "resnet", "siamese", "siamese_aux"):
+            f.write(f"  - name: {m}\n    grid: {{lr: [" +
+                    ", ".join(str(0.001 * (k + 1)) for k in range(64)) + "]}\n")
+    for dry in (["--dry-run"], []):
+        p = run(dry + [huge], tmp)
+        results.expect(p.returncode == 2 and p.stderr.count("\n") == 1 and
+                       "a plan of 2560512 tasks (512 selection, up to 2560000 final)" in p.stderr
+                       and "expected at most 1000000 tasks and 64 GiB" in p.stderr,
+                       f"plan too big {dry}: {p.returncode} {p.stderr}")
+        results.expect(not os.path.exists(os.path.join(tmp, "results", "huge.h5")),
+                       f"plan too big {dry}: results file written")
+    # a start that fails after the results file is made (its journal cannot be created)
+    # leaves no results file behind
+    d = os.path.join(tmp, "failed-start")
+    os.makedirs(os.path.join(d, "results", "tiny.h5.journal"))
+    p = run([TINY], d)
+    results.expect(p.returncode == 1 and "tiny.h5.journal" in p.stderr,
+                   f"failed start: {p.returncode} {p.stderr}")
+    results.expect(os.listdir(os.path.join(d, "results")) == ["tiny.h5.journal"],
+                   f"failed start left {os.listdir(os.path.join(d, 'results'))}")
     missing = os.path.join(tmp, "no-such.yaml")
     p = run([missing], tmp)
     results.expect(p.returncode == 2 and p.stderr.count("\n") == 1 and missing in p.stderr,
