@@ -63,6 +63,8 @@ typedef struct ps_job {
     int32_t select_reps;             /* repetitions of the selection (new pairs and init) */
     int32_t final_seeds;             /* seeds of the final phase; 0: no final phase */
     int32_t final_best;              /* setups per group that go to the final phase */
+    double task_timeout;             /* protocol.task_timeout: seconds a task may run on an MPI
+                                        worker before it is failed; 0: derived (sched.h) */
     int32_t n_models;
     ps_job_model *models;            /* (n_models) */
     int32_t n_groups;

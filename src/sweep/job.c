@@ -127,11 +127,13 @@ static int parse_final(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 
 static int parse_protocol(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"kind", "folds", "holdout", "repetitions", "final", NULL};
+    static const char *const keys[] = {"kind",  "folds", "holdout", "repetitions",
+                                       "final", "task_timeout", NULL};
     unsigned seen = 0;
     char kind[32] = "kfold";
     int kind_line = ps__yaml_line(n);
-    int rc = ps__yaml_mapping(c, n, "protocol", "kind, folds, holdout, repetitions, final");
+    int rc = ps__yaml_mapping(c, n, "protocol", "kind, folds, holdout, repetitions, final, "
+                              "task_timeout");
     PS__YAML_FOR_PAIRS(n, p) {
         if (rc)
             break;
@@ -151,6 +153,9 @@ static int parse_protocol(ps__jctx *c, ps_job *job, const yaml_node_t *n)
             break;
         case 3: rc = ps__yaml_int(c, v, "protocol.repetitions", 1, 10000, &job->select_reps); break;
         case 4: rc = parse_final(c, job, v); break;
+        case 5:
+            rc = ps__yaml_num(c, v, "protocol.task_timeout", 0, 1, 1e9, &job->task_timeout);
+            break;
         default: break;
         }
     }
@@ -355,23 +360,6 @@ static int parse_root(ps__jctx *c, const yaml_node_t *root, void *out)
                              "of {name, grid})");
     job->line_models = c->line_models;
     return parse_models(c, job, models, def);
-}
-
-int32_t ps_job_select_train_pairs(const ps_job *job)
-{
-    if (job->select_eval == PS_EVAL_HOLDOUT)
-        return job->n_train - job->holdout;
-    return job->n_train - ps_fold_size(job->n_train, job->folds, 0); /* fold 0: the largest */
-}
-
-int32_t ps_job_select_folds(const ps_job *job)
-{
-    return job->select_eval == PS_EVAL_KFOLD ? job->folds : 1;
-}
-
-int32_t ps_job_select_per_point(const ps_job *job)
-{
-    return job->select_reps * ps_job_select_folds(job);
 }
 
 /* Checks between keys, once everything is read. */

@@ -1,13 +1,32 @@
 /* The size of a job's plan and of the results it would store, from the job alone: a plan
- * beyond the bounds of job.h is refused before a task is planned or a file opened. */
+ * beyond the bounds of job.h is refused before a task is planned or a file opened. Also the
+ * selection's shape (tasks per grid point, training pairs of a task). */
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "pairsweep/data.h"
 #include "pairsweep/job.h"
 #include "pairsweep/models.h"
 #include "pairsweep/nn.h"
 
 #define CURVES 4 /* train_loss, train_acc, eval_loss, eval_acc */
+
+int32_t ps_job_select_train_pairs(const ps_job *job)
+{
+    if (job->select_eval == PS_EVAL_HOLDOUT)
+        return job->n_train - job->holdout;
+    return job->n_train - ps_fold_size(job->n_train, job->folds, 0); /* fold 0: the largest */
+}
+
+int32_t ps_job_select_folds(const ps_job *job)
+{
+    return job->select_eval == PS_EVAL_KFOLD ? job->folds : 1;
+}
+
+int32_t ps_job_select_per_point(const ps_job *job)
+{
+    return job->select_reps * ps_job_select_folds(job);
+}
 
 /* Floats of model m's state (parameters and buffers) with BatchNorm switch use_bn. */
 static int state_floats(int64_t *out, const ps_job_model *m, int32_t use_bn, ps_err *err)

@@ -111,6 +111,7 @@ static int finish(ps__master *m, int rc, ps_sweep_summary *sum, ps_err *err)
     sum->failed = m->failed;
     sum->abandoned = st.abandoned;
     sum->rate = st.rate;
+    sum->hung_ranks = m->hung;
     return rc;
 }
 
@@ -175,6 +176,6 @@ int ps_sweep_run(const ps_sweep_opts *o, ps_sweep_summary *sum, ps_err *err)
     sum->elapsed = ps_now() - t0;
     if (rank == 0)
         sum->master_cpu = cpu_seconds();
-    ps__mpi_finish(inited);
+    ps__mpi_finish(inited, sum->hung_ranks > 0);
     return rc;
 }
