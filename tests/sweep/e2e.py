@@ -154,6 +154,45 @@ def test_kill_worker(tmp):
     print(f"worker {killed} killed; rerun: {p.stdout.splitlines()[0]}")
 
 
+def test_task_timeout(tmp):
+    """A worker that stops answering (PS_TEST_HANG_TASK, test only: the rank that gets that
+    task sleeps for good) under mpirun -np 3, with protocol.task_timeout 15: the task is
+    stored as failed "timeout after 15 s on rank R", that rank gets no more work, the study
+    completes on the other worker (exit 0, the file closed, then the MPI job ended)."""
+    ref = results.load(reference(tmp))["tasks"]
+    hang = ref[(ref.model == "resnet") & (ref.phase == 0) & (ref.grid == 0) &
+               (ref.fold == 0)].task_id.iloc[0]
+    d = os.path.join(tmp, "timeout")
+    os.makedirs(d)
+    job = os.path.join(d, "tiny.yaml")
+    with open(TINY) as f:
+        text = f.read()
+    with open(job, "w") as f:
+        f.write(text.replace("  folds: 2\n", "  folds: 2\n  task_timeout: 15\n"))
+    env = dict(os.environ, PS_TEST_HANG_TASK=hang)
+    t0 = time.time()
+    p = subprocess.run([MPIEXEC, "-x", "PS_TEST_HANG_TASK", "-np", "3", BIN, "run", "-q", job],
+                       cwd=d, env=env, capture_output=True, text=True, timeout=180 * SCALE)
+    took = time.time() - t0
+    results.expect(p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+    results.expect("1 worker rank stopped answering" in p.stderr, f"stderr: {p.stderr}")
+    tasks = results.load(os.path.join(d, "results", "tiny.h5"))["tasks"]
+    failed = tasks[tasks.status == 2]
+    results.expect(len(tasks) == 12 and len(failed) == 1, f"tasks:\n{tasks}")
+    row = failed.iloc[0]
+    results.expect(row.task_id == hang and row.reason.startswith("timeout after 15 s on rank "),
+                   f"failed task: {row.task_id} {row.reason}")
+    hung_rank = int(row.reason.split()[-1])
+    rest = tasks[tasks.task_id != hang]
+    results.expect((rest.status == 0).all(), f"other tasks:\n{rest}")
+    st = subprocess.run([BIN, "status", os.path.join(d, "results", "tiny.h5")],
+                        capture_output=True, text=True)
+    results.expect("timeout after 15 s" in st.stdout and "complete" in st.stdout,
+                   f"status:\n{st.stdout}")
+    print(f"task {hang} hung on rank {hung_rank}: failed (timeout); study complete in "
+          f"{took:.0f} s")
+
+
 def test_refuse(tmp):
     """Another job's file is refused (exit 2, file untouched) unless --restart."""
     ref = reference(tmp)
@@ -377,7 +416,8 @@ def test_bad_jobs(tmp):
 
 TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "refuse": test_refuse,
          "diverge": test_diverge, "kill_worker": test_kill_worker, "holdout": test_holdout,
-         "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
+         "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs,
+         "task_timeout": test_task_timeout}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TESTS:
