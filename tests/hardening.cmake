@@ -8,6 +8,12 @@ if(TARGET pairsweep)
     set_tests_properties(hardening_${t} PROPERTIES TIMEOUT 300 LABELS hardening)
   endforeach()
   if(TARGET ps_sweep)
+    # issue 16: a full disk under mpirun; needs root (else SKIPPED, status 77)
+    ps_add_script_test(hardening_full_disk bash ${CMAKE_CURRENT_LIST_DIR}/hardening/full_disk.sh
+                       $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening
+                       ${MPIEXEC_EXECUTABLE})
+    set_tests_properties(hardening_full_disk PROPERTIES TIMEOUT 600 LABELS hardening
+                         SKIP_RETURN_CODE 77)
     foreach(t kill_worker kill_master)
       ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/faults.sh
                          ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening

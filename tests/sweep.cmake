@@ -13,7 +13,8 @@ if(TARGET ps_sweep AND TARGET ps_train AND TARGET ps_store)
               LIBS ps_sweep ps_train ps_store)
 endif()
 if(TARGET pairsweep AND TARGET ps_sweep)
-  foreach(t tiny interrupt launchers kill_worker refuse diverge holdout shards_deadline_dry bad_jobs)
+  foreach(t tiny interrupt launchers kill_worker refuse diverge holdout shards_deadline_dry
+          bad_jobs task_timeout)
     ps_add_script_test(sweep_${t} /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e.py
                        ${t} ${MPIEXEC_EXECUTABLE})
     set_tests_properties(sweep_${t} PROPERTIES TIMEOUT 300)

@@ -24,10 +24,10 @@ static int parse(ps_job *job, const char *text)
 }
 
 /* A started scheduler of job; deadline 0: none. */
-static ps_sched *start(const ps_job *job, int32_t workers, double deadline, double grace,
-                       double rate)
+static ps_sched *start_limited(const ps_job *job, int32_t workers, double deadline,
+                               double grace, double rate, double task_timeout)
 {
-    ps_sched_opts o = {job, NULL, workers, 0.0, deadline, grace, rate};
+    ps_sched_opts o = {job, NULL, workers, 0.0, deadline, grace, rate, task_timeout};
     ps_sched *s = NULL;
     ps_err err = {0};
     if (ps_sched_create(&s, &o, &err) || ps_sched_start(s, &err)) {
@@ -36,6 +36,12 @@ static ps_sched *start(const ps_job *job, int32_t workers, double deadline, doub
         return NULL;
     }
     return s;
+}
+
+static ps_sched *start(const ps_job *job, int32_t workers, double deadline, double grace,
+                       double rate)
+{
+    return start_limited(job, workers, deadline, grace, rate, 0);
 }
 
 /* The validation accuracy every test reports for a task: a function of the setup only. */
@@ -228,6 +234,56 @@ static void test_grace_expiry_abandons(void)
     ps_job_free(&job);
 }
 
+/* A task past its time limit: its worker is named once and retired (never another task),
+ * its task is recorded failed (finished, its grid point not eligible) and the study completes
+ * on the other worker. The limit: the job's task_timeout, else factor × the estimated time at
+ * the measured rate, at least the floor. */
+static void test_timeout_retires_worker(void)
+{
+    ps_job job;
+    CHECK_EQ_INT(parse(&job, two_groups), 0);
+    ps_sched *s = start_limited(&job, 2, 0, 5, 0, 30.0);
+    CHECK(s);
+    ps_task t;
+    int32_t w[2];
+    CHECK_EQ_INT(ps_sched_next(s, 0, 0.0, &t, NULL), PS_SCHED_TASK);
+    CHECK_EQ_INT(ps_sched_next(s, 1, 0.0, &t, NULL), PS_SCHED_TASK);
+    CHECK(ps_sched_task_limit(s, 0) == 30.0);
+    CHECK_EQ_INT(done(s, 1, 1.0, 1.0), 0);
+    CHECK_EQ_INT(ps_sched_timeouts(s, 30.0, w, 2), 0);
+    CHECK_EQ_INT(ps_sched_timeouts(s, 30.5, w, 2), 1);
+    CHECK_EQ_INT(w[0], 0);
+    CHECK_EQ_INT(ps_sched_timeouts(s, 99.0, w, 2), 0); /* named once */
+    CHECK_EQ_INT(status_of(s, 0, PS_TASK_FAILED), 0);   /* the driver records it failed */
+    CHECK_EQ_INT(ps_sched_next(s, 0, 100.0, &t, NULL), PS_SCHED_END);
+    int32_t ran = 0; /* worker 1 runs everything else, final phase included */
+    while (ps_sched_next(s, 1, 100.0 + ran, &t, NULL) == PS_SCHED_TASK) {
+        CHECK_EQ_INT(done(s, 1, 1.0, 101.0 + ran), 0);
+        ran++;
+        CHECK_EQ_INT(ps_sched_next(s, 0, 100.0 + ran, &t, NULL), PS_SCHED_END);
+    }
+    ps_sched_status st;
+    ps_sched_get_status(s, &st);
+    CHECK(st.complete && st.retired == 1 && !st.stopping);
+    CHECK_EQ_INT(ran, 12 - 2 + 4); /* 12 selection tasks less the 2 above, 4 final */
+    ps_sched_free(s);
+    /* derived: 10 × cost / rate, at least 600 s */
+    s = start(&job, 1, 0, 5, 1e3);
+    double cost;
+    CHECK_EQ_INT(ps_sched_next(s, 0, 0.0, &t, &cost), PS_SCHED_TASK);
+    double want = fmax(PS_SCHED_TIMEOUT_FACTOR * cost / 1e3, PS_SCHED_TIMEOUT_FLOOR);
+    CHECK_NEAR(ps_sched_task_limit(s, 0), want, 1e-6 * want);
+    CHECK(want > PS_SCHED_TIMEOUT_FLOOR); /* 1 kFLOP/s: far past the floor */
+    CHECK_EQ_INT(ps_sched_timeouts(s, want * 0.999, w, 1), 0);
+    CHECK_EQ_INT(ps_sched_timeouts(s, want * 1.001, w, 1), 1);
+    ps_sched_free(s);
+    s = start(&job, 1, 0, 5, 1e30); /* a task of no time at all: the floor */
+    CHECK_EQ_INT(ps_sched_next(s, 0, 0.0, &t, NULL), PS_SCHED_TASK);
+    CHECK(ps_sched_task_limit(s, 0) == PS_SCHED_TIMEOUT_FLOOR);
+    ps_sched_free(s);
+    ps_job_free(&job);
+}
+
 /* A group's final phase is planned exactly when its own selection completes: not before, and
  * the other group is unaffected. */
 static void test_final_phase_follows_selection(void)
@@ -315,7 +371,7 @@ static void test_resume_skips_stored(void)
 {
     ps_job job;
     CHECK_EQ_INT(parse(&job, two_groups), 0);
-    ps_sched_opts o = {&job, NULL, 1, 0.0, 0, 0, 0};
+    ps_sched_opts o = {&job, NULL, 1, 0.0, 0, 0, 0, 0};
     ps_sched *s = NULL;
     ps_err err = {0};
     CHECK_EQ_INT(ps_sched_create(&s, &o, &err), 0);
@@ -444,4 +500,4 @@ CHECK_MAIN(T(test_longest_first), T(test_deadline_refuses), T(test_first_signal_
            T(test_second_signal_abandons), T(test_grace_expiry_abandons),
            T(test_final_phase_follows_selection), T(test_failed_group_no_finals),
            T(test_resume_skips_stored), T(test_progress_eta),
-           T(test_plan_independent_of_arrival_order))
+           T(test_plan_independent_of_arrival_order), T(test_timeout_retires_worker))

@@ -135,7 +135,17 @@ static const struct {
     {"protocol: {kind: holdout, holdout: 1000}\nmodels:\n  - name: cnn\n", 1,
      "fewer than data.n_train"},
     {"protocol: {kind: holdout, folds: 5}\nmodels:\n  - name: cnn\n", 1, "needs kind: kfold"},
-    {"epochs: 5\nepochs: 6\nmodels:\n  - name: cnn\n", 2, "given twice"},
+    {"epochs: 5\nepochs: 6\nmodels:\n  - name: cnn\n", 2, "duplicate key 'epochs' (first at line 1)"},
+    /* a repeated key is refused in every mapping, after models: too, first one in file order */
+    {"models:\n  - name: cnn\nepochs: 5\nprotocol: {folds: 3}\nprotocol: {folds: 4}\n", 5,
+     "duplicate key 'protocol' (first at line 4)"},
+    {"models:\n  - name: cnn\n    grid: {lr: 0.1,\n      lr: 0.2}\n", 4,
+     "duplicate key 'lr' (first at line 3)"},
+    {"models:\n  - name: cnn\n    name: cnn\n", 3, "duplicate key 'name' (first at line 2)"},
+    {"data:\n  n_test: 5\n  n_train: 9\n  n_test: 6\nmodels:\n  - name: cnn\n", 4,
+     "duplicate key 'n_test' (first at line 2)"},
+    {"models:\n  - name: cnn\nextra: {a: 1, a: 2}\n", 3, "duplicate key 'a' (first at line 3)"},
+    {"models:\n  - name: cnn\nepochs: 0\n", 3, "epochs: expected an integer in 1..10000"},
     {"data: {n_train: 40000}\nmodels:\n  - name: cnn\n", 1, "n_train: expected an integer in 2..30000"},
     {"models:\n  - name: cnn\n---\nmodels:\n  - name: cnn\n", 3, "second YAML document"},
     {"models: cnn\n", 1, "models: expected a list"},
@@ -163,6 +173,68 @@ static void test_job_errors(void)
         CHECK(!strchr(err.msg, '\n'));
         CHECK_EQ_INT(job.n_models, 0x5a5a5a5a); /* untouched on error */
     }
+}
+
+/* Top-level keys after models: count like those before it: order does not matter. */
+static void test_job_key_order(void)
+{
+    static const char before[] = "epochs: 7\nseed: 3\noptimizer: {momentum: 0.5}\n"
+                                 "protocol: {folds: 3, final: {seeds: 2}}\n"
+                                 "models:\n  - name: cnn\n    grid: {lr: 0.2}\n";
+    static const char after[] = "models:\n  - name: cnn\n    grid: {lr: 0.2}\n"
+                                "epochs: 7\nseed: 3\noptimizer: {momentum: 0.5}\n"
+                                "protocol: {folds: 3, final: {seeds: 2}}\n";
+    ps_job a, b;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_job_parse(&a, before, strlen(before), "a.yaml", &err), 0);
+    CHECK_EQ_INT(ps_job_parse(&b, after, strlen(after), "a.yaml", &err), 0);
+    CHECK_EQ_INT(b.epochs, 7);
+    CHECK_EQ_INT(b.folds, 3);
+    CHECK_EQ_INT(b.final_seeds, 2);
+    CHECK(b.seed == 3);
+    ps_train_config ca, cb;
+    ps_job_config(&ca, &a, 0, 0);
+    ps_job_config(&cb, &b, 0, 0);
+    CHECK_NEAR(cb.momentum, 0.5, 1e-7);
+    CHECK(ca.epochs == cb.epochs && ca.momentum == cb.momentum && ca.lr == cb.lr);
+    ps_job_free(&a);
+    ps_job_free(&b);
+}
+
+/* The plan's size from the job alone, and the bounds refused before anything is planned. */
+static void test_job_size(void)
+{
+    static const char tiny[] = "epochs: 3\nprotocol: {folds: 2, final: {seeds: 2}}\nmodels:\n"
+                               "  - name: cnn\n    grid: {lr: [0.1, 0.2]}\n"
+                               "  - name: resnet\n    group: cnn\n    grid: {lr: 0.1}\n";
+    ps_job job;
+    ps_job_size z;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_job_parse(&job, tiny, strlen(tiny), "s.yaml", &err), 0);
+    CHECK_EQ_INT(ps_job_check_size(&job, &z, &err), 0);
+    CHECK(z.select_tasks == 6 && z.final_tasks == 2); /* one group: its best setup × 2 seeds */
+    CHECK(z.curves_bytes == 8 * 3 * 4 * 4);
+    CHECK(z.weights_bytes > 0 && z.weights_bytes % 4 == 0);
+    ps_job_free(&job);
+    /* 4 models × 64 grid points, the best 64 of each × 10,000 seeds: 2,560,000 final tasks */
+    char text[4096] = "epochs: 1\nprotocol: {folds: 2, final: {seeds: 10000, best: 64}}\n"
+                      "models:\n";
+    static const char *const names[] = {"cnn", "resnet", "siamese", "siamese_aux"};
+    for (int i = 0; i < 4; i++) {
+        size_t len = strlen(text);
+        len += (size_t)snprintf(text + len, sizeof text - len, "  - name: %s\n    grid: {lr: [",
+                                names[i]);
+        for (int k = 0; k < 64; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%g", k ? ", " : "",
+                                    0.001 * (k + 1));
+        snprintf(text + len, sizeof text - len, "]}\n");
+    }
+    CHECK_EQ_INT(ps_job_parse(&job, text, strlen(text), "huge.yaml", &err), 0);
+    CHECK_EQ_INT(ps_job_check_models(&job, &err), PS_EINVAL);
+    CHECK_STR_CONTAINS(err.msg, "huge.yaml:4: models: a plan of 2560512 tasks (512 selection, "
+                                "up to 2560000 final)");
+    CHECK_STR_CONTAINS(err.msg, "expected at most 1000000 tasks and 64 GiB");
+    ps_job_free(&job);
 }
 
 static void test_job_load_missing(void)
@@ -452,6 +524,6 @@ static void test_shards(void)
     ps_job_free(&job);
 }
 
-CHECK_MAIN(T(test_job_parse_good), T(test_job_defaults), T(test_job_errors),
+CHECK_MAIN(T(test_job_parse_good), T(test_job_defaults), T(test_job_errors), T(test_job_key_order), T(test_job_size),
            T(test_job_load_missing), T(test_task_id), T(test_plan_select), T(test_fold_sizes),
            T(test_plan_holdout), T(test_selection), T(test_queue), T(test_shards))

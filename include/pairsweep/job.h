@@ -19,6 +19,10 @@
 #define PS_JOB_MAX_MODELS 256
 #define PS_JOB_MAX_GRID 10000   /* grid points of one model */
 #define PS_JOB_MAX_TASKS 200000 /* selection tasks of a job */
+/* The bounds of a whole plan, checked from the job before anything is planned (ps_job_size):
+ * tasks of both phases, and the bytes of results (curves and weights) it would store. */
+#define PS_JOB_MAX_PLAN_TASKS 1000000
+#define PS_JOB_MAX_RESULT_BYTES ((int64_t)64 << 30) /* 64 GiB */
 #define PS_JOB_NAME_MAX 64
 
 /* The grid keys of a model are the hyper-parameters of hparams.h (ps_axis, in the order that
@@ -59,11 +63,24 @@ typedef struct ps_job {
     int32_t select_reps;             /* repetitions of the selection (new pairs and init) */
     int32_t final_seeds;             /* seeds of the final phase; 0: no final phase */
     int32_t final_best;              /* setups per group that go to the final phase */
+    double task_timeout;             /* protocol.task_timeout: seconds a task may run on an MPI
+                                        worker before it is failed; 0: derived (sched.h) */
     int32_t n_models;
     ps_job_model *models;            /* (n_models) */
     int32_t n_groups;
     char (*groups)[PS_NAME_MAX];     /* (n_groups) group names, in order of first use */
+    int32_t line_models;             /* line of the models key */
 } ps_job;
+
+/* What a job's plan holds and would store, computed from the job alone (no task planned). */
+typedef struct ps_job_size {
+    int64_t select_tasks;
+    int64_t final_tasks;             /* the most: every group with final.best eligible setups */
+    int64_t curves_bytes;            /* tasks × epochs × 4 curves × 4 bytes */
+    int64_t weights_bytes;           /* Σ over tasks of its net's state (parameters and
+                                        buffers) × 4 bytes; a final task counted at its
+                                        group's largest net */
+} ps_job_size;
 
 /* Parses a job from text (len bytes, need not be NUL-terminated); path names it in messages
  * and gives the default job name (its base name without extension). Checks the syntax, the
@@ -80,6 +97,17 @@ int ps_job_load(ps_job *job, const char *path, ps_err *err);
  * cannot take (it has no switchable BatchNorm), or several aux_weight values for a model
  * without auxiliary loss is PS_EINVAL with the line of the offending key. */
 int ps_job_check_models(const ps_job *job, ps_err *err);
+
+/* The size of job's plan and results into *out, from the job alone (a net is built once per
+ * model and bn value to count its state). The models must exist (ps_job_check_models).
+ * Returns 0, or PS_EINVAL with err set when a net cannot be built. */
+int ps_job_size_of(ps_job_size *out, const ps_job *job, ps_err *err);
+
+/* ps_job_size_of, then the bounds: more than PS_JOB_MAX_PLAN_TASKS tasks or
+ * PS_JOB_MAX_RESULT_BYTES bytes of results is PS_EINVAL "PATH:LINE: models: ..." with the
+ * numbers. Called by ps_job_check_models: every run and --dry-run checks it before planning.
+ * out may be NULL. */
+int ps_job_check_size(const ps_job *job, ps_job_size *out, ps_err *err);
 
 void ps_job_free(ps_job *job);
 

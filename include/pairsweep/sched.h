@@ -38,10 +38,16 @@ typedef struct ps_sched_opts {
     double grace;              /* seconds running tasks may finish after a stop request */
     double rate;               /* FLOP/s per worker assumed until results measure it; <= 0:
                                   PS_SCHED_DEFAULT_RATE */
+    double task_timeout;       /* seconds a task may run before ps_sched_timeouts names its
+                                  worker; <= 0: derived (PS_SCHED_TIMEOUT_*) */
 } ps_sched_opts;
 
 #define PS_SCHED_DEFAULT_RATE 1.5e10
 #define PS_SCHED_DEADLINE_MARGIN 1.25 /* a task starts only if cost / rate × margin fits */
+/* A task's time limit unless opts.task_timeout says: max(factor × its estimated seconds at
+ * the current rate, floor). */
+#define PS_SCHED_TIMEOUT_FACTOR 10.0
+#define PS_SCHED_TIMEOUT_FLOOR 600.0
 
 /* The answer to a free worker. */
 typedef enum ps_sched_answer {
@@ -87,6 +93,7 @@ typedef struct ps_sched_status {
                                   selected group, as expected for the others) */
     int32_t finished[2];       /* planned tasks finished (stored or a result), per phase */
     int32_t queued, running, abandoned;
+    int32_t retired;           /* workers retired by ps_sched_timeouts */
     double rate;               /* measured FLOP/s per worker; 0 before a measured result */
 } ps_sched_status;
 
@@ -119,6 +126,20 @@ int ps_sched_start(ps_sched *s, ps_err *err);
  * the deadline refuses every queued task a PS_SCHED_EV_REFUSED event is queued. w must be
  * free (else PS_SCHED_END). */
 ps_sched_answer ps_sched_next(ps_sched *s, int32_t w, double now, ps_task *task, double *cost);
+/* (A worker retired by ps_sched_timeouts always gets PS_SCHED_END.) */
+
+/* The time limit of the task worker w runs (seconds from its start): opts.task_timeout when
+ * > 0, else max(PS_SCHED_TIMEOUT_FACTOR × its estimated seconds at the current rate,
+ * PS_SCHED_TIMEOUT_FLOOR). 0 when w runs nothing. */
+double ps_sched_task_limit(const ps_sched *s, int32_t w);
+
+/* The workers whose task has run longer than its time limit at time now (a worker hung in a
+ * kernel, or a dead node the transport does not report), each named once, into
+ * workers[0 .. cap); returns how many. Each is retired: it gets no task again
+ * (ps_sched_next answers PS_SCHED_END for it). Its task still runs for the scheduler: the
+ * driver records it as failed (ps_sched_result, status FAILED: it counts as finished and its
+ * grid point is not eligible) and stops waiting for that worker. */
+int32_t ps_sched_timeouts(ps_sched *s, double now, int32_t *workers, int32_t cap);
 
 /* Worker w's task ended as r says, at time now; w is free again. A finished task counts as
  * done; a DONE one with its wall time measures the rate; a selection task counts towards its

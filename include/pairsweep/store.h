@@ -199,6 +199,12 @@ int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *e
  * and "finished" attributes). */
 int ps_store_close(ps_store *s, int complete, ps_err *err);
 
+/* For a start that failed before any task ran: when this open created FILE.h5 (not a resumed
+ * file) and no result was stored, deletes FILE.h5 and its journal, frees s and returns 1, so
+ * that a failed start leaves no results file behind. Otherwise (a resumed file, results
+ * stored, s NULL) returns 0 and does nothing: s is still open, for ps_store_close. */
+int ps_store_discard(ps_store *s);
+
 /* Makes FILE.h5 itself hold every result added so far (results are always safe in its
  * journal FILE.h5.journal first; checkpoints also happen on their own, see src/store/store.c),
  * e.g. before a long pause, so that h5py readers see them. */

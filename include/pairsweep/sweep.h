@@ -169,6 +169,9 @@ typedef struct ps_sweep_summary {
     double master_cpu;         /* rank 0's CPU seconds (user + system), start-up included */
     double loop_cpu, loop_wall;/* rank 0's CPU and wall seconds while it handed out tasks */
     double rate;               /* measured FLOP/s per worker (0 when nothing ran) */
+    int32_t hung_ranks;        /* worker ranks that stopped answering: each one's task ran past
+                                  its time limit and is stored as failed (timeout); the MPI job
+                                  must be ended by ps_sweep_end */
 } ps_sweep_summary;
 
 /* Runs a study with MPI (initialising and finalising it; started without mpirun, the process
@@ -178,6 +181,12 @@ typedef struct ps_sweep_summary {
  * normally (complete, or stopped/deadline with summary saying so), or a negative code with
  * err set (on rank 0; workers return the same code with a short message). */
 int ps_sweep_run(const ps_sweep_opts *opts, ps_sweep_summary *summary, ps_err *err);
+
+/* The last call of a run, once its summary is printed: when ranks were left hung
+ * (summary->hung_ranks > 0; the results file is closed already) ends the whole MPI job with
+ * MPI_Abort(status) — the one way to end a rank that does not answer; it does not return.
+ * Otherwise returns at once. */
+void ps_sweep_end(const ps_sweep_summary *summary, int status);
 
 /* The plan without running it (for --dry-run): counts per phase and model and estimated
  * cost. No MPI, no file. */

@@ -505,12 +505,19 @@ int ps_cmd_run(int argc, char **argv)
         printf("\n");
     if (s.rank != 0)
         return rc ? ps_exit_status(rc) : 0;
+    int status = rc ? ps_exit_status(rc) : 0;
     if (rc) {
         fprintf(stderr, "pairsweep run: %s\n", err.msg);
         if (s.output[0] && (s.stored || s.ran))
             fprintf(stderr, "pairsweep run: %d tasks are stored in %s; fix the cause and run the "
                     "same command to resume\n", (int)s.stored, s.output);
-        return ps_exit_status(rc);
+    } else {
+        status = report_end(&s, quiet);
     }
-    return report_end(&s, quiet);
+    if (s.hung_ranks > 0) /* the file is closed: the MPI job ends here (MPI_Abort) */
+        fprintf(stderr, "pairsweep run: %d worker rank%s stopped answering: %s task is stored "
+                "as failed (timeout); ending the MPI job\n", (int)s.hung_ranks,
+                s.hung_ranks > 1 ? "s" : "", s.hung_ranks > 1 ? "their" : "its");
+    ps_sweep_end(&s, status);
+    return status;
 }

@@ -275,13 +275,16 @@ int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, i
     struct stat st;
     if (!rc) {
         unlink(s->tmp); /* a checkpoint cut short by a crash: FILE.h5 is the previous one */
-        if (stat(path, &st) != 0 || restart)
+        if (stat(path, &st) != 0 || restart) {
+            s->created = 1;
             rc = create_new(s, meta, err);
+        }
         else if (!(rc = load_existing(s, err)) && !(rc = load_journal(s, err)))
             rc = ps__checkpoint(s, resume_edit, meta, err);
     }
     if (rc) {
-        ps_store_close(s, -1, NULL);
+        if (!ps_store_discard(s))
+            ps_store_close(s, -1, NULL);
         return rc;
     }
     s->file_bytes = stat(path, &st) == 0 ? st.st_size : 0;
@@ -461,6 +464,16 @@ static int close_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
     ps__utc_now(now);
     int rc = ps__attr_set_str(fid, "finished", now, what, err);
     return rc ? rc : ps__attr_set_i32(fid, "complete", *(const int *)ctx ? 1 : 0, what, err);
+}
+
+int ps_store_discard(ps_store *s)
+{
+    if (!s || !s->created || s->n_rows > 0)
+        return 0;
+    unlink(s->path);
+    unlink(s->jpath);
+    ps_store_close(s, -1, NULL);
+    return 1;
 }
 
 int ps_store_close(ps_store *s, int complete, ps_err *err)

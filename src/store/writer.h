@@ -19,6 +19,7 @@ struct ps_store {
     int32_t n_rows, cap;
     ps_idset ix;              /* task id -> index into rows */
     int has_grid, has_models, has_plan;
+    int created;              /* FILE.h5 was made by this open (not resumed) */
     double last_ckpt;         /* ps_now() of the last checkpoint */
     off_t file_bytes;         /* size of FILE.h5 at the last checkpoint */
     int32_t every_n;          /* test override: checkpoint every n records (0: automatic) */

@@ -128,11 +128,13 @@ static int parse_final(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 
 static int parse_protocol(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"kind", "folds", "holdout", "repetitions", "final", NULL};
+    static const char *const keys[] = {"kind",  "folds", "holdout", "repetitions",
+                                       "final", "task_timeout", NULL};
     unsigned seen = 0;
     char kind[32] = "kfold";
     int kind_line = ps__yaml_line(n);
-    int rc = ps__yaml_mapping(c, n, "protocol", "kind, folds, holdout, repetitions, final");
+    int rc = ps__yaml_mapping(c, n, "protocol", "kind, folds, holdout, repetitions, final, "
+                              "task_timeout");
     PS__YAML_FOR_PAIRS(n, p) {
         if (rc)
             break;
@@ -152,6 +154,9 @@ static int parse_protocol(ps__jctx *c, ps_job *job, const yaml_node_t *n)
             break;
         case 3: rc = ps__yaml_int(c, v, "protocol.repetitions", 1, 10000, &job->select_reps); break;
         case 4: rc = parse_final(c, job, v); break;
+        case 5:
+            rc = ps__yaml_num(c, v, "protocol.task_timeout", 0, 1, 1e9, &job->task_timeout);
+            break;
         default: break;
         }
     }
@@ -340,9 +345,11 @@ static int parse_root(ps__jctx *c, const yaml_node_t *root, void *out)
         case 5: rc = parse_optimizer(c, job, v, def); break;
         case 6: rc = parse_schedule(c, job, v); break;
         case 7: rc = parse_protocol(c, job, v); break;
-        case 8: /* after optimizer: its values are the grid defaults */
+        case 8: /* read after the loop: optimizer's values, wherever written, are the grid
+                   defaults */
             models = v;
             c->line_models = ps__yaml_line(v);
+            rc = 0;
             break;
         default: break;
         }
@@ -352,24 +359,8 @@ static int parse_root(ps__jctx *c, const yaml_node_t *root, void *out)
     if (!models)
         return ps__yaml_fail(c, ps__yaml_line(root), "job: missing required key 'models' (a list "
                              "of {name, grid})");
+    job->line_models = c->line_models;
     return parse_models(c, job, models, def);
-}
-
-int32_t ps_job_select_train_pairs(const ps_job *job)
-{
-    if (job->select_eval == PS_EVAL_HOLDOUT)
-        return job->n_train - job->holdout;
-    return job->n_train - ps_fold_size(job->n_train, job->folds, 0); /* fold 0: the largest */
-}
-
-int32_t ps_job_select_folds(const ps_job *job)
-{
-    return job->select_eval == PS_EVAL_KFOLD ? job->folds : 1;
-}
-
-int32_t ps_job_select_per_point(const ps_job *job)
-{
-    return job->select_reps * ps_job_select_folds(job);
 }
 
 /* Checks between keys, once everything is read. */
@@ -595,6 +586,6 @@ int ps_job_check_models(const ps_job *job, ps_err *err)
                               "no auxiliary loss (expected one value or none)", job->path,
                               (int)aux->line, (int)i, m->name);
     }
-    return 0;
+    return ps_job_check_size(job, NULL, err);
 }
 

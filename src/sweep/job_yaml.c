@@ -213,9 +213,6 @@ int ps__yaml_key(ps__jctx *c, const yaml_node_t *k, const char *section,
     char known[256] = "";
     for (int i = 0; keys[i]; i++) {
         if (k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, keys[i])) {
-            if (*seen & (1u << i))
-                return ps__yaml_fail(c, ps__yaml_line(k), "%s: key '%s' given twice", section,
-                                     keys[i]);
             *seen |= 1u << i;
             return i;
         }
@@ -281,6 +278,83 @@ static int check_text(ps__jctx *c, const char *text, size_t len)
     return check_nesting(c, text, len);
 }
 
+/* Keys of one mapping, to sort: the key node and its place in the mapping. */
+typedef struct key_ref {
+    const yaml_node_t *k;
+    size_t at;
+} key_ref;
+
+static int key_cmp(const yaml_node_t *x, const yaml_node_t *y)
+{
+    size_t lx = x->data.scalar.length, ly = y->data.scalar.length;
+    int d = memcmp(x->data.scalar.value, y->data.scalar.value, lx < ly ? lx : ly);
+    return d ? d : (lx > ly) - (lx < ly);
+}
+
+/* By key, then by place: each key's uses in file order. */
+static int key_ref_cmp(const void *a, const void *b)
+{
+    const key_ref *x = a, *y = b;
+    int d = key_cmp(x->k, y->k);
+    return d ? d : (x->at > y->at) - (x->at < y->at);
+}
+
+/* The earliest repeated scalar key of mapping m: its second use into *dup and its first into
+ * *first (both NULL when none). Sorted, not compared pairwise: a mapping of a million keys
+ * takes a second, not hours. Returns 0 or PS_ENOMEM. */
+static int mapping_duplicate(ps__jctx *c, const yaml_node_t *m, const yaml_node_t **dup,
+                             const yaml_node_t **first)
+{
+    size_t n = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start), used = 0;
+    *dup = *first = NULL;
+    if (n < 2)
+        return 0;
+    key_ref *refs = malloc(n * sizeof *refs);
+    if (!refs)
+        return PS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *k = ps__yaml_node(c, m->data.mapping.pairs.start[i].key);
+        if (k && k->type == YAML_SCALAR_NODE) /* other keys: refused by ps__yaml_key */
+            refs[used++] = (key_ref){k, i};
+    }
+    qsort(refs, used, sizeof *refs, key_ref_cmp);
+    size_t best = n;
+    for (size_t i = 1; i < used; i++) {
+        /* a later use of a key; the earliest of them all is a second use */
+        if (!key_cmp(refs[i - 1].k, refs[i].k) && refs[i].at < best) {
+            best = refs[i].at;
+            *dup = refs[i].k;
+            *first = refs[i - 1].k;
+        }
+    }
+    free(refs);
+    return 0;
+}
+
+/* YAML's mapping keys are unique: the first repeated key of the document (in file order),
+ * whichever mapping holds it, is an error "FILE:LINE: duplicate key 'X' (first at line N)". */
+static int check_duplicate_keys(ps__jctx *c)
+{
+    const yaml_node_t *dup = NULL, *first = NULL;
+    for (yaml_node_t *n = c->doc->nodes.start; n < c->doc->nodes.top; n++) {
+        const yaml_node_t *d, *f;
+        if (n->type != YAML_MAPPING_NODE)
+            continue;
+        if (mapping_duplicate(c, n, &d, &f))
+            return ps_err_set(c->err, PS_ENOMEM, "%s: out of memory", c->path);
+        if (d && (!dup || d->start_mark.index < dup->start_mark.index)) {
+            dup = d;
+            first = f;
+        }
+    }
+    if (!dup)
+        return 0;
+    char key[80];
+    ps__yaml_describe(key, sizeof key, dup);
+    return ps__yaml_fail(c, ps__yaml_line(dup), "duplicate key %s (first at line %d)", key,
+                         ps__yaml_line(first));
+}
+
 int ps__yaml_load(ps__jctx *c, const char *text, size_t len,
                   int (*root)(ps__jctx *c, const yaml_node_t *n, void *user), void *user)
 {
@@ -310,6 +384,8 @@ int ps__yaml_load(ps__jctx *c, const char *text, size_t len,
                                "a second YAML document (expected one job per file)");
         yaml_document_delete(&extra);
     }
+    if (!rc)
+        rc = check_duplicate_keys(c);
     if (!rc)
         rc = root(c, top, user);
     yaml_document_delete(&doc);

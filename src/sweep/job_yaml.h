@@ -61,8 +61,8 @@ int ps__yaml_valid_name(const char *s, size_t cap);
 int ps__yaml_mapping(ps__jctx *c, const yaml_node_t *n, const char *what, const char *keys);
 
 /* The index of key node k in keys (a NULL-terminated list of at most 32); an unknown,
- * repeated (bit i of *seen) or non-scalar key is PS_EINVAL naming the section and the known
- * keys. */
+ * or non-scalar key is PS_EINVAL naming the section and the known keys. Sets bit i of *seen
+ * (a repeated key was refused before, by ps__yaml_load). */
 int ps__yaml_key(ps__jctx *c, const yaml_node_t *k, const char *section,
                  const char *const *keys, unsigned *seen);
 
@@ -71,7 +71,8 @@ int ps__yaml_key(ps__jctx *c, const yaml_node_t *k, const char *section,
     for (yaml_node_pair_t *p = (n)->data.mapping.pairs.start; p < (n)->data.mapping.pairs.top; p++)
 
 /* Checks that text (len bytes) is a job-sized text file (no control bytes, not empty, flow
- * collections nested at most 64 deep), parses its one YAML document and calls
+ * collections nested at most 64 deep), parses its one YAML document, refuses a repeated key
+ * in any of its mappings ("duplicate key 'X' (first at line N)") and calls
  * root(c, root node, user) while the document lives. Returns root's status, or PS_EINVAL for
  * a bad text or YAML (PS_ENOMEM when libyaml cannot start). */
 int ps__yaml_load(ps__jctx *c, const char *text, size_t len,

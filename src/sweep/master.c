@@ -39,6 +39,7 @@ int ps__master_init(ps__master *m, const ps_sweep_opts *o, const ps_job *job, in
         .deadline = o->deadline > 0 ? t0 + o->deadline : 0,
         .grace = o->grace,
         .rate = o->rate,
+        .task_timeout = job->task_timeout,
     };
     return ps_sched_create(&m->sched, &so, err);
 }
@@ -218,6 +219,26 @@ int ps__master_result(ps__master *m, int32_t w, const ps_train_result *r, int in
     int rc = ps_sched_result(m->sched, w, &out, ps_now(), m->err);
     ps__master_fail(m, rc);
     return rc;
+}
+
+int32_t ps__master_timeouts(ps__master *m, int32_t *retired, int32_t cap, int32_t rank_offset)
+{
+    int32_t n = ps_sched_timeouts(m->sched, ps_now(), retired, cap);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t rank = retired[i] + rank_offset;
+        char why[96];
+        snprintf(why, sizeof why, "timeout after %.0f s on rank %d",
+                 ps_sched_task_limit(m->sched, retired[i]), (int)rank);
+        ps__run x;
+        ps__run_failed(&x, &ps_sched_running(m->sched, retired[i])->cfg, why);
+        ps_task done;
+        int rc = ps__master_result(m, retired[i], &x.r, 0, &done);
+        rc = rc ? rc : ps__master_record(m, &done, &x.r, 0, rank, 1);
+        ps__run_free(&x);
+        ps__master_fail(m, rc); /* the worker stays retired whatever happens */
+        m->hung++;
+    }
+    return n;
 }
 
 /* The line that reports a stored result. */

@@ -22,7 +22,7 @@
 
 #include "sweep_internal.h"
 
-enum { W_UNKNOWN = 0, W_IDLE, W_BUSY };
+enum { W_UNKNOWN = 0, W_IDLE, W_BUSY, W_RETIRED }; /* RETIRED: its task timed out */
 
 #define SLEEP_MIN_NS 100000L
 #define SLEEP_MAX_NS 10000000L
@@ -70,9 +70,22 @@ static int worker_abort_cb(void *user, int32_t epoch, const ps_train_result *par
     return 1;
 }
 
+/* TEST ONLY: PS_TEST_HANG_TASK=ID makes the worker that gets task ID stop answering for good
+ * (as if hung in a kernel), for the task-timeout test (tests/sweep/e2e.py task_timeout). Read
+ * once per task, outside training. */
+static void test_hang(const ps_task *t)
+{
+    const char *id = getenv("PS_TEST_HANG_TASK");
+    struct timespec hour = {3600, 0};
+    if (id && !strcmp(id, t->id))
+        for (;;)
+            nanosleep(&hour, NULL);
+}
+
 /* Runs t and sends its result (a failure without payload when out of memory). */
 static int worker_task(const ps_task *t, const ps_mnist *mn)
 {
+    test_hang(t);
     ps__run x;
     ps__run_task(&x, t, mn, worker_abort_cb, NULL);
     size_t len = 0;
@@ -165,6 +178,8 @@ static int take_result(link *k, const MPI_Status *st)
     const ps_task *running = ps_sched_running(m->sched, src - 1);
     ps_train_result r;
     ps_sweep_wire_head h;
+    if (k->state[src] == W_RETIRED) /* the late result of a timed-out task: it stays failed */
+        return 0;
     if (k->state[src] != W_BUSY || !running ||
         ps_sweep_result_unpack(&r, &h, k->rbuf, (size_t)count) || strcmp(h.id, running->id)) {
         k->state[src] = W_IDLE;
@@ -198,6 +213,9 @@ static int round_done(link *k, int32_t *abandon)
     int32_t n = ps__master_tick(k->m, abandon, k->ranks);
     for (int32_t i = 0; i < n; i++)
         MPI_Send(NULL, 0, MPI_BYTE, abandon[i] + 1, PS_SWEEP_TAG_ABORT, MPI_COMM_WORLD);
+    n = ps__master_timeouts(k->m, abandon, k->ranks, 1); /* never waited for again */
+    for (int32_t i = 0; i < n; i++)
+        k->state[abandon[i] + 1] = W_RETIRED;
     int busy = 0, unknown = 0;
     for (int32_t r = 1; r < k->ranks; r++) {
         hand_out(k, r);
@@ -242,10 +260,12 @@ static int master_loop(link *k, int32_t *abandon)
 }
 
 /* Every worker ends its loop: a worker not heard from yet (every worker when state is NULL)
- * is waited for (its READY). */
+ * is waited for (its READY); a retired one is left alone. */
 static void stop_workers(const uint8_t *state, int32_t ranks)
 {
     for (int32_t r = 1; r < ranks; r++) {
+        if (state && state[r] == W_RETIRED)
+            continue;
         if (!state || state[r] == W_UNKNOWN) {
             MPI_Status st;
             wait_message(r, &st);
@@ -287,10 +307,19 @@ int ps__mpi_start(int *rank, int *ranks, int *inited, ps_err *err)
     return 0;
 }
 
-void ps__mpi_finish(int inited)
+void ps__mpi_finish(int inited, int hung)
 {
-    if (!inited)
+    if (!inited && !hung)
         MPI_Finalize();
+}
+
+void ps_sweep_end(const ps_sweep_summary *sum, int status)
+{
+    if (sum->hung_ranks > 0) {
+        fflush(stdout);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, status);
+    }
 }
 
 typedef struct setup_head {

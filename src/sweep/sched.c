@@ -81,6 +81,7 @@ int ps_sched_create(ps_sched **out, const ps_sched_opts *o, ps_err *err)
     s->deadline = o->deadline;
     s->grace = o->grace;
     s->rate0 = o->rate > 0 ? o->rate : PS_SCHED_DEFAULT_RATE;
+    s->task_timeout = o->task_timeout;
     ps_queue_init(&s->q);
     s->mask = malloc((size_t)job->n_groups);
     s->final_planned = malloc((size_t)job->n_groups * sizeof *s->final_planned);
@@ -242,7 +243,8 @@ int32_t ps__sched_n_running(const ps_sched *s)
 
 ps_sched_answer ps_sched_next(ps_sched *s, int32_t w, double now, ps_task *task, double *cost)
 {
-    if (!s->started || s->stopping || w < 0 || w >= s->workers || s->w[w].task >= 0)
+    if (!s->started || s->stopping || w < 0 || w >= s->workers || s->w[w].task >= 0 ||
+        s->w[w].retired)
         return PS_SCHED_END;
     double max_cost = HUGE_VAL, c = 0;
     if (s->deadline > 0) {
@@ -252,7 +254,7 @@ ps_sched_answer ps_sched_next(ps_sched *s, int32_t w, double now, ps_task *task,
     if (ps_queue_pop(&s->q, max_cost, task, &c)) {
         int32_t i = ps_idset_get(&s->index, task->id);
         s->state[i] = T_RUNNING;
-        s->w[w] = (slot){.task = i, .start = now, .cost = c, .flagged = 0};
+        s->w[w] = (slot){.task = i, .start = now, .cost = c};
         if (cost)
             *cost = c;
         return PS_SCHED_TASK;
@@ -288,6 +290,31 @@ int ps_sched_result(ps_sched *s, int32_t w, const ps_sched_outcome *r, double no
         return 0;
     int32_t grp = ps_selection_add(&s->sel, t, r->status, r->eval_acc);
     return grp >= 0 ? plan_finals(s, grp, err) : 0;
+}
+
+/* ---- workers that stop answering --------------------------------------------------------- */
+
+double ps_sched_task_limit(const ps_sched *s, int32_t w)
+{
+    if (w < 0 || w >= s->workers || s->w[w].task < 0)
+        return 0;
+    if (s->task_timeout > 0)
+        return s->task_timeout;
+    double est = PS_SCHED_TIMEOUT_FACTOR * s->w[w].cost / ps__sched_rate(s);
+    return est > PS_SCHED_TIMEOUT_FLOOR ? est : PS_SCHED_TIMEOUT_FLOOR;
+}
+
+int32_t ps_sched_timeouts(ps_sched *s, double now, int32_t *workers, int32_t cap)
+{
+    int32_t n = 0;
+    for (int32_t w = 0; w < s->workers && n < cap; w++)
+        if (s->w[w].task >= 0 && !s->w[w].retired &&
+            now - s->w[w].start > ps_sched_task_limit(s, w)) {
+            s->w[w].retired = 1;
+            s->retired++;
+            workers[n++] = w;
+        }
+    return n;
 }
 
 /* ---- stopping ---------------------------------------------------------------------------- */

@@ -12,6 +12,7 @@ typedef struct slot {
     int32_t task;              /* index into tasks; -1: the worker is free */
     double start, cost;        /* when it started; its estimated FLOPs */
     int flagged;               /* named by ps_sched_tick as to be given up */
+    int retired;               /* named by ps_sched_timeouts: no task ever again */
 } slot;
 
 struct ps_sched {
@@ -29,8 +30,8 @@ struct ps_sched {
     slot *w;                   /* (workers) */
     int32_t workers;
     int32_t finished[2];       /* planned tasks finished, per phase */
-    int32_t abandoned;
-    double start, deadline, grace, rate0, stop_time;
+    int32_t abandoned, retired; /* tasks given up; workers retired by a timeout */
+    double start, deadline, grace, rate0, stop_time, task_timeout;
     double flops_done, wall_done; /* of the measured (DONE) results */
     int32_t signals;           /* stop requests so far */
     int started, stopping, deadline_hit, halted;

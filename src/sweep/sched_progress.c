@@ -79,5 +79,6 @@ void ps_sched_get_status(const ps_sched *s, ps_sched_status *st)
     st->finished[0] = s->finished[0];
     st->finished[1] = s->finished[1];
     st->abandoned = s->abandoned;
+    st->retired = s->retired;
     st->rate = s->wall_done > 0 ? s->flops_done / s->wall_done : 0;
 }

@@ -111,6 +111,7 @@ static int finish(ps__master *m, int rc, ps_sweep_summary *sum, ps_err *err)
     sum->failed = m->failed;
     sum->abandoned = st.abandoned;
     sum->rate = st.rate;
+    sum->hung_ranks = m->hung;
     return rc;
 }
 
@@ -131,8 +132,11 @@ static int master_run(const ps_sweep_opts *o, const ps_job *job, const ps_mnist 
         rc = ranks > 1 ? ps__mpi_master(&m, ranks) : ps__local_run(&m, mn);
         sum->loop_cpu = cpu_seconds() - cpu0;
         sum->loop_wall = ps_now() - wall0;
-    } else if (ranks > 1) {
-        ps__mpi_release(ranks);
+    } else {
+        if (ps_store_discard(m.store)) /* a failed start leaves no new results file */
+            m.store = NULL;
+        if (ranks > 1)
+            ps__mpi_release(ranks);
     }
     rc = finish(&m, rc, sum, err);
     ps__master_free(&m);
@@ -172,6 +176,6 @@ int ps_sweep_run(const ps_sweep_opts *o, ps_sweep_summary *sum, ps_err *err)
     sum->elapsed = ps_now() - t0;
     if (rank == 0)
         sum->master_cpu = cpu_seconds();
-    ps__mpi_finish(inited);
+    ps__mpi_finish(inited, sum->hung_ranks > 0);
     return rc;
 }

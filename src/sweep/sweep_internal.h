@@ -64,6 +64,7 @@ typedef struct ps__master {
     char event[320];           /* an event not reported yet */
     double last_progress;
     int failed_rc;             /* the first error that stopped the run (0: none) */
+    int32_t hung;              /* workers retired after a task timeout */
 } ps__master;
 
 /* Rank 0 for a job with `workers` task slots, started at time t0: the shard's groups and the
@@ -81,6 +82,12 @@ int ps__master_start(ps__master *m);
  * SLURM, scancel signals rank 0 and the batch shell, which forwards it), not a second one.
  * Returns how many workers (written to abandon[0 .. cap)) must give their task up now. */
 int32_t ps__master_tick(ps__master *m, int32_t *abandon, int32_t cap);
+
+/* The workers whose task ran past its time limit (ps_sched_timeouts): each task is recorded
+ * as FAILED "timeout after N s on rank R" (worker w is rank w + rank_offset), the worker is
+ * retired for good and m->hung counts it. Returns how many (written to retired[0 .. cap));
+ * a record that fails stops the run (ps__master_fail). */
+int32_t ps__master_timeouts(ps__master *m, int32_t *retired, int32_t cap, int32_t rank_offset);
 
 /* Free worker w asks for work (ps_sched_next, then the events it caused). */
 ps_sched_answer ps__master_next(ps__master *m, int32_t w, ps_task *task);
@@ -133,8 +140,10 @@ int ps__local_run(ps__master *m, const ps_mnist *mn);
 /* MPI start-up: MPI_Init unless initialised (*inited says whether it was), rank and size. */
 int ps__mpi_start(int *rank, int *ranks, int *inited, ps_err *err);
 
-/* MPI_Finalize unless MPI was initialised before ps__mpi_start. */
-void ps__mpi_finish(int inited);
+/* MPI_Finalize unless MPI was initialised before ps__mpi_start, or unless hung (rank 0 left
+ * workers that stopped answering: finalising would wait for them; ps_sweep_end ends the MPI
+ * job instead). */
+void ps__mpi_finish(int inited, int hung);
 
 /* Every rank gets rank 0's job (rank 0 passes job_rc, the result of reading it, and the
  * MNIST directory) and loads MNIST; an error on any rank fails all of them (rank 0's err

@@ -245,6 +245,45 @@ def test_kill_worker(tmp):
     print(f"worker {killed} killed; rerun: {p.stdout.splitlines()[0]}")
 
 
+def test_task_timeout(tmp):
+    """A worker that stops answering (PS_TEST_HANG_TASK, test only: the rank that gets that
+    task sleeps for good) under mpirun -np 3, with protocol.task_timeout 15: the task is
+    stored as failed "timeout after 15 s on rank R", that rank gets no more work, the study
+    completes on the other worker (exit 0, the file closed, then the MPI job ended)."""
+    ref = results.load(reference(tmp))["tasks"]
+    hang = ref[(ref.model == "resnet") & (ref.phase == 0) & (ref.grid == 0) &
+               (ref.fold == 0)].task_id.iloc[0]
+    d = os.path.join(tmp, "timeout")
+    os.makedirs(d)
+    job = os.path.join(d, "tiny.yaml")
+    with open(TINY) as f:
+        text = f.read()
+    with open(job, "w") as f:
+        f.write(text.replace("  folds: 2\n", "  folds: 2\n  task_timeout: 15\n"))
+    env = dict(os.environ, PS_TEST_HANG_TASK=hang)
+    t0 = time.time()
+    p = subprocess.run([MPIEXEC, "-x", "PS_TEST_HANG_TASK", "-np", "3", BIN, "run", "-q", job],
+                       cwd=d, env=env, capture_output=True, text=True, timeout=180 * SCALE)
+    took = time.time() - t0
+    results.expect(p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+    results.expect("1 worker rank stopped answering" in p.stderr, f"stderr: {p.stderr}")
+    tasks = results.load(os.path.join(d, "results", "tiny.h5"))["tasks"]
+    failed = tasks[tasks.status == 2]
+    results.expect(len(tasks) == 12 and len(failed) == 1, f"tasks:\n{tasks}")
+    row = failed.iloc[0]
+    results.expect(row.task_id == hang and row.reason.startswith("timeout after 15 s on rank "),
+                   f"failed task: {row.task_id} {row.reason}")
+    hung_rank = int(row.reason.split()[-1])
+    rest = tasks[tasks.task_id != hang]
+    results.expect((rest.status == 0).all(), f"other tasks:\n{rest}")
+    st = subprocess.run([BIN, "status", os.path.join(d, "results", "tiny.h5")],
+                        capture_output=True, text=True)
+    results.expect("timeout after 15 s" in st.stdout and "complete" in st.stdout,
+                   f"status:\n{st.stdout}")
+    print(f"task {hang} hung on rank {hung_rank}: failed (timeout); study complete in "
+          f"{took:.0f} s")
+
+
 def test_refuse(tmp):
     """Another job's file is refused (exit 2, file untouched) unless --restart."""
     ref = reference(tmp)
@@ -397,6 +436,15 @@ BAD = [
         str(0.001 * (i + 1)) for i in range(64)) + "], batch_size: [" + ", ".join(
         str(i + 1) for i in range(64)) + "], momentum: [" + ", ".join(
         str(0.01 * i) for i in range(64)) + "]}\n", 2, "262144 grid points"),
+    # top-level keys after models: are read like those before it; a repeated key anywhere is
+    # refused, naming its first use
+    ("key-after-models", MODEL + "epochs: 0\n", 3, "epochs: expected an integer in 1..10000"),
+    ("duplicate-key-after-models", "epochs: 3\n" + MODEL + "epochs: 50\n", 4,
+     "duplicate key 'epochs' (first at line 1)"),
+    ("duplicate-protocol", "protocol: {folds: 2}\n" + MODEL + "protocol:\n  folds: 3\n", 4,
+     "duplicate key 'protocol' (first at line 1)"),
+    ("duplicate-nested-key", MODEL + "    grid: {lr: 0.1,\n      lr: 0.2}\n", 4,
+     "duplicate key 'lr' (first at line 3)"),
     ("empty", "", 1, "empty job file"),
     ("comments-only", "# nothing\n", 1, "empty job file"),
     ("binary", b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00\x00\x08\x08\x00", 2, "not a text file"),
@@ -421,6 +469,30 @@ def test_bad_jobs(tmp):
         results.expect(os.listdir(d) == [name + ".yaml"], f"{name}: files written "
                        f"{os.listdir(d)}")
         print(f"{name:22s} {err[0].replace(path, 'JOB')}")
+    # a plan beyond the bounds (issue 16): refused from the job alone, in --dry-run too
+    huge = os.path.join(tmp, "huge.yaml")
+    with open(huge, "w") as f:
+        f.write("epochs: 1\nprotocol: {folds: 2, final: {seeds: 10000, best: 64}}\nmodels:\n")
+        for m in ("cnn", "resnet", "siamese", "siamese_aux"):
+            f.write(f"  - name: {m}\n    grid: {{lr: [" +
+                    ", ".join(str(0.001 * (k + 1)) for k in range(64)) + "]}\n")
+    for dry in (["--dry-run"], []):
+        p = run(dry + [huge], tmp)
+        results.expect(p.returncode == 2 and p.stderr.count("\n") == 1 and
+                       "a plan of 2560512 tasks (512 selection, up to 2560000 final)" in p.stderr
+                       and "expected at most 1000000 tasks and 64 GiB" in p.stderr,
+                       f"plan too big {dry}: {p.returncode} {p.stderr}")
+        results.expect(not os.path.exists(os.path.join(tmp, "results", "huge.h5")),
+                       f"plan too big {dry}: results file written")
+    # a start that fails after the results file is made (its journal cannot be created)
+    # leaves no results file behind
+    d = os.path.join(tmp, "failed-start")
+    os.makedirs(os.path.join(d, "results", "tiny.h5.journal"))
+    p = run([TINY], d)
+    results.expect(p.returncode == 1 and "tiny.h5.journal" in p.stderr,
+                   f"failed start: {p.returncode} {p.stderr}")
+    results.expect(os.listdir(os.path.join(d, "results")) == ["tiny.h5.journal"],
+                   f"failed start left {os.listdir(os.path.join(d, 'results'))}")
     missing = os.path.join(tmp, "no-such.yaml")
     p = run([missing], tmp)
     results.expect(p.returncode == 2 and p.stderr.count("\n") == 1 and missing in p.stderr,
@@ -435,7 +507,8 @@ def test_bad_jobs(tmp):
 
 TESTS = {"tiny": test_tiny, "interrupt": test_interrupt, "launchers": test_launchers, "refuse": test_refuse,
          "diverge": test_diverge, "kill_worker": test_kill_worker, "holdout": test_holdout,
-         "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs}
+         "shards_deadline_dry": test_shards_deadline_dry, "bad_jobs": test_bad_jobs,
+         "task_timeout": test_task_timeout}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TESTS:
