@@ -41,7 +41,8 @@ static void train_usage(FILE *out)
             "  --lr-step EPOCH:GAMMA multiply the lr by GAMMA from EPOCH on (e.g. 15:0.1)\n"
             "  --holdout N           validate on the last N training pairs instead of testing\n"
             "  --fold K:F            validate on fold F of a K-fold split of the training pairs\n"
-            "  --mnist DIR           MNIST directory (default: $PS_MNIST_DIR, else data/mnist)\n"
+            "  --mnist DIR           MNIST directory (default: $PS_MNIST_DIR, else searched:\n"
+            "                        see pairsweep data --help)\n"
             "  --save FILE.h5        save config, curves and final weights to FILE.h5\n"
             "  -q, --quiet           only the final line\n"
             "  -h, --help            this text\n");
