@@ -351,7 +351,7 @@ results() {
     else
       fail "results: disk full" "status $rc: $(cat full.err)"
     fi
-    if /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); f['tasks'][:]" \
+    if "${PS_PYTHON:-/usr/bin/python3}" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); f['tasks'][:]" \
          small/tiny.h5 2>/dev/null; then
       pass "results: disk full: the file opens and its table reads"
     else
