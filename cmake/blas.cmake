@@ -48,7 +48,7 @@ endif()
 
 # The library must have CBLAS (Fortran-only BLAS builds exist), and may have a thread setter.
 set(CMAKE_REQUIRED_INCLUDES ${PS_CBLAS_INCLUDE_DIR})
-set(CMAKE_REQUIRED_LIBRARIES ${BLAS_LIBRARIES} ${BLAS_LINKER_FLAGS})
+set(CMAKE_REQUIRED_LIBRARIES ${BLAS_LIBRARIES} ${BLAS_LINKER_FLAGS} m) # m: blis.h's inlines
 check_symbol_exists(cblas_sgemm ${PS_CBLAS_HEADER} PS_HAVE_CBLAS_SGEMM)
 if(NOT PS_HAVE_CBLAS_SGEMM)
   message(FATAL_ERROR "BLAS (${ps_vendor}): ${BLAS_LIBRARIES} with ${PS_CBLAS_INCLUDE_DIR}/"
