@@ -15,6 +15,7 @@
 #   bash scripts/check-blas.sh
 #   PS_BLAS_VENDOR=FlexiBLAS PS_BLAS_DIR=build-flexiblas bash scripts/check-blas.sh
 #   PS_BLAS_TESTS='REGEX' ...     # ctest -R (default: the list above)
+#   PS_BLAS_CMAKE_ARGS='-DCMAKE_PREFIX_PATH=/opt/blis' ...   # more CMake options
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -28,8 +29,9 @@ say() { printf 'check-blas: %s\n' "$*"; }
 start=$(date +%s)
 say "configuring $dir (Release, BLA_VENDOR=$vendor)"
 mkdir -p "$dir"
+# shellcheck disable=SC2086
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DPS_WERROR=ON -DBLA_VENDOR="$vendor" \
-  >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
+  ${PS_BLAS_CMAKE_ARGS:-} >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
 grep '^-- BLAS: ' "$dir/configure.log" || true
 say "building"
 cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; exit 1; }
