@@ -5,6 +5,6 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${PS_BENCH_BUILD:-$src/build-bench}
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DPS_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j2 --target pairsweep bench_train bench_master >/dev/null
-exec /usr/bin/python3 "$src/bench/bench.py" --build "$build" "$@"
+exec "${PS_PYTHON:-/usr/bin/python3}" "$src/bench/bench.py" --build "$build" "$@"

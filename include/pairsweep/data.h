@@ -112,9 +112,13 @@ void ps_pooled_free(ps_pooled *s);
 typedef struct ps_mnist {
     ps_pooled train;           /* 60000 images */
     ps_pooled test;            /* 10000 images */
+    char dir[PS_PATH_MAX];     /* the directory the files were read from */
     char path[4][PS_PATH_MAX]; /* train images, train labels, test images, test labels */
     char sha256[4][65];        /* SHA-256 of each file as found on disk */
 } ps_mnist;
+
+/* The directory argument of ps_mnist_load that asks it to search the usual places. */
+#define PS_MNIST_SEARCH ""
 
 /* Loads MNIST from dir: for each of train-images-idx3-ubyte, train-labels-idx1-ubyte,
  * t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, the raw file or, failing that, NAME.gz.
@@ -122,7 +126,11 @@ typedef struct ps_mnist {
  * a whole set are never held); the SHA-256 of each file is computed in blocks too. Checks
  * every idx rule of ps_idx_read_images/labels, 28×28 images, and that images and labels agree
  * in count. On error returns a negative PS_E* code with one line naming the file; nothing is
- * kept. */
+ * kept. A NULL or empty dir (PS_MNIST_SEARCH) searches, in order: data/mnist (relative to the
+ * working directory), $XDG_DATA_HOME/pairsweep/mnist ($HOME/.local/share/pairsweep/mnist when
+ * XDG_DATA_HOME is unset), the installation's share/pairsweep/mnist (see ps_data_share_path),
+ * and takes the first that holds train-images-idx3-ubyte (or .gz); when none does, fails with
+ * PS_EINVAL listing every place searched. m->dir is the directory used. */
 int ps_mnist_load(ps_mnist *m, const char *dir, ps_err *err);
 void ps_mnist_free(ps_mnist *m);
 
@@ -131,8 +139,16 @@ void ps_mnist_free(ps_mnist *m);
 const char *ps_mnist_reference_sha256(int i);
 const char *ps_mnist_file_name(int i);
 
-/* The MNIST directory used when none is given: $PS_MNIST_DIR if set, else "data/mnist". */
+/* The MNIST directory used when none is given: $PS_MNIST_DIR if set (and not empty), else
+ * PS_MNIST_SEARCH (ps_mnist_load searches). */
 const char *ps_mnist_default_dir(void);
+
+/* The path of name (a file or folder: "mnist", "slurm/pairsweep-mpi.sbatch") in the
+ * installation's data folder share/pairsweep, written into path: first the folder beside the
+ * running program (<prefix>/bin/pairsweep looks in <prefix>/share/pairsweep, wherever the
+ * prefix was moved), then the one configured at build time (CMAKE_INSTALL_PREFIX). Returns 0
+ * when it exists there, else PS_EINVAL (path then holds the last place tried). */
+int ps_data_share_path(char path[PS_PATH_MAX], const char *name);
 
 /* A set of digit pairs: input (n, 2, 14, 14), target 1 when digit 1 ≤ digit 2. */
 typedef struct ps_pairs {

@@ -41,14 +41,17 @@
 void ps_nn_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc);
 
-/* Makes OpenBLAS single-threaded in this process. Each MPI rank trains its own task on one
- * core: the ranks are the parallelism, and BLAS threads would only oversubscribe the cores.
- * Idempotent; ps_net_reserve calls it (nets that only plan, for counts, do not). */
+/* Makes the BLAS single-threaded in this process, through the vendor's own function
+ * (openblas_set_num_threads, bli_thread_set_num_threads, ...; a BLAS without one is left to its
+ * environment variables). Each MPI rank trains its own task on one core: the ranks are the
+ * parallelism, and BLAS threads would only oversubscribe the cores. Idempotent;
+ * ps_net_reserve calls it (nets that only plan, for counts, do not). */
 void ps_nn_blas_single_thread(void);
 
-/* Checks that cblas_sgemm is OpenBLAS's (and not, say, GSL's reference libgslcblas, which a
- * link order can slip in and which is ~10× slower). Returns 0 or PS_ESTATE naming both
- * libraries. ps_net_reserve calls it. */
+/* Checks that cblas_sgemm comes from the BLAS the build chose (OpenBLAS by default) and not,
+ * say, from GSL's reference libgslcblas, which a link order can slip in and which is ~10×
+ * slower. Returns 0 or PS_ESTATE naming both libraries; 0 when it cannot tell (a BLAS without
+ * a function of its own to compare with, e.g. MKL). ps_net_reserve calls it. */
 int ps_nn_blas_check(ps_err *err);
 
 /* ---- layer specifications ----------------------------------------------------------------- */

@@ -20,10 +20,18 @@ static void data_usage(FILE *out)
             "reports' pair sets for a seed and prints their size, target balance and digit\n"
             "histogram.\n"
             "\n"
-            "  --mnist DIR   MNIST directory (default: $PS_MNIST_DIR, else data/mnist)\n"
+            "  --mnist DIR   MNIST directory (default: $PS_MNIST_DIR, else the first of\n"
+            "                the folders below that holds the files)\n"
             "  --pairs N     training and test pairs (default 1000)\n"
             "  --seed S      seed of the pairs (default 0)\n"
-            "  -h, --help    this text\n");
+            "  -h, --help    this text\n"
+            "\n"
+            "Where MNIST is looked for, in every command: --mnist DIR; a job file's\n"
+            "data.mnist (pairsweep run); $PS_MNIST_DIR; then the first of data/mnist (in\n"
+            "the working directory), $XDG_DATA_HOME/pairsweep/mnist (default\n"
+            "~/.local/share/pairsweep/mnist) and the installation's share/pairsweep/mnist\n"
+            "(beside the program's bin/, then %s/mnist) that holds\n"
+            "train-images-idx3-ubyte (or .gz).\n", PS_DATADIR);
 }
 
 
@@ -90,7 +98,7 @@ int ps_cmd_data(int argc, char **argv)
     int rc = ps_cli_check_mnist_dir(dir, &err);
     if (rc || (rc = ps_mnist_load(&m, dir, &err)))
         return ps_cli_fail("data", rc, &err);
-    printf("MNIST in %s: %d training and %d test images, pooled 2x2 to %dx%d\n", dir, m.train.n,
+    printf("MNIST in %s: %d training and %d test images, pooled 2x2 to %dx%d\n", m.dir, m.train.n,
            m.test.n, PS_IMG, PS_IMG);
     for (int i = 0; i < 4; i++) {
         int same = !strcmp(m.sha256[i], ps_mnist_reference_sha256(i));

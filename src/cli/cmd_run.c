@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "pairsweep/data.h"
 #include "pairsweep/path.h"
 #include "pairsweep/report.h"
 #include "pairsweep/store.h"
@@ -47,7 +49,7 @@ static void run_usage(FILE *out)
             "  -o, --output FILE     results file (default results/NAME.h5, with --shard\n"
             "                        results/NAME.shardI-of-N.h5; results/ is created)\n"
             "      --mnist DIR       MNIST directory (default: the job's data.mnist, else\n"
-            "                        $PS_MNIST_DIR, else data/mnist)\n"
+            "                        $PS_MNIST_DIR, else searched: see pairsweep data --help)\n"
             "      --restart         replace a results file of another job (or a damaged one)\n"
             "      --shard I/N       run the I-th (1-based) of N shards of the plan; shards hold\n"
             "                        whole model groups, so each runs its own final phase\n"
@@ -257,6 +259,15 @@ static void print_report(const char *path)
     ps_results_free(&r);
 }
 
+/* The folder of the SLURM scripts the sbatch line names: slurm/ of the working directory (a
+ * checkout), else the installation's share/pairsweep/slurm, else slurm. */
+static void slurm_dir(char out[PS_PATH_MAX])
+{
+    struct stat st;
+    if (stat("slurm/pairsweep-mpi.sbatch", &st) == 0 || ps_data_share_path(out, "slurm"))
+        snprintf(out, PS_PATH_MAX, "slurm");
+}
+
 static int dry_run(const char *job_path, int32_t n_shards, double gflops)
 {
     ps_job job;
@@ -311,8 +322,10 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
            (int)plan.n_final, hours);
     printf("\n%d tasks, about %.2f core-hours at %.0f GFLOP/s per core (--rate; measure yours "
            "with a short run).\n", (int)(plan.n_select + plan.n_final), hours, gflops);
+    char slurm[PS_PATH_MAX];
+    slurm_dir(slurm);
     if (n_shards > 1) {
-        printf("sbatch: bash slurm/submit-array.sh -n %d %s\n", (int)n_shards, job.path);
+        printf("sbatch: bash %s/submit-array.sh -n %d %s\n", slurm, (int)n_shards, job.path);
     } else {
         /* enough workers for about a quarter of an hour of work each, at most 63 (and no
          * more than there are selection tasks to start with) */
@@ -322,8 +335,8 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
         double wall = hours / workers * 1.3 + 0.1; /* imbalance and start-up */
         char t[32];
         hms(t, sizeof t, wall * 3600);
-        printf("sbatch: sbatch -n %d -t %s slurm/pairsweep-mpi.sbatch %s\n", workers + 1, t,
-               job.path);
+        printf("sbatch: sbatch -n %d -t %s %s/pairsweep-mpi.sbatch %s\n", workers + 1, t,
+               slurm, job.path);
     }
     ps_sweep_plan_free(&plan);
     ps_job_free(&job);

@@ -52,8 +52,18 @@ static void usage(FILE *out)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
-            "`pairsweep COMMAND --help` describes a command. Version %s.\n",
+            "`pairsweep COMMAND --help` describes a command; `--version`, alone or after a\n"
+            "command, prints the version. Version %s.\n",
             PS_VERSION);
+}
+
+/* 1 when --version is among the arguments (before a "--"): every command answers it. */
+static int asks_version(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--version"))
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -66,7 +76,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return PS_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
+    if (asks_version(argc, argv)) {
         printf("pairsweep %s\n", PS_VERSION);
         return PS_EXIT_OK;
     }

@@ -7,6 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* Where an installed pairsweep keeps its data (CMake: GNUInstallDirs), absolute and relative to
+ * the folder of the installed binary; the defaults are for a build without them. */
+#ifndef PS_DATADIR
+#define PS_DATADIR "/usr/local/share/pairsweep"
+#endif
+#ifndef PS_BIN_TO_DATADIR
+#define PS_BIN_TO_DATADIR "../share/pairsweep"
+#endif
 
 static const char *const mnist_names[4] = {
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -30,7 +40,18 @@ const char *ps_mnist_file_name(int i)
 const char *ps_mnist_default_dir(void)
 {
     const char *d = getenv("PS_MNIST_DIR");
-    return (d && *d) ? d : "data/mnist";
+    return (d && *d) ? d : PS_MNIST_SEARCH;
+}
+
+/* Writes dir/NAME, or else dir/NAME.gz, into path when it exists: 0, else -1. */
+static int locate(char path[PS_PATH_MAX], const char *dir, const char *name)
+{
+    struct stat st;
+    if (snprintf(path, PS_PATH_MAX, "%s/%s", dir, name) < PS_PATH_MAX && stat(path, &st) == 0)
+        return 0;
+    if (snprintf(path, PS_PATH_MAX, "%s/%s.gz", dir, name) < PS_PATH_MAX && stat(path, &st) == 0)
+        return 0;
+    return -1;
 }
 
 /* Finds dir/NAME or dir/NAME.gz; writes the one found into path. */
@@ -42,13 +63,101 @@ static int find_file(char path[PS_PATH_MAX], const char *dir, const char *name, 
                           "%s: MNIST directory not found (expected a directory holding %s "
                           "and the other idx files; run scripts/setup.sh or pass --mnist DIR)",
                           dir, name);
-    snprintf(path, PS_PATH_MAX, "%s/%s", dir, name);
-    if (stat(path, &st) == 0)
-        return 0;
-    snprintf(path, PS_PATH_MAX, "%s/%s.gz", dir, name);
-    if (stat(path, &st) == 0)
+    if (locate(path, dir, name) == 0)
         return 0;
     return ps_err_set(err, PS_EINVAL, "%s/%s: MNIST file not found (nor %s.gz)", dir, name, name);
+}
+
+/* dir/rel into out, rel's leading "../" taken off dir's tail, so that the same folder reached
+ * two ways reads the same; 0, or -1 when it does not fit. */
+static int join_path(char out[PS_PATH_MAX], const char *dir, const char *rel)
+{
+    char base[PS_PATH_MAX];
+    if (snprintf(base, sizeof base, "%s", dir) >= (int)sizeof base)
+        return -1;
+    while (!strncmp(rel, "../", 3)) {
+        char *slash = strrchr(base, '/');
+        if (!slash || slash == base)
+            break;
+        *slash = '\0';
+        rel += 3;
+    }
+    return snprintf(out, PS_PATH_MAX, "%s/%s", base, rel) >= PS_PATH_MAX ? -1 : 0;
+}
+
+/* The installation's data folder beside the running program (<prefix>/bin/pairsweep:
+ * <prefix>/share/pairsweep, wherever the prefix was moved); 0, or -1 when it cannot be told. */
+static int data_dir_of_program(char out[PS_PATH_MAX])
+{
+    char exe[PS_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0 || n >= (ssize_t)sizeof exe - 1)
+        return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return join_path(out, exe, PS_BIN_TO_DATADIR);
+}
+
+/* Installation folder k (0: beside the program, 1: the configured one) joined with name, into
+ * out: 1, or 0 when it cannot be told or folder 1 is folder 0 again. */
+static int share_candidate(char out[PS_PATH_MAX], const char *name, int k)
+{
+    char dir[PS_PATH_MAX], first[PS_PATH_MAX];
+    if (k == 0)
+        return !data_dir_of_program(dir) && !join_path(out, dir, name);
+    if (join_path(out, PS_DATADIR, name))
+        return 0;
+    return !share_candidate(first, name, 0) || strcmp(first, out) != 0;
+}
+
+int ps_data_share_path(char path[PS_PATH_MAX], const char *name)
+{
+    struct stat st;
+    for (int k = 0; k < 2; k++)
+        if (share_candidate(path, name, k) && stat(path, &st) == 0)
+            return 0;
+    return PS_EINVAL;
+}
+
+/* Candidate i (0, 1, ...) of the MNIST search order into out: 1, 0 when it does not apply
+ * (no $HOME, a path too long, the same folder as before), -1 past the last. The order:
+ * ./data/mnist (a checkout), $XDG_DATA_HOME/pairsweep/mnist (default ~/.local/share/...),
+ * then the installation's share/pairsweep/mnist (ps_data_share_path's two folders). */
+static int mnist_candidate(char out[PS_PATH_MAX], int i)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    switch (i) {
+    case 0: return snprintf(out, PS_PATH_MAX, "data/mnist") > 0;
+    case 1:
+        if (xdg && *xdg)
+            return !join_path(out, xdg, "pairsweep/mnist");
+        return home && *home && !join_path(out, home, ".local/share/pairsweep/mnist");
+    case 2:
+    case 3: return share_candidate(out, "mnist", i - 2);
+    default: return -1;
+    }
+}
+
+/* The MNIST folder when none is given: the first candidate holding the training images
+ * (raw or .gz), into dir; else PS_EINVAL naming every place searched. */
+static int search_mnist(char dir[PS_PATH_MAX], ps_err *err)
+{
+    char tried[400] = "", path[PS_PATH_MAX];
+    for (int i = 0, k; (k = mnist_candidate(dir, i)) >= 0; i++) {
+        if (!k)
+            continue;
+        if (locate(path, dir, mnist_names[0]) == 0)
+            return 0;
+        size_t used = strlen(tried);
+        if (snprintf(tried + used, sizeof tried - used, "%s%s", used ? ", " : "", dir) < 0)
+            break;
+    }
+    return ps_err_set(err, PS_EINVAL, "MNIST not found: no %s (nor .gz) in %s; pass --mnist "
+                      "DIR, set PS_MNIST_DIR, or put the four idx files in one of these "
+                      "(scripts/setup.sh fetches them)", mnist_names[0], tried);
 }
 
 /* Images read and pooled at a time: 64 × 784 bytes, small enough for the cache. */
@@ -127,6 +236,13 @@ int ps_mnist_load(ps_mnist *m, const char *dir, ps_err *err)
     ps_mnist t;
     memset(&t, 0, sizeof t);
     int rc = 0;
+    if (!dir || !*dir) {
+        if ((rc = search_mnist(t.dir, err)))
+            return rc;
+        dir = t.dir;
+    } else {
+        snprintf(t.dir, sizeof t.dir, "%s", dir);
+    }
     for (int i = 0; i < 4; i++)
         if ((rc = find_file(t.path[i], dir, mnist_names[i], err)))
             return rc;

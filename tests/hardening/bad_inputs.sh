@@ -431,7 +431,7 @@ results() {
     else
       fail "results: disk full" "status $rc: $(cat full.err)"
     fi
-    if /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); f['tasks'][:]" \
+    if "${PS_PYTHON:-/usr/bin/python3}" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r'); f['tasks'][:]" \
          small/tiny.h5 2>/dev/null; then
       pass "results: disk full: the file opens and its table reads"
     else
@@ -464,7 +464,7 @@ paths() {
   mkdir -p adir
   : >afile
   mkfifo afifo
-  /usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' asock
+  "${PS_PYTHON:-/usr/bin/python3}" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' asock
   micro_job micro.yaml
   local p
   for p in missing adir afifo asock /dev/null; do

@@ -37,7 +37,7 @@ grep -q '^pairsweep run: .*the disk is full' full.err || fail "no 'disk is full'
 grep -q 'run the same command to resume' full.err || fail "no word on how to resume"
 stored=$(sed -n 's/^pairsweep run: \([0-9]*\) tasks are stored in.*/\1/p' full.err)
 [ -n "$stored" ] || fail "the message does not say how many tasks are stored"
-/usr/bin/python3 -c 'import h5py, sys; h5py.File(sys.argv[1], "r")["tasks"][:]' small/tiny.h5 ||
+"${PS_PYTHON:-/usr/bin/python3}" -c 'import h5py, sys; h5py.File(sys.argv[1], "r")["tasks"][:]' small/tiny.h5 ||
   fail "small/tiny.h5 does not open with h5py after the full disk"
 
 mount -o remount,size=64m small || fail "cannot give the tmpfs room"
