@@ -484,12 +484,12 @@ def test_bad_jobs(tmp):
                        f"plan too big {dry}: {p.returncode} {p.stderr}")
         results.expect(not os.path.exists(os.path.join(tmp, "results", "huge.h5")),
                        f"plan too big {dry}: results file written")
-    # a start that fails after the results file is made (its journal cannot be created)
-    # leaves no results file behind
+    # a journal path that is not a regular file is refused before anything is written
+    # (status 2, bad input): no results file behind
     d = os.path.join(tmp, "failed-start")
     os.makedirs(os.path.join(d, "results", "tiny.h5.journal"))
     p = run([TINY], d)
-    results.expect(p.returncode == 1 and "tiny.h5.journal" in p.stderr,
+    results.expect(p.returncode == 2 and "tiny.h5.journal" in p.stderr,
                    f"failed start: {p.returncode} {p.stderr}")
     results.expect(os.listdir(os.path.join(d, "results")) == ["tiny.h5.journal"],
                    f"failed start left {os.listdir(os.path.join(d, 'results'))}")
