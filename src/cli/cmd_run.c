@@ -80,7 +80,7 @@ static void run_usage(FILE *out)
             "  mpirun            Ctrl-C, SIGINT or SIGTERM     mpirun kills the ranks:   1 (study.sh\n"
             "                    to mpirun (Open MPI cannot    SIGTERM after 1 s, then   says 3)\n"
             "                    forward them)                 SIGKILL; no grace\n"
-            "  srun (slurm/      --signal warning (SIGUSR1     forwarded to rank 0:      3, requeued\n"
+            "  srun (slurm/      time-limit warning (SIGUSR1   forwarded to rank 0:      3, requeued\n"
             "  pairsweep-mpi.    to the batch shell)           stop, grace\n"
             "  sbatch)           scancel (SIGTERM to every     stop, grace (keep it      3, not\n"
             "                    process, SIGKILL KillWait     under KillWait)           requeued\n"

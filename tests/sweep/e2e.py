@@ -35,12 +35,25 @@ def ok(p, what):
         raise results.Failed(f"{what}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
 
 
-def reference(tmp):
-    """An uninterrupted one-rank run of the tiny job: results/tiny.h5 under tmp/ref."""
-    d = os.path.join(tmp, "ref")
+def reference(tmp, job=TINY, sub="ref"):
+    """An uninterrupted one-rank run of a job (the tiny job): results/tiny.h5 under tmp/sub."""
+    d = os.path.join(tmp, sub)
     os.makedirs(d)
-    ok(run(["-q", TINY], d), "reference run")
+    ok(run(["-q", job], d), "reference run")
     return os.path.join(d, "results", "tiny.h5")
+
+
+def slower_tiny(tmp):
+    """jobs/tiny.yaml with 12 epochs instead of 3 (same name, same tasks, each 4x longer): a
+    study that is still running a second or two after its first result, whatever the CPU,
+    so that a signal sent then always lands mid-study."""
+    path = os.path.join(tmp, "tiny12.yaml")
+    with open(TINY) as f:
+        text = f.read()
+    assert "\nepochs: 3\n" in text
+    with open(path, "w") as f:
+        f.write(text.replace("\nepochs: 3\n", "\nepochs: 12\n"))
+    return path
 
 
 def test_tiny(tmp):
@@ -168,9 +181,10 @@ def test_launchers(tmp):
     """Each launcher x signal of the table in `pairsweep run --help`: the status of the command
     run (pairsweep, scripts/study.sh, or mpirun itself), whether the running tasks finished
     (grace) or were lost, then a rerun: complete and identical to an uninterrupted run."""
-    ref = reference(tmp)
+    job12 = slower_tiny(tmp)
+    ref = reference(tmp, job12)
     plain = [BIN, "run", "--lines"]
-    study = ["bash", STUDY, TINY, "--lines"]
+    study = ["bash", STUDY, job12, "--lines"]
     mpirun = [MPIEXEC, "-np", "3", BIN, "run", "--lines"]
     # name, command (the job and -o are added), send, status, grace honoured
     cases = [("plain-sigint", plain, to_process(signal.SIGINT), 3, True),
@@ -185,7 +199,7 @@ def test_launchers(tmp):
         d = os.path.join(tmp, name)
         os.makedirs(os.path.join(d, "results"))
         path = os.path.join(d, "results", "tiny.h5")
-        job = [] if cmd is study else [TINY]
+        job = [] if cmd is study else [job12]
         rc, out, err = signalled(cmd + ["-o", path] + job, d, 1, send)
         results.expect(rc == status, f"{name}: exit {rc}, expected {status}\n{out}\n{err}")
         results.expect("stop requested" in out, f"{name}: no stop request\n{out}\n{err}")
@@ -194,9 +208,9 @@ def test_launchers(tmp):
                            "given up" not in out + err, f"{name}: grace not honoured\n{out}\n{err}")
         n = len(results.load(path)["tasks"])
         results.expect(1 <= n < 12, f"{name}: {n} tasks stored after the signal")
-        p = run(["-q", "-o", path, TINY], d, ranks=3)
+        p = run(["-q", "-o", path, job12], d, ranks=3)
         ok(p, f"{name}: resume")
-        results.check_study(path, **TINY_SHAPE)
+        results.check_study(path, **dict(TINY_SHAPE, epochs=12))
         results.compare(ref, path)
         print(f"{name}: exit {rc}, {n} of 12 stored; resumed; identical to the reference")
 
