@@ -1,6 +1,6 @@
 # bash completion for pairsweep: commands, each command's options, their fixed values, model
 # names (from `pairsweep models`), and files: job files (*.yaml) for run, results files (*.h5)
-# for report, status and merge, folders for --mnist and --out.
+# for report, status, merge and export, folders for --mnist and --out.
 # Installed as share/bash-completion/completions/pairsweep (loaded on first use); or
 # `source completion/pairsweep.bash` from a checkout. Keep the option lists in step with the
 # --help texts: tests/install/test_completion.sh compares them.
@@ -11,12 +11,14 @@ _pairsweep_options() {
     models) echo "--report --bn --help --version" ;;
     train)  echo "--model --seed --epochs --lr --batch-size --momentum --nesterov --weight-decay
                   --aux-weight --bn --n-train --n-test --lr-step --holdout --fold --mnist --save
+                  --from --task --force --kernels
                   --quiet --help --version" ;;
-    run)    echo "--output --mnist --restart --shard --deadline --grace --rate --dry-run --quiet
+    run)    echo "--output --mnist --restart --shard --deadline --grace --rate --signal --dry-run --quiet
                   --live --lines --help --version" ;;
-    report) echo "--format --out --help --version" ;;
+    report) echo "--format --out --force --help --version" ;;
     status) echo "--all --help --version" ;;
-    merge)  echo "--help --version" ;;
+    merge)  echo "--force --help --version" ;;
+    export) echo "--task --mnist --help --version" ;;
   esac
 }
 
@@ -31,20 +33,21 @@ _pairsweep() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd=${COMP_WORDS[1]}
   COMPREPLY=()
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "data models train run report status merge help --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "data models train run report status merge export help --help --version" -- "$cur"))
     return 0
   fi
   case $prev in
     --report) COMPREPLY=($(compgen -W "000 002" -- "$cur")); return 0 ;;
     --bn) COMPREPLY=($(compgen -W "on off" -- "$cur")); return 0 ;;
+    --kernels) COMPREPLY=($(compgen -W "auto gemm" -- "$cur")); return 0 ;;
     --format) COMPREPLY=($(compgen -W "text markdown csv latex" -- "$cur")); return 0 ;;
     --model)
       COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" models 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
       return 0 ;;
     --mnist|--out) compopt -o filenames 2>/dev/null || true; COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --save|-o|--output) _pairsweep_files "$cur" "*.h5"; return 0 ;;
+    --save|-o|--output|--from) _pairsweep_files "$cur" "*.h5"; return 0 ;;
     --seed|--epochs|--lr|--batch-size|--momentum|--weight-decay|--aux-weight|--n-train|--n-test|\
-    --lr-step|--holdout|--fold|--pairs|--shard|--deadline|--grace|--rate) return 0 ;;
+    --lr-step|--holdout|--fold|--pairs|--shard|--deadline|--grace|--rate|--task) return 0 ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$(_pairsweep_options "$cmd")" -- "$cur"))
@@ -52,7 +55,7 @@ _pairsweep() {
   fi
   case $cmd in
     run) _pairsweep_files "$cur" "*.yaml" ;;
-    report|status|merge) _pairsweep_files "$cur" "*.h5" ;;
+    report|status|merge|export) _pairsweep_files "$cur" "*.h5" ;;
   esac
   return 0
 }

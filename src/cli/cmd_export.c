@@ -36,7 +36,7 @@ static void export_usage(FILE *out)
             "of the task's eval_acc. The task's config comes from the job text in FILE.h5.\n"
             "Python: pairsweep.load_pairs(PAIRS.h5) (python/README.md).\n"
             "\n"
-            "  --task ID    a task id of FILE.h5 (its /tasks table, `pairsweep status --all`)\n"
+            "  --task ID    a task id of FILE.h5 (its /tasks table, as `pairsweep status` lists)\n"
             "  -o FILE      the output file (replaced)\n"
             "  --mnist DIR  MNIST directory (default: the job's data.mnist, else $PS_MNIST_DIR,\n"
             "               else data/mnist)\n"
