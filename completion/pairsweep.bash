@@ -1,6 +1,6 @@
 # bash completion for pairsweep: commands, each command's options, their fixed values, model
 # names (from `pairsweep models`), and files: job files (*.yaml) for run, results files (*.h5)
-# for report, status and merge, folders for --mnist and --out.
+# for report, status, merge and export, folders for --mnist and --out.
 # Installed as share/bash-completion/completions/pairsweep (loaded on first use); or
 # `source completion/pairsweep.bash` from a checkout. Keep the option lists in step with the
 # --help texts: tests/install/test_completion.sh compares them.
@@ -11,7 +11,7 @@ _pairsweep_options() {
     models) echo "--report --bn --help --version" ;;
     train)  echo "--model --seed --epochs --lr --batch-size --momentum --nesterov --weight-decay
                   --aux-weight --bn --n-train --n-test --lr-step --holdout --fold --kernels --mnist
-                  --save --force --quiet --help --version" ;;
+                  --save --from --task --force --quiet --help --version" ;;
     run)    echo "--output --mnist --restart --shard --deadline --grace --rate --dry-run --quiet
                   --live --lines --help --version" ;;
     report) echo "--format --out --force --help --version" ;;
@@ -44,7 +44,7 @@ _pairsweep() {
       COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" models 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
       return 0 ;;
     --mnist|--out) compopt -o filenames 2>/dev/null || true; COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --save|-o|--output) _pairsweep_files "$cur" "*.h5"; return 0 ;;
+    --save|-o|--output|--from) _pairsweep_files "$cur" "*.h5"; return 0 ;;
     --seed|--epochs|--lr|--batch-size|--momentum|--weight-decay|--aux-weight|--n-train|--n-test|\
     --lr-step|--holdout|--fold|--pairs|--shard|--deadline|--grace|--rate|--task) return 0 ;;
   esac

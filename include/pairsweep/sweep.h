@@ -212,6 +212,18 @@ void ps_sweep_plan_free(ps_sweep_plan *plan);
 void ps_sweep_default_output(char *buf, size_t cap, const ps_job *job, int32_t shard,
                              int32_t n_shards);
 
+/* ---- a stored task ------------------------------------------------------------------------ */
+
+struct ps_results; /* store.h */
+
+/* The task id of the results r read from path (ps_results_read), its config planned again from
+ * the job text stored in the file, so that it is exactly what the task ran with. On success
+ * *job holds the parsed job (the caller frees it with ps_job_free) and *task the task.
+ * PS_EINVAL when no row of /tasks has the id, PS_EFORMAT when the job text is missing or does
+ * not plan it; then *job needs no freeing. */
+int ps_sweep_find_task(ps_task *task, ps_job *job, const struct ps_results *r, const char *path,
+                       const char *id, ps_err *err);
+
 /* ---- results on the wire (rank 0 and the workers) ----------------------------------------- */
 
 /* MPI tags of the master/worker protocol. */

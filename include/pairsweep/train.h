@@ -104,6 +104,15 @@ int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_m
 
 void ps_train_result_free(ps_train_result *result);
 
+/* The pairs a task of cfg trains and is evaluated on, as ps_train_run makes them: fit (the
+ * pairs it trains on), val (the validation fold or holdout; n 0 under PS_EVAL_TEST) and test
+ * (the n_test test pairs, drawn whatever the evaluation), all normalised with the mean and
+ * standard deviation of fit (returned in *mean, *std). Returns 0 (the caller frees the three
+ * with ps_pairs_free) or a negative code with err set; then nothing needs freeing. The sizes
+ * of cfg must be valid (ps_train_run checks them). */
+int ps_train_sets(ps_pairs *fit, ps_pairs *val, ps_pairs *test, float *mean, float *std,
+                  const ps_train_config *cfg, const ps_mnist *m, ps_err *err);
+
 /* The state views a config's model would have (names, shapes, offsets), without training:
  * *views is malloc'ed (caller frees), *n_state receives the total float count. */
 int ps_train_state_views(ps_state_view **views, int32_t *n_views, size_t *n_state,

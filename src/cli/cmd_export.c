@@ -1,9 +1,8 @@
 /* pairsweep export: the exact pairs one task of a study was trained and evaluated on, written to
  * a small HDF5 file for PyTorch (python/pairsweep/data.py reads it) or any HDF5 reader.
  *
- * The task's config is not guessed from the /tasks row: the job text stored in the results
- * file is planned again and the task whose id matches is taken, so the pairs come from exactly
- * the config (seed, sizes, protocol, fold) the task ran with.
+ * The task's config comes from ps_sweep_find_task (the job text of the file planned again),
+ * its pairs from ps_train_sets, as the training made them.
  *
  * This is the one file outside src/store that includes hdf5.h: the store has no function that
  * writes arbitrary arrays, and this layout belongs to the export alone. */
@@ -19,7 +18,7 @@
 #include "commands.h"
 #include "pairsweep/data.h"
 #include "pairsweep/job.h"
-#include "pairsweep/rng.h"
+#include "pairsweep/train.h"
 #include "pairsweep/store.h"
 #include "pairsweep/sweep.h"
 
@@ -44,153 +43,8 @@ static void export_usage(FILE *out)
             "  -h, --help   this text\n");
 }
 
-/* ---- the task's config ---------------------------------------------------------------------- */
-
-/* The job's model index of name, or -1. */
-static int32_t job_model(const ps_job *job, const char *name)
-{
-    for (int32_t m = 0; m < job->n_models; m++)
-        if (!strcmp(job->models[m].name, name))
-            return m;
-    return -1;
-}
-
-/* The task of the job's plan with the row's id (the final tasks of its grid point, or the
- * selection tasks of its model's group). */
-static int plan_task(ps_task *out, const ps_job *job, const ps_store_row *row, ps_err *err)
-{
-    int32_t m = job_model(job, row->model), n = 0;
-    if (m < 0 || row->grid < 0 || row->grid >= job->models[m].n_grid)
-        return ps_err_set(err, PS_EFORMAT, "task %s: model %s grid point %d is not in the job",
-                          row->task_id, row->model, (int)row->grid);
-    ps_task *tasks = NULL;
-    int rc = 0;
-    if (row->phase == PS_PHASE_FINAL) {
-        n = job->final_seeds;
-        tasks = malloc((size_t)(n > 0 ? n : 1) * sizeof *tasks);
-        if (!tasks)
-            return ps_err_set(err, PS_ENOMEM, "out of memory for the plan");
-        ps_plan_final(tasks, job, m, row->grid);
-    } else {
-        uint8_t *mask = calloc((size_t)job->n_groups, 1);
-        if (!mask)
-            return ps_err_set(err, PS_ENOMEM, "out of memory for the plan");
-        mask[job->models[m].group_index] = 1;
-        rc = ps_plan_select(&tasks, &n, job, mask, err);
-        free(mask);
-    }
-    int found = 0;
-    for (int32_t i = 0; !rc && i < n && !found; i++)
-        if (!strcmp(tasks[i].id, row->task_id)) {
-            *out = tasks[i];
-            found = 1;
-        }
-    free(tasks);
-    if (!rc && !found)
-        rc = ps_err_set(err, PS_EFORMAT, "task %s: the job text of the file plans no task with "
-                        "this id (model %s, grid %d, fold %d, rep %d)", row->task_id, row->model,
-                        (int)row->grid, (int)row->fold, (int)row->rep);
-    return rc;
-}
-
-/* The row of task id in r, or NULL. */
-static const ps_store_row *find_row(const ps_results *r, const char *id)
-{
-    for (int32_t i = 0; i < r->n_rows; i++)
-        if (!strcmp(r->rows[i].task_id, id))
-            return &r->rows[i];
-    return NULL;
-}
-
-/* The config of task id of r, from the file's job text. */
-static int task_config(ps_task *task, ps_job *job, const ps_results *r, const char *path,
-                       const char *id, ps_err *err)
-{
-    const ps_store_row *row = find_row(r, id);
-    if (!row)
-        return ps_err_set(err, PS_EINVAL, "%s: no task %s in /tasks", path, id);
-    if (!r->job_text)
-        return ps_err_set(err, PS_EFORMAT, "%s: no job_text attribute", path);
-    int rc = ps_job_parse(job, r->job_text, strlen(r->job_text), path, err);
-    if (rc)
-        return rc;
-    rc = plan_task(task, job, row, err);
-    if (rc)
-        ps_job_free(job);
-    return rc;
-}
-
-/* ---- the pairs -------------------------------------------------------------------------------- */
-
 enum { SET_TRAIN, SET_VALIDATION, SET_TEST, N_SETS };
 static const char *const set_names[N_SETS] = {"train", "validation", "test"};
-
-/* fold[i] of the task's n_train pairs: 1 when pair i validates, 0 when it trains (as
- * src/train/train.c splits them: the k-fold split of ps_folds_make, or the last `holdout`). */
-static int validation_mask(int32_t *val, const ps_train_config *cfg, int32_t n, ps_err *err)
-{
-    if (cfg->eval == PS_EVAL_KFOLD) {
-        int rc = ps_folds_make(val, n, cfg->folds, ps_seed_derive(cfg->seed, "folds"), err);
-        if (rc)
-            return rc;
-        for (int32_t i = 0; i < n; i++)
-            val[i] = val[i] == cfg->fold;
-    } else {
-        for (int32_t i = 0; i < n; i++)
-            val[i] = cfg->eval == PS_EVAL_HOLDOUT && i >= n - cfg->holdout;
-    }
-    return 0;
-}
-
-/* Splits all into sets[SET_TRAIN] (pairs with val[i] 0) and sets[SET_VALIDATION] (val[i] 1),
- * each in the order of all. */
-static int split_pairs(ps_pairs sets[N_SETS], const ps_pairs *all, const int32_t *val,
-                       int32_t *idx, ps_err *err)
-{
-    int32_t nt = 0, nv = 0;
-    for (int32_t i = 0; i < all->n; i++)
-        if (!val[i])
-            idx[nt++] = i;
-    for (int32_t i = 0; i < all->n; i++)
-        if (val[i])
-            idx[nt + nv++] = i;
-    int rc = ps_pairs_subset(&sets[SET_TRAIN], all, idx, nt, err);
-    if (!rc && nv > 0) {
-        rc = ps_pairs_subset(&sets[SET_VALIDATION], all, idx + nt, nv, err);
-        if (rc)
-            ps_pairs_free(&sets[SET_TRAIN]);
-    }
-    return rc;
-}
-
-/* The task's training, validation (selection tasks; else n 0) and test pairs, normalised with
- * the training pairs' mean and std (returned in mean, std). */
-static int make_sets(ps_pairs sets[N_SETS], float *mean, float *std, const ps_train_config *cfg,
-                     const ps_mnist *m, ps_err *err)
-{
-    ps_pairs all = {0};
-    memset(sets, 0, N_SETS * sizeof *sets);
-    int rc = ps_pairs_make_train_test(&all, &sets[SET_TEST], m, cfg->n_train, cfg->n_test,
-                                      cfg->seed, err);
-    if (rc)
-        return rc;
-    int32_t *val = malloc((size_t)all.n * sizeof *val), *idx = malloc((size_t)all.n * sizeof *idx);
-    rc = !val || !idx ? ps_err_set(err, PS_ENOMEM, "out of memory for the split")
-                      : validation_mask(val, cfg, all.n, err);
-    if (!rc)
-        rc = split_pairs(sets, &all, val, idx, err);
-    free(val);
-    free(idx);
-    ps_pairs_free(&all);
-    if (rc) {
-        ps_pairs_free(&sets[SET_TEST]);
-        return rc;
-    }
-    ps_pairs_stats(&sets[SET_TRAIN], mean, std);
-    for (int s = 0; s < N_SETS; s++)
-        ps_pairs_normalize(&sets[s], *mean, *std);
-    return 0;
-}
 
 /* ---- the file --------------------------------------------------------------------------------- */
 
@@ -305,7 +159,8 @@ static int export_task(const char *out, const ps_task *task, const ps_job *job,
         return rc;
     ps_pairs sets[N_SETS];
     export_meta em = {task, r, &m, 0.0f, 0.0f};
-    rc = make_sets(sets, &em.mean, &em.std, &task->cfg, &m, err);
+    rc = ps_train_sets(&sets[SET_TRAIN], &sets[SET_VALIDATION], &sets[SET_TEST], &em.mean,
+                       &em.std, &task->cfg, &m, err);
     if (!rc) {
         rc = write_file(out, sets, &em, err);
         for (int s = 0; s < N_SETS; s++)
@@ -359,7 +214,7 @@ int ps_cmd_export(int argc, char **argv)
     if (!rc) {
         ps_task task;
         ps_job job;
-        rc = task_config(&task, &job, &r, in, id, &err);
+        rc = ps_sweep_find_task(&task, &job, &r, in, id, &err);
         if (!rc) {
             rc = export_task(out, &task, &job, &r, mnist, &err);
             ps_job_free(&job);

@@ -14,6 +14,7 @@
 #include "pairsweep/models.h"
 #include "pairsweep/path.h"
 #include "pairsweep/store.h"
+#include "pairsweep/sweep.h"
 #include "pairsweep/train.h"
 
 /* `--KEY` of hyper-parameter a: its grid key with '_' written '-'. */
@@ -51,14 +52,18 @@ static void train_usage(FILE *out)
 {
     fprintf(out,
             "usage: pairsweep train --model NAME [options]\n"
+            "       pairsweep train --from FILE.h5 --task ID [--save OUT.h5] [--quiet]\n"
             "\n"
             "Trains one model of the zoo (`pairsweep models`) on fresh digit pairs for a seed\n"
             "(pairs, initialisation and batch order all come from it: equal options give\n"
             "bit-identical runs), prints a line per epoch and the final test accuracy.\n"
+            "With --from, re-runs task ID of the study FILE.h5 (its /tasks table) with\n"
+            "its stored config: the same curves and weights, bit for bit. Only --save, --force,\n"
+            "--quiet, --mnist and --kernels go with --from.\n"
             "Exit status 0 when the run finished, 1 when it diverged or failed, 2 on bad usage.\n"
             "\n"
             "  --model NAME          model (required)\n"
-            "  --seed S              seed (default 0)\n"
+            "  --seed S              seed, 0..18446744073709551615 (default 0)\n"
             "  --epochs N            epochs (default 25)\n");
     hp_usage(out);
     fprintf(out,
@@ -72,8 +77,10 @@ static void train_usage(FILE *out)
             "                        has it and a layer suits it, else im2col + GEMM; gemm:\n"
             "                        always im2col + GEMM (the same results up to rounding;\n"
             "                        default auto)\n"
-            "  --mnist DIR           MNIST directory (default: $PS_MNIST_DIR, else searched:\n"
-            "                        see pairsweep data --help)\n"
+            "  --mnist DIR           MNIST directory (default: with --from the job's data.mnist,\n"
+            "                        else $PS_MNIST_DIR, else searched: pairsweep data --help)\n"
+            "  --from FILE.h5        re-run a task of this results file (with --task)\n"
+            "  --task ID             the task id to re-run (its /tasks table)\n"
             "  --save FILE.h5        save config, curves and final weights to FILE.h5\n"
             "  --force               replace an existing --save FILE.h5\n"
             "  -q, --quiet           only the final line\n"
@@ -159,11 +166,49 @@ static int parse_hparam(ps_train_config *cfg, ps_axis a, const char *arg)
 
 #define HP_OPT 1000 /* getopt_long's value of hyper-parameter a: HP_OPT + a */
 
+/* What the command line asks for. */
+typedef struct train_opts {
+    ps_train_config cfg;
+    const char *mnist, *save;
+    int force, quiet, kernels_given;
+    const char *from, *task;   /* --from FILE.h5 --task ID: re-run a stored task */
+    char other[64];            /* the first option that --from does not take, or "" */
+} train_opts;
+
+/* Options that go with --from (the rest come from the stored task). */
+static int from_allows(int c)
+{
+    return c == 'q' || c == 'o' || c == 'f' || c == 'd' || c == 'K' || c == 'R' || c == 'I' ||
+           c == 'h';
+}
+
+/* The checks after the options: --from with --task and alone, else --model. */
+static int check_combination(const train_opts *o)
+{
+    const char *msg = NULL;
+    if (o->from && !o->task)
+        msg = "--from FILE.h5 needs --task ID";
+    else if (o->task && !o->from)
+        msg = "--task ID needs --from FILE.h5";
+    else if (!o->from && !o->cfg.model[0])
+        msg = "--model NAME is required (see `pairsweep models`)";
+    if (msg) {
+        fprintf(stderr, "pairsweep train: %s\n", msg);
+        return PS_EXIT_USAGE;
+    }
+    if (o->from && o->other[0]) {
+        fprintf(stderr, "pairsweep train: --%s cannot go with --from (the stored task sets it)\n",
+                o->other);
+        return PS_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* Parses the options into cfg; returns 0, or 2 after printing one line (bad usage), or -1
  * for --help (printed). */
-static int parse_options(ps_train_config *cfg, const char **mnist, const char **save,
-                         int *force, int *quiet, int argc, char **argv)
+static int parse_options(train_opts *o, int argc, char **argv)
 {
+    ps_train_config *cfg = &o->cfg;
     static const struct option fixed[] = {
         {"model", required_argument, NULL, 'M'},      {"seed", required_argument, NULL, 's'},
         {"epochs", required_argument, NULL, 'e'},     {"nesterov", no_argument, NULL, 'N'},
@@ -172,7 +217,8 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         {"fold", required_argument, NULL, 'F'},       {"mnist", required_argument, NULL, 'd'},
         {"save", required_argument, NULL, 'o'},       {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'f'},            {"help", no_argument, NULL, 'h'},
-        {"kernels", required_argument, NULL, 'K'},
+        {"kernels", required_argument, NULL, 'K'},    {"from", required_argument, NULL, 'R'},
+        {"task", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     /* the hyper-parameters' options (hparams.h), then the fixed ones */
@@ -187,7 +233,11 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
     int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while (!rc && (c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    int li = -1;
+    while (!rc && (c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
+        if (li >= 0 && !from_allows(c) && !o->other[0] && c != ':' && c != '?')
+            snprintf(o->other, sizeof o->other, "%s", opts[li].name);
+        li = -1;
         if (c >= HP_OPT && c < HP_OPT + PS_N_AXES) {
             rc = parse_hparam(cfg, (ps_axis)(c - HP_OPT), optarg);
             continue;
@@ -199,8 +249,9 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
             snprintf(cfg->model, sizeof cfg->model, "%s", optarg);
             break;
         case 's':
-            if (!(rc = ps_cli_opt_long(&v, "train", "--seed", optarg, 0, 2147483647L)))
-                cfg->seed = (uint64_t)v;
+            if (ps_cli_parse_u64(optarg, &cfg->seed))
+                rc = ps_cli_bad_value("train", "--seed", "an integer 0..18446744073709551615",
+                                      optarg);
             break;
         case 'e':
             if (!(rc = ps_cli_opt_long(&v, "train", "--epochs", optarg, 1, 100000)))
@@ -226,11 +277,14 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         case 'K':
             if (ps_nn_kernels_parse(&cfg->kernels, optarg, NULL))
                 return ps_cli_bad_value("train", "--kernels", "auto or gemm", optarg);
+            o->kernels_given = 1;
             break;
-        case 'd': *mnist = optarg; break;
-        case 'o': *save = optarg; break;
-        case 'f': *force = 1; break;
-        case 'q': *quiet = 1; break;
+        case 'd': o->mnist = optarg; break;
+        case 'o': o->save = optarg; break;
+        case 'f': o->force = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'R': o->from = optarg; break;
+        case 'I': o->task = optarg; break;
         case 'h': train_usage(stdout); return -1;
         case ':':
             fprintf(stderr, "pairsweep train: option '%s' needs a value (try --help)\n",
@@ -248,23 +302,48 @@ static int parse_options(ps_train_config *cfg, const char **mnist, const char **
         fprintf(stderr, "pairsweep train: unexpected argument '%s'\n", argv[optind]);
         return PS_EXIT_USAGE;
     }
-    if (!cfg->model[0]) {
-        fprintf(stderr, "pairsweep train: --model NAME is required (see `pairsweep models`)\n");
-        return PS_EXIT_USAGE;
-    }
+    return check_combination(o);
+}
+
+/* --from FILE.h5 --task ID: the stored task's config into o->cfg (--kernels kept when given),
+ * its job's MNIST directory into dir unless --mnist was given. */
+static int config_from(train_opts *o, char *dir, size_t cap, ps_err *err)
+{
+    int rc = ps_cli_check_results(o->from, err);
+    ps_results r;
+    if (rc || (rc = ps_results_read(&r, o->from, err)))
+        return rc;
+    ps_task task;
+    ps_job job;
+    rc = ps_sweep_find_task(&task, &job, &r, o->from, o->task, err);
+    ps_results_free(&r);
+    if (rc)
+        return rc;
+    ps_nn_kernels kernels = o->cfg.kernels;
+    o->cfg = task.cfg;
+    if (o->kernels_given)
+        o->cfg.kernels = kernels;
+    if (!o->mnist && job.mnist_dir[0])
+        snprintf(dir, cap, "%s", job.mnist_dir);
+    ps_job_free(&job);
     return 0;
 }
 
 int ps_cmd_train(int argc, char **argv)
 {
-    ps_train_config cfg;
-    ps_train_config_default(&cfg);
-    const char *dir = ps_mnist_default_dir(), *save = NULL;
-    int quiet = 0, force = 0;
-    int rc = parse_options(&cfg, &dir, &save, &force, &quiet, argc, argv);
+    train_opts o = {0};
+    ps_train_config_default(&o.cfg);
+    int rc = parse_options(&o, argc, argv);
     if (rc)
         return rc < 0 ? PS_EXIT_OK : rc;
+    char dir[PS_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", o.mnist ? o.mnist : ps_mnist_default_dir());
     ps_err err = {0, ""};
+    if (o.from && (rc = config_from(&o, dir, sizeof dir, &err)))
+        return ps_cli_fail("train", rc, &err);
+    const ps_train_config cfg = o.cfg;
+    const char *save = o.save;
+    int quiet = o.quiet, force = o.force;
     ps_model_info info;
     if (ps_model_lookup(&info, cfg.model, &err)) {
         fprintf(stderr, "pairsweep train: %s\n", err.msg);
@@ -272,7 +351,7 @@ int ps_cmd_train(int argc, char **argv)
     }
     /* the paths, before any work: --save is refused now, not after the training */
     if ((rc = ps_cli_check_mnist_dir(dir, &err)) ||
-        (save && (rc = ps_cli_check_output(save, dir, NULL, force ? PS_PATH_REPLACE : 0,
+        (save && (rc = ps_cli_check_output(save, dir, o.from, force ? PS_PATH_REPLACE : 0,
                                            "the --save file", "--force", &err))))
         return ps_cli_fail("train", rc, &err);
     ps_mnist m;
@@ -281,6 +360,8 @@ int ps_cmd_train(int argc, char **argv)
         return ps_exit_status(rc);
     }
     printer p = {quiet, cfg.eval == PS_EVAL_TEST ? "test" : "val"};
+    if (!quiet && o.from)
+        printf("task %s of %s\n", o.task, o.from);
     if (!quiet)
         printf("model %s (%s), seed %llu, %d epochs, batch %d, lr %g, momentum %g%s\n",
                info.name, info.arch, (unsigned long long)cfg.seed, cfg.epochs, cfg.batch_size,

@@ -5,6 +5,7 @@
 #define PAIRSWEEP_CLI_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pairsweep/common.h"
 #include "pairsweep/data.h"
@@ -23,6 +24,10 @@ int ps_cmd_export(int argc, char **argv);
 /* Parses the whole of s as a decimal integer in [lo, hi] into *out; returns 0, or -1 (and
  * leaves *out untouched) for anything else: empty, trailing characters, overflow, range. */
 int ps_cli_parse_long(const char *s, long lo, long hi, long *out);
+
+/* Parses the whole of s as a decimal integer 0..2^64-1 (digits only: no sign, no spaces) into
+ * *out; returns 0, or -1 (and leaves *out untouched) for anything else, overflow included. */
+int ps_cli_parse_u64(const char *s, uint64_t *out);
 
 /* Parses the whole of s as a finite number in [lo, hi] into *out; returns 0, or -1 (*out
  * untouched) for anything else: empty, trailing characters, NaN, infinity, overflow, range.

@@ -127,52 +127,74 @@ static int check_config(const ps_train_config *cfg, ps_model_info *info, ps_err 
 
 /* ---- the data of a task --------------------------------------------------------------------- */
 
-static int make_sets(ps_pairs *fit, ps_pairs *val, const ps_train_config *cfg, const ps_mnist *m,
-                     ps_err *err)
+/* fold[i] of the n training pairs: 1 when pair i validates, 0 when it trains (the k-fold split
+ * of ps_folds_make, or the last `holdout`). */
+static int validation_mask(int32_t *val, const ps_train_config *cfg, int32_t n, ps_err *err)
 {
-    ps_pairs all = {0}, test = {0};
-    int32_t *fold = NULL, *idx = NULL;
-    int rc = ps_pairs_make_train_test(&all, &test, m, cfg->n_train, cfg->n_test, cfg->seed, err);
+    if (cfg->eval == PS_EVAL_KFOLD) {
+        int rc = ps_folds_make(val, n, cfg->folds, ps_seed_derive(cfg->seed, "folds"), err);
+        if (rc)
+            return rc;
+        for (int32_t i = 0; i < n; i++)
+            val[i] = val[i] == cfg->fold;
+    } else {
+        for (int32_t i = 0; i < n; i++)
+            val[i] = i >= n - cfg->holdout;
+    }
+    return 0;
+}
+
+/* Splits all into fit (pairs with val[i] 0) and val (val[i] 1), each in the order of all. */
+static int split_pairs(ps_pairs *fit, ps_pairs *val, const ps_pairs *all,
+                       const ps_train_config *cfg, ps_err *err)
+{
+    int32_t *mask = malloc((size_t)all->n * sizeof *mask);
+    int32_t *idx = malloc((size_t)all->n * sizeof *idx);
+    int rc = !mask || !idx ? ps_err_set(err, PS_ENOMEM, "train: out of memory for folds")
+                           : validation_mask(mask, cfg, all->n, err);
+    int32_t nf = 0, nv = 0;
+    for (int32_t i = 0; !rc && i < all->n; i++)
+        if (!mask[i])
+            idx[nf++] = i;
+    for (int32_t i = 0; !rc && i < all->n; i++)
+        if (mask[i])
+            idx[nf + nv++] = i;
+    if (!rc)
+        rc = ps_pairs_subset(fit, all, idx, nf, err);
+    if (!rc) {
+        rc = ps_pairs_subset(val, all, idx + nf, nv, err);
+        if (rc)
+            ps_pairs_free(fit);
+    }
+    free(mask);
+    free(idx);
+    return rc;
+}
+
+int ps_train_sets(ps_pairs *fit, ps_pairs *val, ps_pairs *test, float *mean, float *std,
+                  const ps_train_config *cfg, const ps_mnist *m, ps_err *err)
+{
+    ps_pairs all = {0};
+    memset(fit, 0, sizeof *fit);
+    memset(val, 0, sizeof *val);
+    int rc = ps_pairs_make_train_test(&all, test, m, cfg->n_train, cfg->n_test, cfg->seed, err);
     if (rc)
         return rc;
     if (cfg->eval == PS_EVAL_TEST) {
         *fit = all;
-        *val = test;
-        return 0;
-    }
-    ps_pairs_free(&test);
-    fold = malloc((size_t)all.n * sizeof *fold);
-    idx = malloc((size_t)all.n * sizeof *idx);
-    if (!fold || !idx) {
-        rc = ps_err_set(err, PS_ENOMEM, "train: out of memory for folds");
-        goto done;
-    }
-    if (cfg->eval == PS_EVAL_KFOLD) {
-        rc = ps_folds_make(fold, all.n, cfg->folds, ps_seed_derive(cfg->seed, "folds"), err);
-        if (rc)
-            goto done;
     } else {
-        for (int32_t i = 0; i < all.n; i++)
-            fold[i] = i >= all.n - cfg->holdout;
+        rc = split_pairs(fit, val, &all, cfg, err);
+        ps_pairs_free(&all);
+        if (rc) {
+            ps_pairs_free(test);
+            return rc;
+        }
     }
-    int32_t want = cfg->eval == PS_EVAL_KFOLD ? cfg->fold : 1, nf = 0, nv = 0;
-    for (int32_t i = 0; i < all.n; i++)
-        if (fold[i] != want)
-            idx[nf++] = i;
-    for (int32_t i = 0; i < all.n; i++)
-        if (fold[i] == want)
-            idx[nf + nv++] = i;
-    rc = ps_pairs_subset(fit, &all, idx, nf, err);
-    if (!rc) {
-        rc = ps_pairs_subset(val, &all, idx + nf, nv, err);
-        if (rc)
-            ps_pairs_free(fit);
-    }
-done:
-    free(fold);
-    free(idx);
-    ps_pairs_free(&all);
-    return rc;
+    ps_pairs_stats(fit, mean, std);
+    ps_pairs_normalize(fit, *mean, *std);
+    ps_pairs_normalize(val, *mean, *std);
+    ps_pairs_normalize(test, *mean, *std);
+    return 0;
 }
 
 /* ---- the trainer ----------------------------------------------------------------------------- */
@@ -434,14 +456,15 @@ int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_m
     int rc = check_config(cfg, &info, err);
     if (rc)
         return rc;
-    ps_pairs fit = {0}, val = {0};
-    rc = make_sets(&fit, &val, cfg, m, err);
+    ps_pairs fit, val, test;
+    float mean, std;
+    rc = ps_train_sets(&fit, &val, &test, &mean, &std, cfg, m, err);
     if (rc)
         return rc;
-    float mean, std;
-    ps_pairs_stats(&fit, &mean, &std);
-    ps_pairs_normalize(&fit, mean, std);
-    ps_pairs_normalize(&val, mean, std);
+    if (cfg->eval == PS_EVAL_TEST)
+        val = test; /* evaluated on the test pairs */
+    else
+        ps_pairs_free(&test);
     trainer t;
     rc = trainer_init(&t, cfg, fit.n, err);
     if (!rc) {

@@ -96,6 +96,22 @@ cli() {
   expect "seed past 2^31 (data --seed 2147483648)" 2 "'2147483648'" "$ps" data --seed 2147483648
   expect "seed past 2^64 (train --seed 18446744073709551617)" 2 "'18446744073709551617'" \
     "$ps" train --model cnn --seed 18446744073709551617
+  # the largest 64-bit seed is a seed (stored tasks have 64-bit seeds): parsed and run
+  local seed_rc=0
+  timeout 60 "$ps" train --model cnn --seed 18446744073709551615 --epochs 1 --n-train 100 \
+    --n-test 100 -q >"$work/seed.out" 2>"$work/seed.err" || seed_rc=$?
+  if [ "$seed_rc" -eq 0 ] && grep -q 'seed 18446744073709551615' "$work/seed.out"; then
+    pass "seed 2^64-1 accepted (train --seed 18446744073709551615)"
+  else
+    fail "seed 2^64-1 (train --seed 18446744073709551615)" "status $seed_rc: $(head -1 "$work/seed.err")"
+  fi
+  printf '| %s | %s | `%s` |\n' "seed 2^64-1 accepted (train --seed 18446744073709551615)" \
+    "$seed_rc" "(trains; no message)" >>"$table"
+  expect "--from without --task (train --from x.h5)" 2 "--task" "$ps" train --from x.h5
+  expect "--task without --from (train --task 0123456789abcdef)" 2 "--from" \
+    "$ps" train --model cnn --task 0123456789abcdef
+  expect "an option the stored task sets (train --from x.h5 --task ID --epochs 3)" 2 \
+    "--epochs" "$ps" train --from x.h5 --task 0123456789abcdef --epochs 3
   expect "batch size past the grid's range (train --batch-size 1000001)" 2 \
     "1..1000000, got '1000001'" "$ps" train --model cnn --batch-size 1000001
   expect "batch size over the training pairs (train --batch-size 60001)" 2 \
@@ -343,6 +359,8 @@ results() {
   grep -q -- '--restart' "$err" && pass "results: the refusal names --restart" ||
     fail "results: another job" "the message does not mention --restart"
   unchanged micro.h5 "$s" "results: a file of another job"
+  expect "results: a task not in the file (train --from micro.h5 --task 0123456789abcdef)" 2 \
+    "0123456789abcdef" "$ps" train --from micro.h5 --task 0123456789abcdef
   cp micro.h5 restart.h5
   rc=0
   timeout 120 "$ps" run -q --restart -o restart.h5 other.yaml >/dev/null 2>run.err || rc=$?
