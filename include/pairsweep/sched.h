@@ -182,7 +182,9 @@ void ps_sched_get_status(const ps_sched *s, ps_sched_status *st);
 /* The task worker w runs, or NULL when w is free (valid until the next call that changes s). */
 const ps_task *ps_sched_running(const ps_sched *s, int32_t w);
 
-/* The plan's selection tasks, in plan order (model, grid point, repetition, fold): *n of them. */
+/* The plan's selection tasks, in plan order (model, grid point, repetition, fold): *n of them.
+ * The pointer is valid until the next ps_sched_start or ps_sched_result (planning final tasks
+ * may move the array): copy what must outlive those calls. */
 const ps_task *ps_sched_select_tasks(const ps_sched *s, int32_t *n);
 
 /* The selection tracker: per grid point, the selection results so far. */

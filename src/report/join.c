@@ -40,7 +40,7 @@ static int join(ps_results *dst, const ps_results *src)
         }
         for (size_t c = 0; c < cells; c++)
             nc[k][c] = NAN;
-        for (int32_t i = 0; i < dst->n_rows; i++)
+        for (int32_t i = 0; dst->epochs_max > 0 && i < dst->n_rows; i++) /* no curves: NULL */
             memcpy(nc[k] + (size_t)i * (size_t)E, *dc[k] + (size_t)i * (size_t)dst->epochs_max,
                    (size_t)dst->epochs_max * sizeof(float));
     }
@@ -49,7 +49,7 @@ static int join(ps_results *dst, const ps_results *src)
         if (has_id(dst, src->rows[i].task_id))
             continue;
         rows[m] = src->rows[i];
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; src->epochs_max > 0 && k < 4; k++) /* no curves: NULL */
             memcpy(nc[k] + (size_t)m * (size_t)E, sc[k] + (size_t)i * (size_t)src->epochs_max,
                    (size_t)src->epochs_max * sizeof(float));
         m++;

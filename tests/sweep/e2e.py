@@ -207,7 +207,11 @@ def test_launchers(tmp):
             results.expect("run the same command again to resume" in err and
                            "given up" not in out + err, f"{name}: grace not honoured\n{out}\n{err}")
         n = len(results.load(path)["tasks"])
-        results.expect(1 <= n < 12, f"{name}: {n} tasks stored after the signal")
+        # with the grace the file was closed cleanly and holds what ran; without it (mpirun
+        # killed the ranks) what was stored may still be in the journal only: the resume
+        # below must then replay it (and the result must equal the reference)
+        low = 1 if grace else 0
+        results.expect(low <= n < 12, f"{name}: {n} tasks in the file after the signal")
         p = run(["-q", "-o", path, job12], d, ranks=3)
         ok(p, f"{name}: resume")
         results.check_study(path, **dict(TINY_SHAPE, epochs=12))
