@@ -17,11 +17,14 @@
      `pairsweep run` on 2 cores against the PyTorch twins run as 2 processes at a time, one per
      run (bench/torch_run.py).
 
---kernels auto|gemm chooses pairsweep's kernels for part 1 and the peak RSS (bench_train,
-`pairsweep train`; default auto: the AVX-512 direct convolution where it applies).
+--kernels auto|avx2|gemm chooses pairsweep's kernels for part 1 and the peak RSS
+(bench_train, `pairsweep train`; default auto: the direct convolutions where they apply, in
+AVX-512 where the CPU has it). avx2 switches AVX-512 off at run time on both sides, as on a
+CPU without it: pairsweep's kernels (--kernels avx2) and OpenBLAS's (OPENBLAS_CORETYPE=Haswell),
+PyTorch's (ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2), for every process of the run.
 
 usage: bench.py --build DIR [--full] [--epochs E] [--reps R] [--scaling-reps S]
-                [--models a,b,...] [--kernels auto|gemm]
+                [--models a,b,...] [--kernels auto|avx2|gemm]
 """
 import argparse
 import math
@@ -41,6 +44,10 @@ MODELS_000 = ["cnn", "siamese", "siamese_aux", "siamese_v2", "resnet", "resnet_w
               "resnet_ws_aux"]
 MODELS_002 = ["aux_A6_k5", "shared_A5_k5", "indep_A4_k5"]
 LOSS = {}  # model -> loss kind, from bench_train
+# --kernels avx2: AVX-512 off at run time in OpenBLAS and in PyTorch too
+AVX2_ENV = {"OPENBLAS_CORETYPE": "Haswell", "ONEDNN_MAX_CPU_ISA": "AVX2",
+            "ATEN_CPU_CAPABILITY": "avx2"}
+ISA_ENV = {}
 
 
 def env():
@@ -49,6 +56,7 @@ def env():
               "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
               "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMPI_MCA_pml": "ob1",
               "PS_MNIST_DIR": e.get("PS_MNIST_DIR", os.path.join(SRC, "data", "mnist"))})
+    e.update(ISA_ENV)
     return e
 
 
@@ -193,8 +201,10 @@ def main():
     ap.add_argument("--results", type=int, default=300)
     ap.add_argument("--master-ranks", type=int, default=3)
     ap.add_argument("--models", default=",".join(MODELS_000 + MODELS_002))
-    ap.add_argument("--kernels", choices=["auto", "gemm"], default="auto")
+    ap.add_argument("--kernels", choices=["auto", "avx2", "gemm"], default="auto")
     a = ap.parse_args()
+    if a.kernels == "avx2":
+        ISA_ENV.update(AVX2_ENV)
     a.models = a.models.split(",")
     a.build = os.path.abspath(a.build)
     tmp = tempfile.mkdtemp(prefix="pairsweep-bench-")
@@ -212,10 +222,15 @@ def main():
 
     cpu = open("/proc/cpuinfo").read()
     mname = re.search(r"model name\s*:\s*(.*)", cpu)
-    print("pairsweep benchmark — %s, %d CPUs, load average %.1f at start, %.1f at end; "
-          "OpenBLAS %s" % (mname.group(1) if mname else "?", os.cpu_count(), load0, load1,
-                           "OPENBLAS_CORETYPE=" + os.environ["OPENBLAS_CORETYPE"]
-                           if "OPENBLAS_CORETYPE" in os.environ else "auto-detected core"))
+    fam = re.search(r"cpu family\s*:\s*(\d+)\s*model\s*:\s*(\d+)", cpu)
+    core = env().get("OPENBLAS_CORETYPE")
+    print("pairsweep benchmark — %s (family %s model %s), %d CPUs, load average %.1f at start, "
+          "%.1f at end; OpenBLAS %s%s" % (
+              mname.group(1) if mname else "?", fam.group(1) if fam else "?",
+              fam.group(2) if fam else "?", os.cpu_count(), load0, load1,
+              "OPENBLAS_CORETYPE=" + core if core else "auto-detected core",
+              "; AVX-512 off (%s)" % " ".join("%s=%s" % kv for kv in sorted(AVX2_ENV.items()))
+              if ISA_ENV else ""))
     print("single-thread cblas_sgemm 1024x1024x1024: %.1f GFLOP/s" % sgemm)
     print()
     print("1. Training on one core, batch 100, %d epochs x 1000 pairs, best of %d, kernels %s "
