@@ -1,9 +1,10 @@
-/* bench_conv — one convolution layer of the zoo at a time, forward (and optionally forward +
- * backward), with each kernels choice interleaved in this one process: GFLOP/s (2 per
- * multiply-add of the layer's nominal FLOPs, zero padding included) of the best of --reps
- * wall-clock timings, each of --iters calls: short timings, many of them, so that on a
- * shared machine the best ones ran undisturbed (process CPU time is no better on a VM: it
- * undercounts when the host takes the CPU away). Not a test; for choosing kernels (bench/README.md).
+/* bench_conv — one convolution layer of the zoo at a time, forward (or, with --backward,
+ * forward, weight gradient and, but for first layers, input gradient), with each kernels
+ * choice interleaved in this one process: GFLOP/s (2 per multiply-add of the layer's nominal
+ * FLOPs, zero padding included) of the best of --reps wall-clock timings, each of --iters
+ * calls: short timings, many of them, so that on a shared machine the best ones ran
+ * undisturbed (process CPU time is no better on a VM: it undercounts when the host takes the
+ * CPU away). Not a test; for choosing kernels (bench/README.md).
  *
  * Output: one line per layer and choice, `key=value` separated by spaces:
  *   conv layer=siamese.conv2 cin=16 out=32 k=3 pad=0 groups=1 h=12 rows=200 kernels=auto
@@ -95,6 +96,7 @@ static int bench_case(const conv_case *c, const bench_cfg *cfg)
         }
         ps_rng_seed(&rng, 4, 0);
         ps_net_init(net[k], &rng);
+        ps_net_want_input_grad(net[k], c->cin > 2);   /* as in the zoo: not first layers */
         time_calls(net[k], x, n, cfg->backward, 1); /* warm-up */
     }
     double best[4];

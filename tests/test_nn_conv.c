@@ -159,10 +159,20 @@ static ps__nn_isa expected_isa(ps_nn_kernels kernels)
 static const char *const isa_names[] = {"im2col + GEMM", "AVX2 + FMA direct convolution",
                                         "AVX-512 direct convolution"};
 
-/* Which path each CONV node of net takes in forward: a direct kernel of the expected ISA
- * exactly for the nodes named in `direct` (space-separated; the layers that suit it), when
- * the choice and the CPU give one. Prints the path, so the log shows what ran. */
-static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *direct)
+/* 1 when the space-separated list has the word name. */
+static int listed(const char *list, const char *name)
+{
+    char l[128], key[PS_NN_NAME_MAX + 2];
+    snprintf(l, sizeof l, " %s ", list);
+    snprintf(key, sizeof key, " %s ", name);
+    return strstr(l, key) != NULL;
+}
+
+/* Which path each CONV node of net takes: a direct kernel of the expected ISA exactly for the
+ * nodes named in `direct` (forward) and `dx` (input gradient), space-separated, when the
+ * choice and the CPU give one. Prints the path, so the log shows what ran. */
+static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *direct,
+                            const char *dx)
 {
     ps__nn_isa isa = expected_isa(kernels);
     printf("     kernels %s: %s\n", ps_nn_kernels_name(kernels), isa_names[isa]);
@@ -171,24 +181,25 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
         const ps_nn_node *d = &net->nodes[i];
         if (d->kind != PS_L_CONV)
             continue;
-        char key[PS_NN_NAME_MAX + 2];
-        snprintf(key, sizeof key, " %s ", d->name);
-        char list[128];
-        snprintf(list, sizeof list, " %s ", direct);
-        int want = isa != PS_NN_ISA_NONE && strstr(list, key) != NULL;
-        if (ps__nn_conv_direct_ok(net, d) != want)
-            fprintf(stderr, "  node %s: direct %d, expected %d\n", d->name, !want, want);
+        int want = isa != PS_NN_ISA_NONE && listed(direct, d->name);
+        int want_dx = isa != PS_NN_ISA_NONE && listed(dx, d->name);
+        if (ps__nn_conv_direct_ok(net, d) != want || ps__nn_conv_direct_dx_ok(net, d) != want_dx)
+            fprintf(stderr, "  node %s: direct %d, dx %d; expected %d, %d\n", d->name,
+                    ps__nn_conv_direct_ok(net, d), ps__nn_conv_direct_dx_ok(net, d), want,
+                    want_dx);
         CHECK_EQ_INT(ps__nn_conv_direct_ok(net, d), want);
+        CHECK_EQ_INT(ps__nn_conv_direct_dx_ok(net, d), want_dx);
     }
 }
 
 /* A chain of convolutions (each optionally followed by a ReLU) for test_conv_direct_shapes:
- * the input (c, h, w), the specs, and the CONV nodes that take a direct kernel. */
+ * the input (c, h, w), the specs, and the CONV nodes that take a direct kernel in forward
+ * and for their input gradient. */
 typedef struct direct_case {
     int32_t c, h, w;
     ps_layer_spec s[8];
     int32_t n;
-    const char *direct;
+    const char *direct, *dx;
 } direct_case;
 
 #define DC_CONV(nm, o, kk, p, g) {.kind = PS_L_CONV, .name = nm, .out = o, .k = kk, .pad = p, \
@@ -201,18 +212,18 @@ typedef struct direct_case {
  * multiply-adds per output: im2col + GEMM). */
 static const direct_case direct_cases[] = {
     {16, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 80, 3, 1, 1), DC_RELU("ra"),
-                  DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c"},
+                  DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c", "a c"},
     {2, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 32, 5, 2, 2), DC_RELU("ra"),
-                 DC_CONV("b", 16, 3, 1, 1)}, 4, "a b"},
+                 DC_CONV("b", 16, 3, 1, 1)}, 4, "a b", "b"},
     {2, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 16, 3, 1, 1),
-                 DC_CONV("b", 32, 5, 2, 1)}, 3, "b"},
+                 DC_CONV("b", 32, 5, 2, 1)}, 3, "b", "b"},
     {2, 7, 7, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 16, 5, 2, 1), DC_RELU("ra"),
                DC_CONV("b", 64, 5, 2, 2), DC_RELU("rb"), DC_CONV("c", 48, 3, 1, 1),
-               DC_CONV("d", 32, 5, 2, 2)}, 7, "a b c d"},
+               DC_CONV("d", 32, 5, 2, 2)}, 7, "a b c d", "c"},
     {16, 3, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
-                DC_CONV("b", 32, 3, 1, 2), DC_CONV("c", 16, 5, 2, 1)}, 5, "a b c"},
+                DC_CONV("b", 32, 3, 1, 2), DC_CONV("c", 16, 5, 2, 1)}, 5, "a b c", "a b c"},
     {16, 5, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
-                DC_CONV("b", 32, 3, 1, 2)}, 4, "a b"},
+                DC_CONV("b", 32, 3, 1, 2)}, 4, "a b", "a b"},
 };
 
 /* The reference of one node in y (NCHW, n images): a convolution (direct_conv, in double)
@@ -233,10 +244,31 @@ static void direct_case_ref(float *y, const float *x, const float *w, const floa
     *wd += 2 * sp->pad - sp->k + 1;
 }
 
+/* A backward pass of net after its forward on n samples, the last node's output gradient a
+ * fixed pattern: the parameter gradients and the input gradient are appended to *out (n_out
+ * floats, realloc'd). */
+static void direct_case_backward(ps_net *net, int n, float **out, size_t *n_out)
+{
+    int32_t last = ps_net_n_nodes(net) - 1;
+    ps_nn_shape sh = ps_net_shape(net, last);
+    size_t ny = (size_t)n * sh.rows * sh.c * sh.h * sh.w, np = ps_net_n_params(net);
+    size_t nx = (size_t)n * net->in_shape.c * net->in_shape.h * net->in_shape.w;
+    ps_net_zero_grad(net);
+    float *dy = ps_net_dout(net, last);
+    for (size_t i = 0; i < ny; i++)
+        dy[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+    ps_net_backward(net);
+    *out = realloc(*out, (*n_out + np + nx) * sizeof **out);
+    memcpy(*out + *n_out, ps_net_grads(net), np * sizeof(float));
+    memcpy(*out + *n_out + np, ps_net_dinput(net), nx * sizeof(float));
+    *n_out += np + nx;
+}
+
 /* The forward values of case t's net built with `kernels`, at every node not followed by a
  * fused ReLU, against the reference in double: the number of values off by more than 1e-4
- * relative (-1: the net did not build). Those outputs (CNHW, one after the other) are
- * returned in *out (malloc'd), *n_out floats. */
+ * relative (-1: the net did not build). Those outputs (CNHW, one after the other) and then
+ * the gradients of a backward pass (direct_case_backward) are returned in *out (malloc'd),
+ * *n_out floats. */
 static int direct_case_off(const direct_case *t, ps_nn_kernels kernels, int n, float **out,
                            size_t *n_out)
 {
@@ -245,7 +277,8 @@ static int direct_case_off(const direct_case *t, ps_nn_kernels kernels, int n, f
     if (ps_net_create(&net, t->s, t->n, t->c, t->h, t->w, 1, &err) ||
         ps_net_set_kernels(net, kernels, &err) || ps_net_reserve(net, n, &err))
         return -1;
-    check_conv_path(net, kernels, t->direct);
+    ps_net_want_input_grad(net, 1);
+    check_conv_path(net, kernels, t->direct, t->dx);
     ps_rng rng;
     ps_rng_seed(&rng, 8, 0);
     ps_net_init(net, &rng);
@@ -278,6 +311,7 @@ static int direct_case_off(const direct_case *t, ps_nn_kernels kernels, int n, f
         memcpy(*out + *n_out, got, (size_t)n * c * hw * sizeof(float));
         *n_out += (size_t)n * c * hw;
     }
+    direct_case_backward(net, n, out, n_out);
     free(x);
     free(y);
     ps_net_free(net);
@@ -299,8 +333,9 @@ static int direct_case_grads(const direct_case *t, ps_nn_kernels kernels, int n)
 
 /* Every kernels choice on the zoo's layer shapes (direct_cases): the path each layer takes
  * (check_conv_path), forward values against the reference in double, gradients by finite
- * differences; AUTO and AVX2 give the same bits (the same operations per output). A choice
- * whose ISA this CPU lacks falls back, and the log names what was not tested. */
+ * differences; AUTO and AVX2 give the same bits, forward and backward (the same operations
+ * per output). A choice whose ISA this CPU lacks falls back, and the log names what was not
+ * tested. */
 static void test_conv_direct_shapes(void)
 {
     enum { N = 2 };
@@ -321,6 +356,31 @@ static void test_conv_direct_shapes(void)
         CHECK(n_out[0] == n_out[1] && !memcmp(out[0], out[1], n_out[0] * sizeof(float)));
         for (int i = 0; i < 3; i++)
             free(out[i]);
+    }
+}
+
+/* The direct input gradient adds into a gradient that already holds a contribution: "a" is
+ * read by "b" and "c", whose input gradients both take the direct kernel where the CPU has
+ * one (checked by finite differences, every kernels choice). */
+static void test_conv_direct_dx_acc(void)
+{
+    static const ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "b", .from = "a", .out = 16, .k = 5, .pad = 2},
+        {.kind = PS_L_CONV, .name = "c", .from = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_ADD, .name = "s", .from = "b", .from2 = "c"},
+    };
+    static const ps_nn_kernels ks[3] = {PS_NN_KERNELS_AUTO, PS_NN_KERNELS_AVX2,
+                                        PS_NN_KERNELS_GEMM};
+    for (int i = 0; i < 3; i++) {
+        ps_net *net;
+        ps_err err;
+        CHECK(ps_net_create(&net, s, SPEC_N(s), 16, 7, 7, 1, &err) == 0);
+        CHECK(ps_net_set_kernels(net, ks[i], &err) == 0);
+        check_conv_path(net, ks[i], "a b c", "a b c");
+        ps_net_free(net);
+        CHECK_EQ_INT(gradcheck_kernels(ks[i], s, SPEC_N(s), 16, 7, 7, 2, "s", NULL), 0);
     }
 }
 
@@ -349,7 +409,7 @@ static void test_kernels_option(void)
     CHECK(ps_net_reserve(net, 2, &err) == 0);
     CHECK(ps_net_set_kernels(net, PS_NN_KERNELS_AUTO, &err) == PS_ESTATE);
     CHECK_STR_CONTAINS(err.msg, "ps_net_reserve");
-    check_conv_path(net, PS_NN_KERNELS_GEMM, "");
+    check_conv_path(net, PS_NN_KERNELS_GEMM, "", "");
     ps_net_free(net);
 }
 
@@ -409,6 +469,7 @@ static void test_gemm_transposes(void)
 }
 
 CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain),
-           T(test_conv_forward_direct), T(test_conv_direct_shapes), T(test_kernels_option),
+           T(test_conv_forward_direct), T(test_conv_direct_shapes), T(test_conv_direct_dx_acc),
+           T(test_kernels_option),
            T(test_grad_conv), T(test_grad_conv_groups), T(test_grad_conv_chunks),
            T(test_grads_without_input_grad))

@@ -1,6 +1,7 @@
 /* pairsweep — CONV: convolution (stride 1, zero padding, groups) as im2col over chunks of
  * the batch + one GEMM per group, or the direct kernel in forward where it applies
- * (conv_direct.c); backward by GEMMs, with col2im or as a convolution of dY. */
+ * (conv_direct.c); backward by GEMMs, with col2im or as a convolution of dY, the input
+ * gradient by the direct kernel where it applies. */
 #include <string.h>
 
 #include "conv.h"
@@ -230,6 +231,10 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
         float *dyo = dy + (size_t)o * l;
         db[o] += (float)(d->relu ? run_sum_masked(dyo, OUT(net, d) + (size_t)o * l, l)
                                  : run_sum(dyo, l));
+    }
+    if (dx && ps__nn_conv_direct_dx_ok(net, d)) {
+        ps__nn_conv_direct_dx(net, d, dx, acc);
+        dx = NULL;   /* below: the weight gradient only */
     }
     float *dwt = net->arena + d->save;                      /* (g, kk, og): dWᵀ per group */
     if (ps__nn_conv_pointwise(d)) {

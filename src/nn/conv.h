@@ -37,17 +37,18 @@ ps__nn_isa ps__nn_direct_isa(const ps_net *net);
  * constants (conv_direct_kernel.h). The zoo's: 3×3 valid to 10 wide (cnn, siamese conv2),
  * 3×3 "same" at 14, 7 and 3 (resnet conv2, report 002's k3 conv2 and conv3), 5×5 "same" at
  * 14, 7 and 3 (report 002's k5 conv1, conv2 and conv3). */
-#define PS_NN_DIRECT_SHAPES(X) X(3, 0, 10) X(3, 1, 14) X(3, 1, 7) X(3, 1, 3) X(5, 2, 7) X(5, 2, 3) X(5, 2, 14)
+#define PS_NN_DIRECT_SHAPES(X) X(3, 0, 10) X(3, 1, 14) X(3, 1, 7) X(3, 1, 3) X(3, 2, 12) X(5, 2, 14) X(5, 2, 7) X(5, 2, 3)
 
-/* One direct forward convolution (every group of every image): y = x ∗ w + b, ReLU'd when
- * relu; (k, pad, wo) one of PS_NN_DIRECT_SHAPES, og a multiple of 16. */
+/* One direct convolution (every group of every image): y (=, or += when acc) x ∗ w + b,
+ * ReLU'd when relu; (k, pad, wo) one of PS_NN_DIRECT_SHAPES, og a multiple of 16. */
 typedef struct ps__nn_direct {
     float *y;          /* (g·og, m, ho, wo) */
     const float *x;    /* (g·cg, m, h, w) */
     const float *wt;   /* (g, cg·k·k, og): each group's weights transposed */
-    const float *b;    /* (g·og) */
+    const float *b;    /* (g·og), or NULL: no bias */
     int m, g, cg, og;  /* images, groups, input and output channels per group */
-    int h, w, ho, wo, k, pad, relu;
+    int h, w, ho, wo, k, pad;
+    int relu, acc;     /* relu: max(·, 0) (not with acc); acc: add into y */
 } ps__nn_direct;
 /* The kernels of each ISA (conv_direct_avx512.c, conv_direct_avx2.c); call only on a CPU that
  * has it. */
@@ -64,5 +65,15 @@ int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d);
 /* The forward pass of CONV node d by the direct kernel (only when ps__nn_conv_direct_ok):
  * the output, its bias and fused ReLU; the transposed weights go to d's saved values. */
 void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d);
+
+/* 1 when the input gradient of CONV node d is computed by a direct kernel, as the
+ * convolution of dY with the flipped, transposed weights (padding k − 1 − pad): the same
+ * conditions as ps__nn_conv_direct_ok for that convolution (og inputs and cg outputs per
+ * group, d's input width as its output width). */
+int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d);
+/* dx (=, or += when acc) the input gradient of CONV node d from its output gradient (already
+ * masked by a fused ReLU), by the direct kernel (only when ps__nn_conv_direct_dx_ok); the
+ * flipped weights go to d's saved values, after dWᵀ. */
+void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int acc);
 
 #endif

@@ -28,12 +28,33 @@ static int direct_shape(int k, int pad, int wo)
 #undef IS_SHAPE
 }
 
+/* 1 when a direct kernel computes a convolution of k, pad to wo outputs per row with cg
+ * inputs and og outputs per group on this net. */
+static int direct_ok(const ps_net *net, int k, int pad, int wo, int cg, int og)
+{
+    return k > 1 && cg * k * k >= 25 && og % 16 == 0 && direct_shape(k, pad, wo) &&
+           ps__nn_direct_isa(net) != PS_NN_ISA_NONE;
+}
+
 int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d)
 {
-    int cg = d->ishape.c / d->groups, og = d->out / d->groups;
-    return !ps__nn_conv_pointwise(d) && cg * d->k * d->k >= 25 && og % 16 == 0 &&
-           direct_shape(d->k, d->pad, d->shape.w) &&
-           ps__nn_direct_isa(net) != PS_NN_ISA_NONE;
+    return d->pad < d->k &&
+           direct_ok(net, d->k, d->pad, d->shape.w, d->ishape.c / d->groups, d->out / d->groups);
+}
+
+int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d)
+{
+    return d->pad < d->k && direct_ok(net, d->k, d->k - 1 - d->pad, d->ishape.w,
+                                      d->out / d->groups, d->ishape.c / d->groups);
+}
+
+/* Runs a on the net's ISA. */
+static void direct_run(const ps_net *net, const ps__nn_direct *a)
+{
+    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
+        ps__nn_conv_direct_avx512(a);
+    else
+        ps__nn_conv_direct_avx2(a);
 }
 
 PS_NN_SIMD void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d)
@@ -52,8 +73,24 @@ PS_NN_SIMD void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d)
         .h = d->ishape.h, .w = d->ishape.w, .ho = d->shape.h, .wo = d->shape.w, .k = d->k,
         .pad = d->pad, .relu = d->relu,
     };
-    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
-        ps__nn_conv_direct_avx512(&a);
-    else
-        ps__nn_conv_direct_avx2(&a);
+    direct_run(net, &a);
+}
+
+PS_NN_SIMD void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int acc)
+{
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g, kk2 = d->k * d->k;
+    const float *w = net->state + d->w_off;                 /* (g·og, cg, k, k) */
+    float *wf = net->arena + d->save + d->n_w;              /* (g, og·k·k, cg) */
+    for (int gi = 0; gi < g; gi++)
+        for (int o = 0; o < og; o++)
+            for (int j = 0; j < kk2; j++)
+                for (int c = 0; c < cg; c++)
+                    wf[(((size_t)gi * og + o) * kk2 + j) * cg + c] =
+                        w[(((size_t)gi * og + o) * cg + c) * kk2 + (kk2 - 1 - j)];
+    ps__nn_direct a = {
+        .y = dx, .x = DOUT(net, d), .wt = wf, .b = NULL, .m = (int)ROWS(net, d), .g = g,
+        .cg = og, .og = cg, .h = d->shape.h, .w = d->shape.w, .ho = d->ishape.h,
+        .wo = d->ishape.w, .k = d->k, .pad = d->k - 1 - d->pad, .acc = acc,
+    };
+    direct_run(net, &a);
 }

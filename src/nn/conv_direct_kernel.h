@@ -66,20 +66,21 @@ CD_TARGET CD_INLINE void cd_tap(cd_vec (*a)[CD_MAX_NV], const float *xr, const f
     }
 }
 
-/* One block: NV·CD_VW output channels of one image at R×S positions: columns X0 .. X0+S−1 of
- * row oy (R = 1), or of every row of the image's plane (R > 1: oy = 0, h = R + K − 1 − 2·PAD,
- * and every tap is unrolled, so rows of padding are left out at compile time). x: the image's
- * group, channel stride cs, rows of WI floats; wt, b, y: at the block's first output channel;
- * y's channel stride l, row stride WO. */
-CD_TARGET CD_INLINE void cd_block(float *y, size_t l, const float *x, size_t cs, int h, int oy,
-                                  int cg, const float *wt, int og, const float *b, int relu,
+/* One block of layer d: NV·CD_VW output channels of one image at R×S positions: columns
+ * X0 .. X0+S−1 of row oy (R = 1), or of every row of the image's plane (R > 1: oy = 0, h =
+ * R + K − 1 − 2·PAD, and every tap is unrolled, so rows of padding are left out at compile
+ * time). x: the image's group, channel stride cs, rows of WI floats; wt, b (or NULL), y: at
+ * the block's first output channel; y's channel stride l, row stride WO. */
+CD_TARGET CD_INLINE void cd_block(const ps__nn_direct *d, float *y, size_t l, const float *x,
+                                  size_t cs, int oy, const float *wt, const float *b,
                                   const int K, const int PAD, const int WI, const int WO,
                                   const int X0, const int S, const int R, const int NV)
 {
     cd_vec a[CD_MAX_P][CD_MAX_NV];
+    int h = d->h, cg = d->cg, og = d->og;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
-        cd_vec bv = CD_LOAD(b + CD_VW * v);
+        cd_vec bv = b ? CD_LOAD(b + CD_VW * v) : CD_SET1(0.0f);
 #pragma GCC unroll 14
         for (int p = 0; p < R * S; p++)
             a[p][v] = bv;
@@ -107,13 +108,15 @@ CD_TARGET CD_INLINE void cd_block(float *y, size_t l, const float *x, size_t cs,
     for (int p = 0; p < R * S; p++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
-            CD_STORE(buf[p] + CD_VW * v, relu ? CD_RELU(a[p][v]) : a[p][v]);
+            CD_STORE(buf[p] + CD_VW * v, d->relu ? CD_RELU(a[p][v]) : a[p][v]);
     for (int o = 0; o < NV * CD_VW; o++)
 #pragma GCC unroll 3
         for (int r = 0; r < R; r++)
 #pragma GCC unroll 14
-            for (int s = 0; s < S; s++)
-                y[(size_t)o * l + (size_t)r * WO + s] = buf[r * S + s][o];
+            for (int s = 0; s < S; s++) {
+                float *yo = y + (size_t)o * l + (size_t)r * WO + s;
+                *yo = d->acc ? *yo + buf[r * S + s][o] : buf[r * S + s][o];
+            }
 }
 
 /* Column blocks of a row of WO outputs: CD_NB of them (≤ 3), of at most CD_SMAX(WO) columns;
@@ -132,25 +135,24 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
     size_t hw = (size_t)a->h * WI, ohw = (size_t)a->ho * WO, l = (size_t)a->m * ohw;
     size_t cs = (size_t)a->m * hw;                          /* x's channel stride */
     const float *wt = a->wt + (size_t)gi * a->cg * K * K * a->og + o0;
-    const float *b = a->b + (size_t)gi * a->og + o0;
+    const float *b = a->b ? a->b + (size_t)gi * a->og + o0 : NULL;
     for (int mm = m0; mm < m1; mm++) {
         const float *x = a->x + ((size_t)gi * a->cg * a->m + mm) * hw;
         float *y = a->y + ((size_t)gi * a->og + o0) * l + mm * ohw;
         if (R > 1) {
-            cd_block(y, l, x, cs, a->h, 0, a->cg, wt, a->og, b, a->relu, K, PAD, WI, WO, 0, WO,
-                     R, NV);
+            cd_block(a, y, l, x, cs, 0, wt, b, K, PAD, WI, WO, 0, WO, R, NV);
             continue;
         }
         for (int oy = 0; oy < a->ho; oy++) {
             float *yr = y + (size_t)oy * WO;
-            cd_block(yr + CD_BX(WO, 0), l, x, cs, a->h, oy, a->cg, wt, a->og, b, a->relu, K,
-                     PAD, WI, WO, CD_BX(WO, 0), CD_BS(WO, 0), 1, NV);
+            cd_block(a, yr + CD_BX(WO, 0), l, x, cs, oy, wt, b, K, PAD, WI, WO, CD_BX(WO, 0),
+                     CD_BS(WO, 0), 1, NV);
             if (CD_NB(WO) > 1)
-                cd_block(yr + CD_BX(WO, 1), l, x, cs, a->h, oy, a->cg, wt, a->og, b, a->relu,
-                         K, PAD, WI, WO, CD_BX(WO, 1), CD_BS(WO, 1), 1, NV);
+                cd_block(a, yr + CD_BX(WO, 1), l, x, cs, oy, wt, b, K, PAD, WI, WO,
+                         CD_BX(WO, 1), CD_BS(WO, 1), 1, NV);
             if (CD_NB(WO) > 2)
-                cd_block(yr + CD_BX(WO, 2), l, x, cs, a->h, oy, a->cg, wt, a->og, b, a->relu,
-                         K, PAD, WI, WO, CD_BX(WO, 2), CD_BS(WO, 2), 1, NV);
+                cd_block(a, yr + CD_BX(WO, 2), l, x, cs, oy, wt, b, K, PAD, WI, WO,
+                         CD_BX(WO, 2), CD_BS(WO, 2), 1, NV);
         }
     }
 }
