@@ -34,10 +34,12 @@ ps__nn_isa ps__nn_direct_isa(const ps_net *net);
 
 /* The layer shapes the direct kernels are written for, as X(k, pad, output width): stride 1,
  * the input width is wo + k − 1 − 2·pad, any height. Each is compiled per ISA with these as
- * constants (conv_direct_kernel.h). The zoo's: 3×3 valid to 10 wide (cnn, siamese conv2),
- * 3×3 "same" at 14, 7 and 3 (resnet conv2, report 002's k3 conv2 and conv3), 5×5 "same" at
- * 14, 7 and 3 (report 002's k5 conv1, conv2 and conv3). */
-#define PS_NN_DIRECT_SHAPES(X) X(3, 0, 10) X(3, 1, 14) X(3, 1, 7) X(3, 1, 3) X(3, 2, 12) X(5, 2, 14) X(5, 2, 7) X(5, 2, 3)
+ * constants (conv_direct_kernel.h, conv_dw_kernel.h). The zoo's: 3×3 valid to 10 wide (cnn,
+ * siamese conv2) and its input gradient, 3×3 with padding 2 to 12 wide; 3×3 "same" at 14, 7
+ * and 3 (resnet conv1 and conv2, report 002's k3 conv1–conv3), 5×5 "same" at 14, 7 and 3
+ * (report 002's k5 conv1, conv2 and conv3). */
+#define PS_NN_DIRECT_SHAPES(X)                                                               \
+    X(3, 0, 10) X(3, 1, 14) X(3, 1, 7) X(3, 1, 3) X(3, 2, 12) X(5, 2, 14) X(5, 2, 7) X(5, 2, 3)
 
 /* One direct convolution (every group of every image): y (=, or += when acc) x ∗ w + b,
  * ReLU'd when relu; (k, pad, wo) one of PS_NN_DIRECT_SHAPES, og a multiple of 16. */
@@ -50,10 +52,23 @@ typedef struct ps__nn_direct {
     int h, w, ho, wo, k, pad;
     int relu, acc;     /* relu: max(·, 0) (not with acc); acc: add into y */
 } ps__nn_direct;
+/* One direct weight gradient (every group): dwt = the transposed weight gradient of a
+ * convolution of x with output gradient dy; (k, pad, wo) one of PS_NN_DIRECT_SHAPES, og a
+ * multiple of 16. */
+typedef struct ps__nn_direct_dw {
+    float *dwt;        /* (g, cg·k·k, og) */
+    const float *x;    /* (g·cg, m, h, w) */
+    const float *dy;   /* (g·og, m, ho, wo) */
+    float *work;       /* ps__nn_conv_direct_dw_work floats */
+    int m, g, cg, og, h, w, ho, wo, k, pad;
+    int chunk;         /* images per chunk */
+} ps__nn_direct_dw;
 /* The kernels of each ISA (conv_direct_avx512.c, conv_direct_avx2.c); call only on a CPU that
  * has it. */
 void ps__nn_conv_direct_avx512(const ps__nn_direct *a);
 void ps__nn_conv_direct_avx2(const ps__nn_direct *a);
+void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a);
+void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a);
 
 /* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
  * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,
@@ -75,5 +90,16 @@ int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d);
  * masked by a fused ReLU), by the direct kernel (only when ps__nn_conv_direct_dx_ok); the
  * flipped weights go to d's saved values, after dWᵀ. */
 void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int acc);
+
+/* 1 when the weight gradient of CONV node d is computed by a direct kernel: the net's
+ * ps__nn_direct_isa is not NONE, d is one of PS_NN_DIRECT_SHAPES with 16·j outputs per
+ * group. */
+int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d);
+/* Workspace floats the direct weight gradient of d needs for `rows` images. */
+size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows);
+/* dWᵀ (g, cg·k·k, og) in d's saved values = the transposed weight gradient of CONV node d
+ * from its input and output gradient (already masked by a fused ReLU), by the direct kernel
+ * (only when ps__nn_conv_direct_dw_ok); uses the workspace. */
+void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d);
 
 #endif

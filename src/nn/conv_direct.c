@@ -1,7 +1,8 @@
-/* pairsweep — the direct forward convolution (no columns): which layers take it, which vector
- * ISA runs it (chosen at run time), and its weights transposed for it. The kernels themselves
- * are conv_direct_kernel.h, compiled once per ISA (conv_direct_avx512.c, conv_direct_avx2.c);
- * the other layers, and every backward pass, take im2col + GEMM (conv.c). */
+/* pairsweep — the direct convolutions (no columns): forward pass, input gradient (the
+ * convolution of dY with the flipped weights) and weight gradient. Which layers take them,
+ * which vector ISA runs them (chosen at run time), the weights transposed for them. The
+ * kernels are conv_direct_kernel.h and conv_dw_kernel.h, compiled once per ISA
+ * (conv_direct_avx512.c, conv_direct_avx2.c); the other layers take im2col + GEMM (conv.c). */
 #include "conv.h"
 #include "simd.h"
 
@@ -46,6 +47,45 @@ int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d)
 {
     return d->pad < d->k && direct_ok(net, d->k, d->k - 1 - d->pad, d->ishape.w,
                                       d->out / d->groups, d->ishape.c / d->groups);
+}
+
+int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
+{
+    return d->k > 1 && d->pad < d->k && (d->out / d->groups) % 16 == 0 &&
+           direct_shape(d->k, d->pad, d->shape.w) && ps__nn_direct_isa(net) != PS_NN_ISA_NONE;
+}
+
+/* Images per chunk of the direct weight gradient: dY's chunk, position-major, is reread for
+ * every block of taps and channels, so it is kept to 8K floats (32 KiB: in L1), but at least
+ * one image. */
+static int dw_chunk(const ps_nn_node *d, int rows)
+{
+    int mc = 8192 / (d->out / d->groups) / (d->shape.h * d->shape.w);
+    mc = mc > 0 ? mc : 1;
+    return mc < rows ? mc : rows;
+}
+
+size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows)
+{
+    size_t mc = (size_t)dw_chunk(d, rows);
+    return (size_t)(d->ishape.c / d->groups) * mc * (d->ishape.h + 2 * d->pad) *
+               (d->ishape.w + 2 * d->pad) +
+           mc * d->shape.h * d->shape.w * (d->out / d->groups);
+}
+
+void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d)
+{
+    int g = d->groups, m = (int)ROWS(net, d);
+    ps__nn_direct_dw a = {
+        .dwt = net->arena + d->save, .x = ps__nn_in_act(net, d->in), .dy = DOUT(net, d),
+        .work = net->arena + net->ws, .m = m, .g = g, .cg = d->ishape.c / g,
+        .og = d->out / g, .h = d->ishape.h, .w = d->ishape.w, .ho = d->shape.h,
+        .wo = d->shape.w, .k = d->k, .pad = d->pad, .chunk = dw_chunk(d, m),
+    };
+    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
+        ps__nn_conv_dw_avx512(&a);
+    else
+        ps__nn_conv_dw_avx2(&a);
 }
 
 /* Runs a on the net's ISA. */
