@@ -51,8 +51,7 @@ int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d)
 
 int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
 {
-    return d->k > 1 && d->pad < d->k && (d->out / d->groups) % 16 == 0 &&
-           direct_shape(d->k, d->pad, d->shape.w) && ps__nn_direct_isa(net) != PS_NN_ISA_NONE;
+    return ps__nn_conv_direct_ok(net, d);
 }
 
 /* Images per chunk of the direct weight gradient: dY's chunk, position-major, is reread for
