@@ -1,7 +1,7 @@
 /* pairsweep — CONV: convolution (stride 1, zero padding, groups) as im2col over chunks of
- * the batch + one GEMM per group, or the direct kernel in forward where it applies
- * (conv_direct.c); backward by GEMMs, with col2im or as a convolution of dY, the input
- * gradient by the direct kernel where it applies. */
+ * the batch + one GEMM per group, or by the direct kernels where they apply (conv_direct.c:
+ * forward, input gradient, weight gradient); the rest of backward by GEMMs, with col2im or
+ * as a convolution of dY. */
 #include <string.h>
 
 #include "conv.h"
@@ -83,8 +83,8 @@ static int conv_dchunk(const ps_nn_node *d, int rows)
 }
 
 /* Nothing is kept from forward to backward: the input activation is, and backward remakes
- * the columns of each chunk. (The direct kernel's padded input planes, cin·(h+2·pad)·
- * (w+2·pad) floats, fit in one image's columns, cin·k·k·ho·wo, as k·ho ≥ ho + k − 1.) */
+ * the columns of each chunk. The workspace holds one chunk's columns, or the direct weight
+ * gradient's chunk (conv_direct.c); the direct forward and input gradient need none. */
 static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
 {
     if (ps__nn_conv_pointwise(d))
