@@ -15,11 +15,14 @@
  *         train_cpu_sps=... eval_sps=... eval_cpu_sps=... loss_last=... kernels=auto
  * train_sps is samples per wall second, train_cpu_sps per CPU second of this process.
  *
- * --kernels auto|gemm chooses the nets' kernels (nn.h, ps_nn_kernels; default auto).
+ * --kernels chooses the nets' kernels (nn.h, ps_nn_kernels: auto, avx2, gemm; default auto);
+ * a comma-separated list (e.g. auto,avx2,gemm) measures each model with each choice,
+ * interleaved repetition by repetition in this one process (an A/B on a shared machine), one
+ * line per choice. Without --model: the models of --report (000, 002 or all; default 000).
  *
- * usage: bench_train [--model NAME]... [--batch B] [--epochs E] [--reps R] [--seed S]
- *                    [--kernels auto|gemm] [--mnist DIR] [--pairs-out FILE] [--gemm N]
- *                    [--no-gemm] */
+ * usage: bench_train [--model NAME]... [--report 000|002|all] [--batch B] [--epochs E]
+ *                    [--reps R] [--seed S] [--kernels K[,K...]] [--mnist DIR]
+ *                    [--pairs-out FILE] [--gemm N] [--no-gemm] */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
@@ -68,10 +71,13 @@ static double gemm_gflops(int n, double seconds)
     return best;
 }
 
+#define MAX_KERNELS 4
+
 typedef struct bench_opts {
     int32_t batch, epochs, reps;
     uint64_t seed;
-    ps_nn_kernels kernels;
+    ps_nn_kernels kernels[MAX_KERNELS]; /* measured interleaved, repetition by repetition */
+    int n_kernels;
 } bench_opts;
 
 /* One training step on pairs [i0, i0 + n); returns the loss. */
@@ -98,72 +104,91 @@ static const char *loss_name(ps_loss_kind k)
     return k == PS_LOSS_TARGET ? "target" : k == PS_LOSS_TARGET_AUX ? "target_aux" : "digits";
 }
 
+/* Best-of times (wall and CPU seconds) of a model's training and evaluation. */
+typedef struct bench_best {
+    double w, c, ew, ec, loss;
+} bench_best;
+
+/* One repetition of model `info` on net: training from a fresh initialisation (`epochs` over
+ * the training pairs), then evaluation (the test pairs in one batch, 5 times); keeps the best
+ * times in *best. */
+static int bench_rep(ps_net *net, const ps_model_info *info, const bench_opts *o,
+                     const ps_pairs *train, const ps_pairs *test, bench_best *best)
+{
+    ps_err err;
+    int32_t ti = ps_net_find(net, info->target);
+    int32_t di = info->digits ? ps_net_find(net, info->digits) : -1, nb = train->n / o->batch;
+    if (ps_net_reserve(net, o->batch, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    ps_rng rng;
+    ps_rng_seed(&rng, o->seed, 7);
+    ps_net_init(net, &rng);
+    double w0 = ps_now(), c0 = cpu_now();
+    for (int32_t e = 0; e < o->epochs; e++)
+        for (int32_t b = 0; b < nb; b++)
+            best->loss = step(net, info, train, b * o->batch, o->batch, ti, di);
+    double w = ps_now() - w0, c = cpu_now() - c0;
+    best->w = w < best->w ? w : best->w;
+    best->c = c < best->c ? c : best->c;
+    if (ps_net_reserve(net, test->n, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 1;
+    }
+    ps_net_forward(net, test->x, test->n, 0, NULL); /* warm-up */
+    w0 = ps_now();
+    c0 = cpu_now();
+    for (int k = 0; k < 5; k++)
+        ps_net_forward(net, test->x, test->n, 0, NULL);
+    w = (ps_now() - w0) / 5;
+    c = (cpu_now() - c0) / 5;
+    best->ew = w < best->ew ? w : best->ew;
+    best->ec = c < best->ec ? c : best->ec;
+    return 0;
+}
+
+/* Model `name` with every kernels choice of o, one net each, interleaved: repetition r of
+ * each choice runs before repetition r + 1 of any, so a change in the machine's load hits
+ * them alike. One output line per choice. */
 static int bench_model(const char *name, const bench_opts *o, const ps_pairs *train,
                        const ps_pairs *test)
 {
     ps_model_info info;
-    ps_net *net;
+    ps_net *net[MAX_KERNELS] = {0};
+    bench_best best[MAX_KERNELS];
     ps_err err;
-    if (ps_model_lookup(&info, name, &err) || ps_model_build(&net, &info, -1, &err)) {
+    int rc = ps_model_lookup(&info, name, &err);
+    for (int k = 0; k < o->n_kernels && !rc; k++) {
+        int32_t outs[2], n_outs = 0;
+        rc = ps_model_build(&net[k], &info, -1, &err);
+        if (!rc && info.loss != PS_LOSS_DIGITS)
+            outs[n_outs++] = ps_net_find(net[k], info.target);
+        if (!rc && info.loss != PS_LOSS_TARGET)
+            outs[n_outs++] = ps_net_find(net[k], info.digits);
+        rc = rc ? rc
+                : ps_net_set_outputs(net[k], outs, n_outs, &err) ||  /* what step writes */
+                      ps_net_set_kernels(net[k], o->kernels[k], &err);
+        best[k] = (bench_best){1e30, 1e30, 1e30, 1e30, 0.0};
+    }
+    if (rc)
         fprintf(stderr, "bench_train: %s\n", err.msg);
-        return 1;
-    }
-    int32_t ti = ps_net_find(net, info.target);
-    int32_t di = info.digits ? ps_net_find(net, info.digits) : -1;
-    double best_w = 1e30, best_c = 1e30, best_ew = 1e30, best_ec = 1e30, loss = 0.0;
-    int32_t nb = train->n / o->batch, outs[2], n_outs = 0;
-    if (info.loss != PS_LOSS_DIGITS)
-        outs[n_outs++] = ti;
-    if (info.loss != PS_LOSS_TARGET)
-        outs[n_outs++] = di;
-    if (ps_net_set_outputs(net, outs, n_outs, &err) ||   /* the gradients step writes */
-        ps_net_set_kernels(net, o->kernels, &err)) {
-        fprintf(stderr, "bench_train: %s\n", err.msg);
-        ps_net_free(net);
-        return 1;
-    }
-    for (int r = 0; r < o->reps; r++) {
-        /* training: a fresh initialisation every repetition, so each does the same work */
-        if (ps_net_reserve(net, o->batch, &err)) {
-            fprintf(stderr, "bench_train: %s\n", err.msg);
-            ps_net_free(net);
-            return 1;
-        }
-        ps_rng rng;
-        ps_rng_seed(&rng, o->seed, 7);
-        ps_net_init(net, &rng);
-        double w0 = ps_now(), c0 = cpu_now();
-        for (int32_t e = 0; e < o->epochs; e++)
-            for (int32_t b = 0; b < nb; b++)
-                loss = step(net, &info, train, b * o->batch, o->batch, ti, di);
-        double w = ps_now() - w0, c = cpu_now() - c0;
-        best_w = w < best_w ? w : best_w;
-        best_c = c < best_c ? c : best_c;
-        /* evaluation: the test pairs in one batch, evaluation mode, forward only */
-        if (ps_net_reserve(net, test->n, &err)) {
-            fprintf(stderr, "bench_train: %s\n", err.msg);
-            ps_net_free(net);
-            return 1;
-        }
-        ps_net_forward(net, test->x, test->n, 0, NULL); /* warm-up */
-        w0 = ps_now();
-        c0 = cpu_now();
-        for (int k = 0; k < 5; k++)
-            ps_net_forward(net, test->x, test->n, 0, NULL);
-        w = (ps_now() - w0) / 5;
-        c = (cpu_now() - c0) / 5;
-        best_ew = w < best_ew ? w : best_ew;
-        best_ec = c < best_ec ? c : best_ec;
-    }
-    double samples = (double)o->epochs * nb * o->batch;
-    printf("model name=%s loss=%s params=%zu flops_train=%.0f flops_fwd=%.0f train_sps=%.1f "
-           "train_cpu_sps=%.1f eval_sps=%.1f eval_cpu_sps=%.1f loss_last=%.6f kernels=%s\n",
-           name, loss_name(info.loss), ps_net_n_params(net), ps_net_flops_train(net),
-           ps_net_flops_forward(net), samples / best_w, samples / best_c, test->n / best_ew,
-           test->n / best_ec, loss, ps_nn_kernels_name(o->kernels));
+    for (int r = 0; r < o->reps && !rc; r++)
+        for (int k = 0; k < o->n_kernels && !rc; k++)
+            rc = bench_rep(net[k], &info, o, train, test, &best[k]);
+    double samples = (double)o->epochs * (train->n / o->batch) * o->batch;
+    for (int k = 0; k < o->n_kernels && !rc; k++)
+        printf("model name=%s loss=%s params=%zu flops_train=%.0f flops_fwd=%.0f "
+               "train_sps=%.1f train_cpu_sps=%.1f eval_sps=%.1f eval_cpu_sps=%.1f "
+               "loss_last=%.6f kernels=%s\n",
+               name, loss_name(info.loss), ps_net_n_params(net[k]), ps_net_flops_train(net[k]),
+               ps_net_flops_forward(net[k]), samples / best[k].w, samples / best[k].c,
+               test->n / best[k].ew, test->n / best[k].ec, best[k].loss,
+               ps_nn_kernels_name(o->kernels[k]));
     fflush(stdout);
-    ps_net_free(net);
-    return 0;
+    for (int k = 0; k < o->n_kernels; k++)
+        ps_net_free(net[k]);
+    return rc != 0;
 }
 
 /* The pairs as raw little-endian arrays: int32 n_train, n_test; then for train and test:
@@ -188,16 +213,51 @@ static int write_pairs(const char *path, const ps_pairs *train, const ps_pairs *
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_train [--model NAME]... [--batch B] [--epochs E] [--reps R] "
-                    "[--seed S] [--kernels auto|gemm] [--mnist DIR] [--pairs-out FILE] "
-                    "[--gemm N] [--no-gemm]\n");
+    fprintf(stderr, "usage: bench_train [--model NAME]... [--report 000|002|all] [--batch B] "
+                    "[--epochs E] [--reps R] [--seed S] [--kernels K[,K...]] [--mnist DIR] "
+                    "[--pairs-out FILE] [--gemm N] [--no-gemm]\n");
+}
+
+/* The kernels choices of a comma-separated list (auto,avx2,gemm) into o. Returns 0, or 2
+ * with a message. */
+static int parse_kernels(bench_opts *o, const char *list)
+{
+    char buf[128];
+    ps_err err;
+    snprintf(buf, sizeof buf, "%s", list);
+    o->n_kernels = 0;
+    for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (o->n_kernels == MAX_KERNELS) {
+            fprintf(stderr, "bench_train: --kernels: at most %d choices\n", MAX_KERNELS);
+            return 2;
+        }
+        if (ps_nn_kernels_parse(&o->kernels[o->n_kernels++], t, &err)) {
+            fprintf(stderr, "bench_train: --kernels: %s\n", err.msg);
+            return 2;
+        }
+    }
+    return o->n_kernels ? 0 : 2;
+}
+
+/* Every zoo model of report `report` ("000", "002" or "all"). */
+static int bench_report(const char *report, const bench_opts *o, const ps_pairs *train,
+                        const ps_pairs *test)
+{
+    int rc = 0;
+    for (int32_t i = 0; i < ps_models_count(); i++) {
+        ps_model_info info;
+        ps_model_get(&info, i);
+        if (!strcmp(report, "all") || !strcmp(info.report, report))
+            rc |= bench_model(info.name, o, train, test);
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    const char *names[64], *mnist_dir = NULL, *pairs_out = NULL;
+    const char *names[64], *mnist_dir = NULL, *pairs_out = NULL, *report = "000";
     int n_names = 0, gn = 1024, no_gemm = 0;
-    bench_opts o = {100, 5, 3, 1, PS_NN_KERNELS_AUTO};
+    bench_opts o = {100, 5, 3, 1, {PS_NN_KERNELS_AUTO}, 1};
     ps_err err;
     static const struct option longopts[] = {
         {"model", required_argument, 0, 'm'},  {"batch", required_argument, 0, 'b'},
@@ -205,7 +265,7 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, 's'},   {"mnist", required_argument, 0, 'd'},
         {"pairs-out", required_argument, 0, 'p'}, {"gemm", required_argument, 0, 'g'},
         {"no-gemm", no_argument, 0, 'G'},      {"kernels", required_argument, 0, 'k'},
-        {0, 0, 0, 0}};
+        {"report", required_argument, 0, 'R'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -222,11 +282,10 @@ int main(int argc, char **argv)
         case 'g': gn = atoi(optarg); break;
         case 'G': no_gemm = 1; break;
         case 'k':
-            if (ps_nn_kernels_parse(&o.kernels, optarg, &err)) {
-                fprintf(stderr, "bench_train: %s\n", err.msg);
+            if (parse_kernels(&o, optarg))
                 return 2;
-            }
             break;
+        case 'R': report = optarg; break;
         default: usage(); return 2;
         }
     }
@@ -255,17 +314,9 @@ int main(int argc, char **argv)
     if (!no_gemm)
         printf("sgemm n=%d gflops=%.2f\n", gn, gemm_gflops(gn, 1.0));
     fflush(stdout);
-    int rc = 0;
-    if (n_names)
-        for (int i = 0; i < n_names; i++)
-            rc |= bench_model(names[i], &o, &train, &test);
-    else
-        for (int32_t i = 0; i < ps_models_count(); i++) {
-            ps_model_info info;
-            ps_model_get(&info, i);
-            if (!strcmp(info.report, "000"))
-                rc |= bench_model(info.name, &o, &train, &test);
-        }
+    int rc = n_names ? 0 : bench_report(report, &o, &train, &test);
+    for (int i = 0; i < n_names; i++)
+        rc |= bench_model(names[i], &o, &train, &test);
     ps_pairs_free(&train);
     ps_pairs_free(&test);
     return rc;

@@ -1,7 +1,8 @@
 /* Tests of the nn core's convolution: im2col against plain loops, GEMM, forward values
  * against an independent direct computation, gradients against central finite differences
- * (test_nn_gradcheck.h), both kernel choices (im2col + GEMM, and the AVX-512 direct kernel
- * where the CPU has it), and the kernels option itself. Uses nn internals (src/nn/conv.h). */
+ * (test_nn_gradcheck.h), every kernels choice (im2col + GEMM, and the AVX-512 and AVX2 direct
+ * kernels where the CPU has them: the log says which were not tested), and the kernels option
+ * itself. Uses nn internals (src/nn/conv.h). */
 #include <stdint.h>
 
 #include "check.h"
@@ -138,100 +139,249 @@ static void test_conv_forward_direct(void)
     ps_net_free(net);
 }
 
-/* Which path each CONV node of net takes in forward: the direct kernel exactly when the
- * kernels are PS_NN_KERNELS_AUTO and the CPU has AVX-512 (and the layer suits it: here all
- * do). Prints the path, so the log shows what ran. */
-static void check_conv_path(ps_net *net, ps_nn_kernels kernels)
+/* The direct kernels' ISA a kernels choice should give on this CPU (the contract of
+ * ps_nn_kernels, stated independently of conv_direct.c). */
+static ps__nn_isa expected_isa(ps_nn_kernels kernels)
 {
-    int direct = 0;
 #ifdef PS_NN_X86_GCC
-    direct = kernels == PS_NN_KERNELS_AUTO && __builtin_cpu_supports("avx512f");
+    if (kernels == PS_NN_KERNELS_GEMM)
+        return PS_NN_ISA_NONE;
+    if (kernels == PS_NN_KERNELS_AUTO && __builtin_cpu_supports("avx512f"))
+        return PS_NN_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return PS_NN_ISA_AVX2;
+#else
+    (void)kernels;
 #endif
-    printf("     kernels %s: %s\n", ps_nn_kernels_name(kernels),
-           direct ? "AVX-512 direct convolution" : "im2col + GEMM");
-    for (int32_t i = 0; i < net->n_nodes; i++)
-        if (net->nodes[i].kind == PS_L_CONV)
-            CHECK_EQ_INT(ps__nn_conv_direct_ok(net, &net->nodes[i]), direct);
+    return PS_NN_ISA_NONE;
 }
 
-/* The values of nodes "ra", "b" and "c" (CNHW, n images of 10×10) off the reference ref (NCHW)
- * by more than 1e-4 relative. */
-static int direct_shapes_off(const ps_net *net, float *const ref[3], int n)
+static const char *const isa_names[] = {"im2col + GEMM", "AVX2 + FMA direct convolution",
+                                        "AVX-512 direct convolution"};
+
+/* 1 when the space-separated list has the word name. */
+static int listed(const char *list, const char *name)
 {
-    const char *names[3] = {"ra", "b", "c"};
-    int outs[3] = {80, 16, 48}, bad = 0;
-    for (int t = 0; t < 3; t++) {
-        const float *out = ps_net_out(net, ps_net_find(net, names[t])); /* CNHW */
-        for (int m = 0; m < n; m++)
-            for (int c = 0; c < outs[t]; c++)
-                for (int j = 0; j < 100; j++) {
-                    float a = out[((size_t)c * n + m) * 100 + j];
-                    float r = ref[t][((size_t)m * outs[t] + c) * 100 + j];
-                    bad += fabsf(a - r) > 1e-4f * (1.0f + fabsf(r));
-                }
+    char l[128], key[PS_NN_NAME_MAX + 2];
+    snprintf(l, sizeof l, " %s ", list);
+    snprintf(key, sizeof key, " %s ", name);
+    return strstr(l, key) != NULL;
+}
+
+/* Which path each CONV node of net takes: a direct kernel of the expected ISA exactly for the
+ * nodes named in `direct` (forward) and `dx` (input gradient), space-separated, when the
+ * choice and the CPU give one. Prints the path, so the log shows what ran. */
+static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *direct,
+                            const char *dx)
+{
+    ps__nn_isa isa = expected_isa(kernels);
+    printf("     kernels %s: %s\n", ps_nn_kernels_name(kernels), isa_names[isa]);
+    CHECK_EQ_INT(ps__nn_direct_isa(net), isa);
+    for (int32_t i = 0; i < net->n_nodes; i++) {
+        const ps_nn_node *d = &net->nodes[i];
+        if (d->kind != PS_L_CONV)
+            continue;
+        int want = isa != PS_NN_ISA_NONE && listed(direct, d->name);
+        int want_dx = isa != PS_NN_ISA_NONE && listed(dx, d->name);
+        if (ps__nn_conv_direct_ok(net, d) != want || ps__nn_conv_direct_dx_ok(net, d) != want_dx)
+            fprintf(stderr, "  node %s: direct %d, dx %d; expected %d, %d\n", d->name,
+                    ps__nn_conv_direct_ok(net, d), ps__nn_conv_direct_dx_ok(net, d), want,
+                    want_dx);
+        CHECK_EQ_INT(ps__nn_conv_direct_ok(net, d), want);
+        CHECK_EQ_INT(ps__nn_conv_direct_dx_ok(net, d), want_dx);
     }
-    return bad;
 }
 
-/* The zoo's second convolutions take conv_direct in forward when the kernels are
- * PS_NN_KERNELS_AUTO and the CPU has AVX-512 (conv_direct.c: ≥ 8 inputs, 16·j outputs, output
- * widths 10, 12, 14; else im2col + GEMM): against the independent reference, with the fused
- * ReLU, padding, 80 outputs (blocks of 32, 32 and 16 channels) and 48 (32, 16); then the
- * gradients through the same layers without the ReLU by finite differences. */
-static void conv_direct_shapes(ps_nn_kernels kernels)
+/* A chain of convolutions (each optionally followed by a ReLU) for test_conv_direct_shapes:
+ * the input (c, h, w), the specs, and the CONV nodes that take a direct kernel in forward
+ * and for their input gradient. */
+typedef struct direct_case {
+    int32_t c, h, w;
+    ps_layer_spec s[8];
+    int32_t n;
+    const char *direct, *dx;
+} direct_case;
+
+#define DC_CONV(nm, o, kk, p, g) {.kind = PS_L_CONV, .name = nm, .out = o, .k = kk, .pad = p, \
+                                  .groups = g}
+#define DC_RELU(nm) {.kind = PS_L_RELU, .name = nm}
+/* The zoo's shapes (conv.h, PS_NN_DIRECT_SHAPES) and their neighbours: 3×3 "same" at 14 (80
+ * outputs: blocks of 32, 32, 16 / 16), 3×3 valid to 12 (not a direct shape) and to 10;
+ * report 002's 5×5 and 3×3 "same" on 14×14, 7×7 and 3×3 planes (and 5×3: not square, row
+ * by row), with groups; first layers of 1 input (5×5: direct) and of 2 (3×3, 18
+ * multiply-adds per output: im2col + GEMM). */
+static const direct_case direct_cases[] = {
+    {16, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 80, 3, 1, 1), DC_RELU("ra"),
+                  DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c", "a c"},
+    {2, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 32, 5, 2, 2), DC_RELU("ra"),
+                 DC_CONV("b", 16, 3, 1, 1)}, 4, "a b", "b"},
+    {2, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 16, 3, 1, 1),
+                 DC_CONV("b", 32, 5, 2, 1)}, 3, "b", "b"},
+    {2, 7, 7, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 16, 5, 2, 1), DC_RELU("ra"),
+               DC_CONV("b", 64, 5, 2, 2), DC_RELU("rb"), DC_CONV("c", 48, 3, 1, 1),
+               DC_CONV("d", 32, 5, 2, 2)}, 7, "a b c d", "c"},
+    {16, 3, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
+                DC_CONV("b", 32, 3, 1, 2), DC_CONV("c", 16, 5, 2, 1)}, 5, "a b c", "a b c"},
+    {16, 5, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
+                DC_CONV("b", 32, 3, 1, 2)}, 4, "a b", "a b"},
+};
+
+/* The reference of one node in y (NCHW, n images): a convolution (direct_conv, in double)
+ * or a ReLU of x, which has c channels of h × wd, updated to the output's. */
+static void direct_case_ref(float *y, const float *x, const float *w, const float *b,
+                            const ps_layer_spec *sp, int n, int *c, int *h, int *wd)
 {
-    static const ps_layer_spec s[] = {
-        {.kind = PS_L_SPATIAL},
-        {.kind = PS_L_CONV, .name = "a", .out = 80, .k = 3, .pad = 0},
-        {.kind = PS_L_RELU, .name = "ra"},
-        {.kind = PS_L_CONV, .name = "b", .out = 16, .k = 3, .pad = 1},
-        {.kind = PS_L_CONV, .name = "c", .out = 48, .k = 3, .pad = 1},
-    };
-    enum { N = 2, C = 12, H = 12 };
+    size_t cnt = (size_t)n * *c * *h * *wd;
+    if (sp->kind == PS_L_RELU) {
+        for (size_t j = 0; j < cnt; j++)
+            y[j] = x[j] > 0.0f ? x[j] : 0.0f;
+        return;
+    }
+    direct_conv(y, x, w, b, n, *c, *h, *wd, sp->out, sp->k, sp->pad,
+                sp->groups ? sp->groups : 1);
+    *c = sp->out;
+    *h += 2 * sp->pad - sp->k + 1;
+    *wd += 2 * sp->pad - sp->k + 1;
+}
+
+/* A backward pass of net after its forward on n samples, the last node's output gradient a
+ * fixed pattern: the parameter gradients and the input gradient are appended to *out (n_out
+ * floats, realloc'd). */
+static void direct_case_backward(ps_net *net, int n, float **out, size_t *n_out)
+{
+    int32_t last = ps_net_n_nodes(net) - 1;
+    ps_nn_shape sh = ps_net_shape(net, last);
+    size_t ny = (size_t)n * sh.rows * sh.c * sh.h * sh.w, np = ps_net_n_params(net);
+    size_t nx = (size_t)n * net->in_shape.c * net->in_shape.h * net->in_shape.w;
+    ps_net_zero_grad(net);
+    float *dy = ps_net_dout(net, last);
+    for (size_t i = 0; i < ny; i++)
+        dy[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
+    ps_net_backward(net);
+    *out = realloc(*out, (*n_out + np + nx) * sizeof **out);
+    memcpy(*out + *n_out, ps_net_grads(net), np * sizeof(float));
+    memcpy(*out + *n_out + np, ps_net_dinput(net), nx * sizeof(float));
+    *n_out += np + nx;
+}
+
+/* The forward values of case t's net built with `kernels`, at every node not followed by a
+ * fused ReLU, against the reference in double: the number of values off by more than 1e-4
+ * relative (-1: the net did not build). Those outputs (CNHW, one after the other) and then
+ * the gradients of a backward pass (direct_case_backward) are returned in *out (malloc'd),
+ * *n_out floats. */
+static int direct_case_off(const direct_case *t, ps_nn_kernels kernels, int n, float **out,
+                           size_t *n_out)
+{
     ps_net *net;
     ps_err err;
-    CHECK(ps_net_create(&net, s, SPEC_N(s), C, H, H, 1, &err) == 0);
-    CHECK(ps_net_set_kernels(net, kernels, &err) == 0);
-    CHECK(ps_net_reserve(net, N, &err) == 0);
-    check_conv_path(net, kernels);
+    if (ps_net_create(&net, t->s, t->n, t->c, t->h, t->w, 1, &err) ||
+        ps_net_set_kernels(net, kernels, &err) || ps_net_reserve(net, n, &err))
+        return -1;
+    ps_net_want_input_grad(net, 1);
+    check_conv_path(net, kernels, t->direct, t->dx);
     ps_rng rng;
     ps_rng_seed(&rng, 8, 0);
     ps_net_init(net, &rng);
-    float *x = malloc(sizeof(float) * N * C * H * H), *y1 = malloc(sizeof(float) * N * 80 * 100),
-          *y2 = malloc(sizeof(float) * N * 16 * 100), *y3 = malloc(sizeof(float) * N * 48 * 100);
-    for (int i = 0; i < N * C * H * H; i++)
+    size_t cap = (size_t)n * 128 * t->h * t->w;
+    float *x = malloc(cap * sizeof *x), *y = malloc(cap * sizeof *y);
+    *out = malloc((size_t)t->n * cap * sizeof **out);
+    *n_out = 0;
+    for (size_t i = 0; i < (size_t)n * t->c * t->h * t->w; i++)
         x[i] = ps_rng_uniform_range(&rng, -1, 1);
-    ps_net_forward(net, x, N, 1, NULL);
+    ps_net_forward(net, x, n, 1, NULL);
     const float *st = ps_net_state(net);
     const ps_nn_view *v = ps_net_views(net);
-    direct_conv(y1, x, st + v[0].offset, st + v[1].offset, N, C, H, H, 80, 3, 0, 1);
-    for (int i = 0; i < N * 80 * 100; i++)
-        y1[i] = y1[i] > 0.0f ? y1[i] : 0.0f;
-    direct_conv(y2, y1, st + v[2].offset, st + v[3].offset, N, 80, 10, 10, 16, 3, 1, 1);
-    direct_conv(y3, y2, st + v[4].offset, st + v[5].offset, N, 16, 10, 10, 48, 3, 1, 1);
-    float *const ref[3] = {y1, y2, y3};
-    CHECK_EQ_INT(direct_shapes_off(net, ref, N), 0);
+    int bad = 0, c = t->c, h = t->h, wd = t->w;
+    for (int32_t i = 1; i < t->n; i++, memcpy(x, y, cap * sizeof *x)) {
+        const ps_layer_spec *sp = &t->s[i];
+        direct_case_ref(y, x, st + v[0].offset, st + v[1].offset, sp, n, &c, &h, &wd);
+        if (sp->kind == PS_L_CONV)
+            v += 2;
+        if (i + 1 < t->n && t->s[i + 1].kind == PS_L_RELU)
+            continue;   /* the node's output is the ReLU's (fused) */
+        const float *got = ps_net_out(net, ps_net_find(net, sp->name)); /* CNHW */
+        int hw = h * wd;
+        for (int m = 0; m < n; m++)
+            for (int ch = 0; ch < c; ch++)
+                for (int j = 0; j < hw; j++) {
+                    float a = got[((size_t)ch * n + m) * hw + j];
+                    float r = y[((size_t)m * c + ch) * hw + j];
+                    bad += fabsf(a - r) > 1e-4f * (1.0f + fabsf(r));
+                }
+        memcpy(*out + *n_out, got, (size_t)n * c * hw * sizeof(float));
+        *n_out += (size_t)n * c * hw;
+    }
+    direct_case_backward(net, n, out, n_out);
     free(x);
-    free(y1);
-    free(y2);
-    free(y3);
+    free(y);
     ps_net_free(net);
-    /* without the ReLU: its kinks under a's bias, summed over 200 positions, would defeat
-     * central differences (the ReLU's backward is checked in test_grad_fused_relus) */
-    static const ps_layer_spec s2[] = {
-        {.kind = PS_L_SPATIAL},
-        {.kind = PS_L_CONV, .name = "a", .out = 80, .k = 3, .pad = 0},
-        {.kind = PS_L_CONV, .name = "b", .out = 16, .k = 3, .pad = 1},
-        {.kind = PS_L_CONV, .name = "c", .out = 48, .k = 3, .pad = 1},
-    };
-    CHECK_EQ_INT(gradcheck_kernels(kernels, s2, SPEC_N(s2), C, H, H, N, "c", NULL), 0);
+    return bad;
 }
 
-/* Both kernel choices in one run, so that neither path goes untested on a CPU with AVX-512. */
+/* The gradients of case t's net without its ReLUs (their kinks under the biases, summed over
+ * many positions, would defeat central differences; the ReLU's backward is checked in
+ * test_grad_fused_relus) by finite differences through the forward pass of `kernels`. */
+static int direct_case_grads(const direct_case *t, ps_nn_kernels kernels, int n)
+{
+    ps_layer_spec s[8];
+    int32_t k = 0;
+    for (int32_t i = 0; i < t->n; i++)
+        if (t->s[i].kind != PS_L_RELU)
+            s[k++] = t->s[i];
+    return gradcheck_kernels(kernels, s, k, t->c, t->h, t->w, n, s[k - 1].name, NULL);
+}
+
+/* Every kernels choice on the zoo's layer shapes (direct_cases): the path each layer takes
+ * (check_conv_path), forward values against the reference in double, gradients by finite
+ * differences; AUTO and AVX2 give the same bits, forward and backward (the same operations
+ * per output). A choice whose ISA this CPU lacks falls back, and the log names what was not
+ * tested. */
 static void test_conv_direct_shapes(void)
 {
-    conv_direct_shapes(PS_NN_KERNELS_AUTO);
-    conv_direct_shapes(PS_NN_KERNELS_GEMM);
+    enum { N = 2 };
+    static const ps_nn_kernels ks[3] = {PS_NN_KERNELS_AUTO, PS_NN_KERNELS_AVX2,
+                                        PS_NN_KERNELS_GEMM};
+    if (expected_isa(PS_NN_KERNELS_AUTO) != PS_NN_ISA_AVX512)
+        printf("     SKIPPED: the AVX-512 direct kernels (this CPU has no AVX-512F)\n");
+    if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_AVX2)
+        printf("     SKIPPED: the AVX2 direct kernels (this CPU has no AVX2 + FMA)\n");
+    for (size_t t = 0; t < sizeof direct_cases / sizeof direct_cases[0]; t++) {
+        const direct_case *dc = &direct_cases[t];
+        float *out[3];
+        size_t n_out[3];
+        for (int i = 0; i < 3; i++) {
+            CHECK_EQ_INT(direct_case_off(dc, ks[i], N, &out[i], &n_out[i]), 0);
+            CHECK_EQ_INT(direct_case_grads(dc, ks[i], N), 0);
+        }
+        CHECK(n_out[0] == n_out[1] && !memcmp(out[0], out[1], n_out[0] * sizeof(float)));
+        for (int i = 0; i < 3; i++)
+            free(out[i]);
+    }
+}
+
+/* The direct input gradient adds into a gradient that already holds a contribution: "a" is
+ * read by "b" and "c", whose input gradients both take the direct kernel where the CPU has
+ * one (checked by finite differences, every kernels choice). */
+static void test_conv_direct_dx_acc(void)
+{
+    static const ps_layer_spec s[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "b", .from = "a", .out = 16, .k = 5, .pad = 2},
+        {.kind = PS_L_CONV, .name = "c", .from = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_ADD, .name = "s", .from = "b", .from2 = "c"},
+    };
+    static const ps_nn_kernels ks[3] = {PS_NN_KERNELS_AUTO, PS_NN_KERNELS_AVX2,
+                                        PS_NN_KERNELS_GEMM};
+    for (int i = 0; i < 3; i++) {
+        ps_net *net;
+        ps_err err;
+        CHECK(ps_net_create(&net, s, SPEC_N(s), 16, 7, 7, 1, &err) == 0);
+        CHECK(ps_net_set_kernels(net, ks[i], &err) == 0);
+        check_conv_path(net, ks[i], "a b c", "a b c");
+        ps_net_free(net);
+        CHECK_EQ_INT(gradcheck_kernels(ks[i], s, SPEC_N(s), 16, 7, 7, 2, "s", NULL), 0);
+    }
 }
 
 /* The kernels option: names, parsing, and ps_net_set_kernels's errors (a value out of range,
@@ -244,8 +394,10 @@ static void test_kernels_option(void)
     CHECK(!strcmp(ps_nn_kernels_name(k), "gemm"));
     CHECK(!strcmp(ps_nn_kernels_name(PS_NN_KERNELS_AUTO), "auto"));
     CHECK(ps_nn_kernels_name(PS_NN_KERNELS_COUNT) == NULL);
-    CHECK(ps_nn_kernels_parse(&k, "avx2", &err) == PS_EINVAL && k == PS_NN_KERNELS_GEMM);
-    CHECK_STR_CONTAINS(err.msg, "expected auto or gemm");
+    CHECK(ps_nn_kernels_parse(&k, "avx2", &err) == 0 && k == PS_NN_KERNELS_AVX2);
+    CHECK(!strcmp(ps_nn_kernels_name(k), "avx2"));
+    CHECK(ps_nn_kernels_parse(&k, "avx512", &err) == PS_EINVAL && k == PS_NN_KERNELS_AVX2);
+    CHECK_STR_CONTAINS(err.msg, "expected auto, gemm or avx2");
     static const ps_layer_spec s[] = {
         {.kind = PS_L_SPATIAL},
         {.kind = PS_L_CONV, .name = "c", .out = 16, .k = 3},
@@ -257,7 +409,7 @@ static void test_kernels_option(void)
     CHECK(ps_net_reserve(net, 2, &err) == 0);
     CHECK(ps_net_set_kernels(net, PS_NN_KERNELS_AUTO, &err) == PS_ESTATE);
     CHECK_STR_CONTAINS(err.msg, "ps_net_reserve");
-    check_conv_path(net, PS_NN_KERNELS_GEMM);
+    check_conv_path(net, PS_NN_KERNELS_GEMM, "", "");
     ps_net_free(net);
 }
 
@@ -317,6 +469,7 @@ static void test_gemm_transposes(void)
 }
 
 CHECK_MAIN(T(test_gemm_transposes), T(test_im2col_fast_equals_plain),
-           T(test_conv_forward_direct), T(test_conv_direct_shapes), T(test_kernels_option),
+           T(test_conv_forward_direct), T(test_conv_direct_shapes), T(test_conv_direct_dx_acc),
+           T(test_kernels_option),
            T(test_grad_conv), T(test_grad_conv_groups), T(test_grad_conv_chunks),
            T(test_grads_without_input_grad))

@@ -147,13 +147,17 @@ int ps_net_reserve(ps_net *net, int32_t max_batch, ps_err *err);
  * changed) or PS_ESTATE (the arena is already reserved). */
 int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err);
 
-/* The kernels a net computes with. Every choice gives the same results up to float rounding,
- * but not the same bits: on a CPU with AVX-512 the direct convolution sums in another order
- * than im2col + GEMM. (Later values may cap the instruction set.) */
+/* The kernels a net computes with, chosen at run time (one binary runs on every x86-64 CPU).
+ * Every choice gives the same results up to float rounding, but not always the same bits: the
+ * direct convolutions sum in another order than im2col + GEMM. The AVX-512 and the AVX2 direct
+ * kernels give the same bits (the same operations per output, in the same order). */
 typedef enum ps_nn_kernels {
-    PS_NN_KERNELS_AUTO = 0, /* the fastest the CPU has: the AVX-512 direct forward convolution
-                               where it applies (see src/nn/conv_direct.c), else im2col + GEMM */
+    PS_NN_KERNELS_AUTO = 0, /* the fastest the CPU has: the direct forward convolution where
+                               it applies (src/nn/conv_direct.c) in AVX-512, else in AVX2 +
+                               FMA, else (and for the other layers) im2col + GEMM */
     PS_NN_KERNELS_GEMM = 1, /* every convolution by im2col (or the input itself) + GEMM */
+    PS_NN_KERNELS_AVX2 = 2, /* AUTO capped at AVX2 + FMA: the AVX-512 kernels are not used
+                               (GEMM on a CPU without AVX2 and FMA) */
     PS_NN_KERNELS_COUNT
 } ps_nn_kernels;
 
@@ -162,8 +166,8 @@ typedef enum ps_nn_kernels {
  * already reserved); on error nothing changed. */
 int ps_net_set_kernels(ps_net *net, ps_nn_kernels kernels, ps_err *err);
 
-/* The name of a kernels choice as options spell it ("auto", "gemm"), or NULL for a value out
- * of range. */
+/* The name of a kernels choice as options spell it ("auto", "gemm", "avx2"), or NULL for a
+ * value out of range. */
 const char *ps_nn_kernels_name(ps_nn_kernels kernels);
 
 /* The kernels choice a name spells (ps_nn_kernels_name) into *out. Returns 0, or PS_EINVAL

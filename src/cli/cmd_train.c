@@ -73,8 +73,10 @@ static void train_usage(FILE *out)
             "  --lr-step EPOCH:GAMMA multiply the lr by GAMMA from EPOCH on (e.g. 15:0.1)\n"
             "  --holdout N           validate on the last N training pairs instead of testing\n"
             "  --fold K:F            validate on fold F of a K-fold split of the training pairs\n"
-            "  --kernels auto|gemm   auto: the AVX-512 direct forward convolution where the CPU\n"
-            "                        has it and a layer suits it, else im2col + GEMM; gemm:\n"
+            "  --kernels auto|avx2|gemm\n"
+            "                        auto: the direct forward convolution where a layer suits\n"
+            "                        it, in AVX-512 or else AVX2 + FMA as the CPU has, else\n"
+            "                        im2col + GEMM; avx2: the same without AVX-512; gemm:\n"
             "                        always im2col + GEMM (the same results up to rounding;\n"
             "                        default auto)\n"
             "  --mnist DIR           MNIST directory (default: with --from the job's data.mnist,\n"
@@ -276,7 +278,7 @@ static int parse_options(train_opts *o, int argc, char **argv)
         case 'F': rc = opt_fold(cfg, optarg); break;
         case 'K':
             if (ps_nn_kernels_parse(&cfg->kernels, optarg, NULL))
-                return ps_cli_bad_value("train", "--kernels", "auto or gemm", optarg);
+                return ps_cli_bad_value("train", "--kernels", "auto, avx2 or gemm", optarg);
             o->kernels_given = 1;
             break;
         case 'd': o->mnist = optarg; break;

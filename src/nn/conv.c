@@ -1,6 +1,7 @@
 /* pairsweep — CONV: convolution (stride 1, zero padding, groups) as im2col over chunks of
- * the batch + one GEMM per group, or the direct kernel in forward where it applies
- * (conv_direct.c); backward by GEMMs, with col2im or as a convolution of dY. */
+ * the batch + one GEMM per group, or by the direct kernels where they apply (conv_direct.c:
+ * forward, input gradient, weight gradient); the rest of backward by GEMMs, with col2im or
+ * as a convolution of dY. */
 #include <string.h>
 
 #include "conv.h"
@@ -82,11 +83,10 @@ static int conv_dchunk(const ps_nn_node *d, int rows)
 }
 
 /* Nothing is kept from forward to backward: the input activation is, and backward remakes
- * the columns of each chunk. (The direct kernel's padded input planes, cin·(h+2·pad)·
- * (w+2·pad) floats, fit in one image's columns, cin·k·k·ho·wo, as k·ho ≥ ho + k − 1.) */
+ * the columns of each chunk. The workspace holds one chunk's columns, or the direct weight
+ * gradient's chunk (conv_direct.c); the direct forward and input gradient need none. */
 static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
 {
-    (void)net;
     if (ps__nn_conv_pointwise(d))
         return 0;
     int rows = d->shape.rows * batch;
@@ -95,7 +95,9 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
     size_t b = dx_as_conv(d) ? (size_t)(d->out / d->groups) * d->k * d->k *
                                    (size_t)conv_dchunk(d, rows) * d->ishape.h * d->ishape.w
                              : 0;   /* one chunk of dY's columns, one group at a time */
-    return a > b ? a : b;
+    size_t c = ps__nn_conv_direct_dw_ok(net, d) ? ps__nn_conv_direct_dw_work(d, rows) : 0;
+    a = a > b ? a : b;
+    return a > c ? a : c;
 }
 
 /* The weight gradient's transpose, dWᵀ (kk, og) per group: OpenBLAS runs the long
@@ -170,9 +172,9 @@ static void add_transposed(float *dw, const float *dwt, int g, int og, int kk)
  *   dW[o][c][ky][kx] = Σ D[(o, k−1−ky, k−1−kx), p]·X[c, p], summed over the chunks as
  *   R = D·Xᵀ (og·k·k, cg) per group (the 2·pad = k−1 of a "same" convolution makes the
  *   shift of D's row (o, k−1−ky, k−1−kx) that of the input's row (c, ky, kx)).
- * So backward makes no columns of the input at all. dx may be NULL. */
+ * So backward makes no columns of the input at all. dx may be NULL; want_dw = 0: dx only. */
 static void conv_backward_via_dy(ps_net *net, ps_nn_node *d, const float *x, float *dx,
-                                 int acc)
+                                 int acc, int want_dw)
 {
     int m = (int)ROWS(net, d), g = d->groups, k = d->k, kk2 = k * k;
     int cg = d->ishape.c / g, og = d->out / g, h = d->ishape.h, wi = d->ishape.w;
@@ -197,16 +199,17 @@ static void conv_backward_via_dy(ps_net *net, ps_nn_node *d, const float *x, flo
         for (int gi = 0; gi < g; gi++) {
             ps__nn_im2col(cols, dy + (size_t)gi * og * l + (size_t)i0 * hw, og, mc, m, h, wi,
                           k, d->pad, h, wi);
-            ps_nn_gemm(0, 1, ko, cg, lc, 1.0f, cols, lc,
-                       x + (size_t)gi * cg * l + (size_t)i0 * hw, (int)l, i0 ? 1.0f : 0.0f,
-                       r + (size_t)gi * ko * cg, cg);
+            if (want_dw)
+                ps_nn_gemm(0, 1, ko, cg, lc, 1.0f, cols, lc,
+                           x + (size_t)gi * cg * l + (size_t)i0 * hw, (int)l,
+                           i0 ? 1.0f : 0.0f, r + (size_t)gi * ko * cg, cg);
             if (dx)
                 ps_nn_gemm(0, 0, cg, lc, ko, 1.0f, wf + (size_t)gi * cg * ko, ko, cols, lc,
                            acc ? 1.0f : 0.0f, dx + (size_t)gi * cg * l + (size_t)i0 * hw,
                            (int)l);
         }
     }
-    for (int gi = 0; gi < g; gi++)
+    for (int gi = 0; gi < g && want_dw; gi++)
         for (int o = 0; o < og; o++)
             for (int c = 0; c < cg; c++)
                 for (int j = 0; j < kk2; j++)
@@ -214,53 +217,52 @@ static void conv_backward_via_dy(ps_net *net, ps_nn_node *d, const float *x, flo
                         r[((size_t)gi * ko + (size_t)o * kk2 + (kk2 - 1 - j)) * cg + c];
 }
 
-PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
+/* Both gradients of a 1×1 convolution without padding: dWᵀ = X·dYᵀ, dx = Wᵀ·dY straight
+ * into dx (may be NULL). */
+static void conv_backward_pointwise(ps_net *net, ps_nn_node *d, const float *x, float *dx,
+                                    int acc)
+{
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g, kk = cg;
+    size_t l = ROWS(net, d) * d->shape.h * d->shape.w;
+    const float *w = net->state + d->w_off, *dy = DOUT(net, d);
+    float *dwt = net->arena + d->save;                      /* (g, kk, og): dWᵀ per group */
+    for (int gi = 0; gi < g; gi++)
+        ps_nn_gemm(0, 1, kk, og, (int)l, 1.0f, x + (size_t)gi * kk * l, (int)l,
+                   dy + (size_t)gi * og * l, (int)l, 0.0f, dwt + (size_t)gi * kk * og, og);
+    add_transposed(net->grads + d->w_off, dwt, g, og, kk);
+    for (int gi = 0; gi < g && dx; gi++)
+        ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
+                   dy + (size_t)gi * og * l, (int)l, acc ? 1.0f : 0.0f,
+                   dx + (size_t)gi * kk * l, (int)l);
+}
+
+/* The gradients by the columns of each chunk of images: dWᵀ += cols·dYᵀ (when want_dw), and
+ * dx (may be NULL) by dcols = Wᵀ·dY and col2im. */
+static void conv_backward_cols(ps_net *net, ps_nn_node *d, const float *x, float *dx, int acc,
+                               int want_dw)
 {
     int m = (int)ROWS(net, d), ho = d->shape.h, wo = d->shape.w, g = d->groups;
     int cin = d->ishape.c, cg = cin / g, og = d->out / g, kk = cg * d->k * d->k;
     int hw = ho * wo, h = d->ishape.h, wi = d->ishape.w;
     size_t l = (size_t)m * hw;
-    const float *x = ps__nn_in_act(net, d->in);             /* (cin, m, h, w) */
-    const float *w = net->state + d->w_off;
-    float *dw = net->grads + d->w_off, *db = net->grads + d->b_off;
-    float *dy = DOUT(net, d);                               /* (out, l) */
-    int acc;
-    float *dx = ps__nn_in_grad(net, d->in, &acc);
-    for (int o = 0; o < d->out; o++) {   /* with the fused ReLU's backward, in place */
-        float *dyo = dy + (size_t)o * l;
-        db[o] += (float)(d->relu ? run_sum_masked(dyo, OUT(net, d) + (size_t)o * l, l)
-                                 : run_sum(dyo, l));
-    }
+    const float *w = net->state + d->w_off, *dy = DOUT(net, d);
     float *dwt = net->arena + d->save;                      /* (g, kk, og): dWᵀ per group */
-    if (ps__nn_conv_pointwise(d)) {
-        for (int gi = 0; gi < g; gi++)   /* dWᵀ = X·dYᵀ */
-            ps_nn_gemm(0, 1, kk, og, (int)l, 1.0f, x + (size_t)gi * kk * l, (int)l,
-                       dy + (size_t)gi * og * l, (int)l, 0.0f, dwt + (size_t)gi * kk * og, og);
-        add_transposed(dw, dwt, g, og, kk);
-        if (dx) /* dx = Wᵀ·dY straight into dx */
-            for (int gi = 0; gi < g; gi++)
-                ps_nn_gemm(1, 0, kk, (int)l, og, 1.0f, w + (size_t)gi * og * kk, kk,
-                           dy + (size_t)gi * og * l, (int)l, acc ? 1.0f : 0.0f,
-                           dx + (size_t)gi * kk * l, (int)l);
-        return;
-    }
-    if (dx_as_conv(d)) {
-        conv_backward_via_dy(net, d, x, dx, acc);
-        return;
-    }
+    float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
     if (dx && !acc)
         memset(dx, 0, (size_t)cin * m * h * wi * sizeof(float));
     int chunk = conv_chunk(d, m);
-    float *cols = net->arena + net->ws;                     /* (cin·k·k, chunk·hw) */
     for (int i0 = 0; i0 < m; i0 += chunk) {
         int mc = m - i0 < chunk ? m - i0 : chunk, lc = mc * hw;
-        ps__nn_im2col(cols, x + (size_t)i0 * h * wi, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
-        for (int gi = 0; gi < g; gi++)   /* dWᵀ += cols · dY[:, chunk]ᵀ */
-            ps_nn_gemm(0, 1, kk, og, lc, 1.0f, cols + (size_t)gi * kk * lc, lc,
-                       dy + (size_t)gi * og * l + (size_t)i0 * hw, (int)l, i0 ? 1.0f : 0.0f,
-                       dwt + (size_t)gi * kk * og, og);
-        if (i0 + mc >= m)
-            add_transposed(dw, dwt, g, og, kk);
+        if (want_dw) {
+            ps__nn_im2col(cols, x + (size_t)i0 * h * wi, cin, mc, m, h, wi, d->k, d->pad, ho,
+                          wo);
+            for (int gi = 0; gi < g; gi++)   /* dWᵀ += cols · dY[:, chunk]ᵀ */
+                ps_nn_gemm(0, 1, kk, og, lc, 1.0f, cols + (size_t)gi * kk * lc, lc,
+                           dy + (size_t)gi * og * l + (size_t)i0 * hw, (int)l,
+                           i0 ? 1.0f : 0.0f, dwt + (size_t)gi * kk * og, og);
+            if (i0 + mc >= m)
+                add_transposed(net->grads + d->w_off, dwt, g, og, kk);
+        }
         if (!dx)
             continue;
         for (int gi = 0; gi < g; gi++)   /* dcols = Wᵀ·dY[:, chunk], over the columns */
@@ -269,6 +271,38 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
                        cols + (size_t)gi * kk * lc, lc);
         ps__nn_col2im(dx + (size_t)i0 * h * wi, cols, cin, mc, m, h, wi, d->k, d->pad, ho, wo);
     }
+}
+
+/* The bias gradient (with the fused ReLU's backward, in place on dY), then the input and
+ * weight gradients: each by a direct kernel where it applies, the rest by GEMMs. */
+PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
+{
+    size_t l = ROWS(net, d) * d->shape.h * d->shape.w;
+    const float *x = ps__nn_in_act(net, d->in);             /* (cin, m, h, w) */
+    float *db = net->grads + d->b_off, *dy = DOUT(net, d);  /* dy: (out, l) */
+    int acc, want_dw = 1;
+    float *dx = ps__nn_in_grad(net, d->in, &acc);
+    for (int o = 0; o < d->out; o++) {
+        float *dyo = dy + (size_t)o * l;
+        db[o] += (float)(d->relu ? run_sum_masked(dyo, OUT(net, d) + (size_t)o * l, l)
+                                 : run_sum(dyo, l));
+    }
+    if (dx && ps__nn_conv_direct_dx_ok(net, d)) {
+        ps__nn_conv_direct_dx(net, d, dx, acc);
+        dx = NULL;
+    }
+    if (ps__nn_conv_direct_dw_ok(net, d)) {
+        ps__nn_conv_direct_dw(net, d);
+        add_transposed(net->grads + d->w_off, net->arena + d->save, d->groups,
+                       d->out / d->groups, d->ishape.c / d->groups * d->k * d->k);
+        want_dw = 0;
+    }
+    if (ps__nn_conv_pointwise(d))
+        conv_backward_pointwise(net, d, x, dx, acc);
+    else if (dx_as_conv(d) && (dx || want_dw))
+        conv_backward_via_dy(net, d, x, dx, acc, want_dw);
+    else if (dx || want_dw)
+        conv_backward_cols(net, d, x, dx, acc, want_dw);
 }
 
 /* PyTorch's layout: (out, cin / groups, k, k). */

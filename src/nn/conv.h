@@ -1,5 +1,6 @@
 /* pairsweep — nn internals of the convolution: im2col / col2im (im2col.c) and the direct
- * forward kernel (conv_direct.c), both used by conv.c. Not a public header. */
+ * forward kernels (conv_direct.c, one file per ISA), both used by conv.c. Not a public
+ * header. */
 #ifndef PAIRSWEEP_NN_CONV_H
 #define PAIRSWEEP_NN_CONV_H
 
@@ -22,13 +23,83 @@ static inline int ps__nn_conv_pointwise(const ps_nn_node *d)
     return d->k == 1 && d->pad == 0;
 }
 
-/* 1 when CONV node d's forward pass runs the direct kernel rather than im2col + GEMM: the net
- * has PS_NN_KERNELS_AUTO, the CPU AVX-512, and d one group, a window (not 1×1), 16·j outputs,
- * ≥ 8 inputs, an output width of 10, 12 or 14 (the zoo's second convolutions and first ones). */
+/* The vector instruction set of a net's direct kernels: its kernels choice capped by what
+ * the CPU has (__builtin_cpu_supports, at run time). */
+typedef enum ps__nn_isa {
+    PS_NN_ISA_NONE = 0, /* no direct kernel: im2col + GEMM */
+    PS_NN_ISA_AVX2,     /* AVX2 + FMA, 8 floats per vector */
+    PS_NN_ISA_AVX512    /* AVX-512F, 16 floats per vector */
+} ps__nn_isa;
+ps__nn_isa ps__nn_direct_isa(const ps_net *net);
+
+/* The layer shapes the direct kernels are written for, as X(k, pad, output width): stride 1,
+ * the input width is wo + k − 1 − 2·pad, any height. Each is compiled per ISA with these as
+ * constants (conv_direct_kernel.h, conv_dw_kernel.h). The zoo's: 3×3 valid to 10 wide (cnn,
+ * siamese conv2) and its input gradient, 3×3 with padding 2 to 12 wide; 3×3 "same" at 14, 7
+ * and 3 (resnet conv1 and conv2, report 002's k3 conv1–conv3), 5×5 "same" at 14, 7 and 3
+ * (report 002's k5 conv1, conv2 and conv3). */
+#define PS_NN_DIRECT_SHAPES(X)                                                               \
+    X(3, 0, 10) X(3, 1, 14) X(3, 1, 7) X(3, 1, 3) X(3, 2, 12) X(5, 2, 14) X(5, 2, 7) X(5, 2, 3)
+
+/* One direct convolution (every group of every image): y (=, or += when acc) x ∗ w + b,
+ * ReLU'd when relu; (k, pad, wo) one of PS_NN_DIRECT_SHAPES, og a multiple of 16. */
+typedef struct ps__nn_direct {
+    float *y;          /* (g·og, m, ho, wo) */
+    const float *x;    /* (g·cg, m, h, w) */
+    const float *wt;   /* (g, cg·k·k, og): each group's weights transposed */
+    const float *b;    /* (g·og), or NULL: no bias */
+    int m, g, cg, og;  /* images, groups, input and output channels per group */
+    int h, w, ho, wo, k, pad;
+    int relu, acc;     /* relu: max(·, 0) (not with acc); acc: add into y */
+} ps__nn_direct;
+/* One direct weight gradient (every group): dwt = the transposed weight gradient of a
+ * convolution of x with output gradient dy; (k, pad, wo) one of PS_NN_DIRECT_SHAPES, og a
+ * multiple of 16. */
+typedef struct ps__nn_direct_dw {
+    float *dwt;        /* (g, cg·k·k, og) */
+    const float *x;    /* (g·cg, m, h, w) */
+    const float *dy;   /* (g·og, m, ho, wo) */
+    float *work;       /* ps__nn_conv_direct_dw_work floats */
+    int m, g, cg, og, h, w, ho, wo, k, pad;
+    int chunk;         /* images per chunk */
+} ps__nn_direct_dw;
+/* The kernels of each ISA (conv_direct_avx512.c, conv_direct_avx2.c); call only on a CPU that
+ * has it. */
+void ps__nn_conv_direct_avx512(const ps__nn_direct *a);
+void ps__nn_conv_direct_avx2(const ps__nn_direct *a);
+void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a);
+void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a);
+
+/* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
+ * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,
+ * 16·j outputs per group and ≥ 25 multiply-adds per output (cg·k·k: the first 3×3 layers of
+ * 1–2 inputs, 9 or 18, stay on im2col + GEMM, where the direct kernel's transposition of its
+ * output costs more than the columns do; their 5×5 twins, 25, run 1.5× faster direct). The
+ * same layers for every ISA, so AVX-512 and AVX2 give the same bits. */
 int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d);
 /* The forward pass of CONV node d by the direct kernel (only when ps__nn_conv_direct_ok):
- * the output, its bias and fused ReLU; the transposed weights go to d's saved values, the
- * zero-padded input planes to the workspace. */
+ * the output, its bias and fused ReLU; the transposed weights go to d's saved values. */
 void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d);
+
+/* 1 when the input gradient of CONV node d is computed by a direct kernel, as the
+ * convolution of dY with the flipped, transposed weights (padding k − 1 − pad): the same
+ * conditions as ps__nn_conv_direct_ok for that convolution (og inputs and cg outputs per
+ * group, d's input width as its output width). */
+int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d);
+/* dx (=, or += when acc) the input gradient of CONV node d from its output gradient (already
+ * masked by a fused ReLU), by the direct kernel (only when ps__nn_conv_direct_dx_ok); the
+ * flipped weights go to d's saved values, after dWᵀ. */
+void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int acc);
+
+/* 1 when the weight gradient of CONV node d is computed by a direct kernel: for the layers
+ * whose forward pass is (ps__nn_conv_direct_ok; the first 3×3 layers, 9 or 18 multiply-adds
+ * per output, measured no faster: AVX-512 ±5%, AVX2 10–25% slower than im2col + GEMM). */
+int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d);
+/* Workspace floats the direct weight gradient of d needs for `rows` images. */
+size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows);
+/* dWᵀ (g, cg·k·k, og) in d's saved values = the transposed weight gradient of CONV node d
+ * from its input and output gradient (already masked by a fused ReLU), by the direct kernel
+ * (only when ps__nn_conv_direct_dw_ok); uses the workspace. */
+void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d);
 
 #endif

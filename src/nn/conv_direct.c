@@ -1,140 +1,135 @@
-/* pairsweep — the direct forward convolution on AVX-512 (no columns), for the convolutions
- * it suits (ps__nn_conv_direct_ok); the others, and every backward pass, take im2col + GEMM
- * (conv.c). */
-#include <string.h>
-
+/* pairsweep — the direct convolutions (no columns): forward pass, input gradient (the
+ * convolution of dY with the flipped weights) and weight gradient. Which layers take them,
+ * which vector ISA runs them (chosen at run time), the weights transposed for them. The
+ * kernels are conv_direct_kernel.h and conv_dw_kernel.h, compiled once per ISA
+ * (conv_direct_avx512.c, conv_direct_avx2.c); the other layers take im2col + GEMM (conv.c). */
 #include "conv.h"
 #include "simd.h"
 
+ps__nn_isa ps__nn_direct_isa(const ps_net *net)
+{
 #ifdef PS_NN_X86_GCC
-#include <immintrin.h>
-/* Direct forward convolution on AVX-512 (no columns): one output row of WO positions for 16
- * (NV = 1) or 32 (NV = 2) output channels at a time, in WO·NV vector accumulators (≤ 28 of
- * the 32 registers): for each input channel and tap, the weights of the output channels
- * (wt: (cin·k·k, out)) are loaded once and each input value is broadcast into NV FMAs. The
- * accumulators start from the bias, take the fused ReLU, and are transposed into the
- * channel-major output (out, m, ho, wo). For `siamese`'s conv2 (16 → 32, 12×12 → 10×10) 91
- * against 75 GFLOP/s for im2col + sgemm (bench/README.md). */
-__attribute__((target("avx512f,fma"), always_inline)) static inline void
-direct_row(float *y, size_t l, const float *src, size_t cs, int sw, int cin, int k,
-           const float *wt, int out, int o0, const float *b, int relu, const int WO,
-           const int NV)
-{
-    __m512 a[14][2];
-    for (int v = 0; v < NV; v++) {
-        __m512 bv = _mm512_loadu_ps(b + o0 + 16 * v);
-        for (int p = 0; p < WO; p++)
-            a[p][v] = bv;
-    }
-    for (int c = 0; c < cin; c++)
-        for (int ky = 0; ky < k; ky++) {
-            const float *xr = src + (size_t)c * cs + (size_t)ky * sw;
-            const float *wr = wt + ((size_t)(c * k + ky) * k) * out + o0;
-            for (int kx = 0; kx < k; kx++) {
-                __m512 w0 = _mm512_loadu_ps(wr + (size_t)kx * out), w1 = w0;
-                if (NV == 2)
-                    w1 = _mm512_loadu_ps(wr + (size_t)kx * out + 16);
-                for (int p = 0; p < WO; p++) {
-                    __m512 xv = _mm512_set1_ps(xr[kx + p]);
-                    a[p][0] = _mm512_fmadd_ps(xv, w0, a[p][0]);
-                    if (NV == 2)
-                        a[p][1] = _mm512_fmadd_ps(xv, w1, a[p][1]);
-                }
-            }
-        }
-    float buf[14][32];
-    for (int p = 0; p < WO; p++)
-        for (int v = 0; v < NV; v++) {
-            __m512 t = a[p][v];
-            if (relu)
-                t = _mm512_max_ps(t, _mm512_setzero_ps());
-            _mm512_storeu_ps(buf[p] + 16 * v, t);
-        }
-    for (int o = 0; o < 16 * NV; o++)
-        for (int p = 0; p < WO; p++)
-            y[(size_t)(o0 + o) * l + p] = buf[p][o];
-}
-
-#define DIRECT_CASE(W)                                                                       \
-    case W:                                                                                  \
-        if (nv == 2)                                                                         \
-            direct_row(yr, l, sr, cs, sw, cin, k, wt, out, o0, b, relu, W, 2);               \
-        else                                                                                 \
-            direct_row(yr, l, sr, cs, sw, cin, k, wt, out, o0, b, relu, W, 1);               \
-        break;
-
-/* y (out, m, ho, wo) = the convolution of x (cin, m, h, w) (stride 1, zero padding pad) with
- * the transposed weights wt (cin·k·k, out) plus b, ReLU'd when relu; plane: cin·(h+2·pad)·
- * (w+2·pad) floats of workspace when pad. out is a multiple of 16, wo one of the cases. */
-__attribute__((target("avx512f,fma"))) static void
-conv_direct(float *y, const float *x, int m, int cin, int h, int w, int k, int pad, int ho,
-            int wo, int out, const float *wt, const float *b, int relu, float *plane)
-{
-    size_t l = (size_t)m * ho * wo;
-    int hp = h + 2 * pad, wp = w + 2 * pad;
-    if (pad)
-        memset(plane, 0, (size_t)cin * hp * wp * sizeof(float));
-    for (int mm = 0; mm < m; mm++) {
-        const float *src = x + (size_t)mm * h * w;
-        size_t cs = (size_t)m * h * w;
-        int sw = w;
-        if (pad) {   /* the border stays zero: only the interiors are rewritten */
-            for (int c = 0; c < cin; c++)
-                for (int iy = 0; iy < h; iy++)
-                    memcpy(plane + ((size_t)c * hp + iy + pad) * wp + pad,
-                           x + (((size_t)c * m + mm) * h + iy) * w, (size_t)w * sizeof(float));
-            src = plane;
-            cs = (size_t)hp * wp;
-            sw = wp;
-        }
-        for (int oy = 0; oy < ho; oy++) {
-            const float *sr = src + (size_t)oy * sw;
-            float *yr = y + ((size_t)mm * ho + oy) * wo;
-            for (int o0 = 0; o0 < out; o0 += 32) {
-                int nv = out - o0 >= 32 ? 2 : 1;
-                switch (wo) {
-                DIRECT_CASE(14)
-                DIRECT_CASE(12)
-                DIRECT_CASE(10)
-                default:
-                    break;
-                }
-            }
-        }
-    }
-}
+    if (net->kernels == PS_NN_KERNELS_GEMM)
+        return PS_NN_ISA_NONE;
+    if (net->kernels == PS_NN_KERNELS_AUTO && __builtin_cpu_supports("avx512f"))
+        return PS_NN_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return PS_NN_ISA_AVX2;
+#else
+    (void)net;
 #endif
+    return PS_NN_ISA_NONE;
+}
+
+/* 1 when (k, pad, wo) is one of PS_NN_DIRECT_SHAPES. */
+static int direct_shape(int k, int pad, int wo)
+{
+#define IS_SHAPE(K, P, W) || (k == (K) && pad == (P) && wo == (W))
+    return 0 PS_NN_DIRECT_SHAPES(IS_SHAPE);
+#undef IS_SHAPE
+}
+
+/* 1 when a direct kernel computes a convolution of k, pad to wo outputs per row with cg
+ * inputs and og outputs per group on this net. */
+static int direct_ok(const ps_net *net, int k, int pad, int wo, int cg, int og)
+{
+    return k > 1 && cg * k * k >= 25 && og % 16 == 0 && direct_shape(k, pad, wo) &&
+           ps__nn_direct_isa(net) != PS_NN_ISA_NONE;
+}
 
 int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d)
 {
-#ifdef PS_NN_X86_GCC
-    int wo = d->shape.w;
-    return net->kernels == PS_NN_KERNELS_AUTO && d->groups == 1 && !ps__nn_conv_pointwise(d) &&
-           d->out % 16 == 0 && d->ishape.c >= 8 && (wo == 14 || wo == 12 || wo == 10) &&
-           __builtin_cpu_supports("avx512f");
-#else
-    (void)net;
-    (void)d;
-    return 0;
-#endif
+    return d->pad < d->k &&
+           direct_ok(net, d->k, d->pad, d->shape.w, d->ishape.c / d->groups, d->out / d->groups);
+}
+
+int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d)
+{
+    return d->pad < d->k && direct_ok(net, d->k, d->k - 1 - d->pad, d->ishape.w,
+                                      d->out / d->groups, d->ishape.c / d->groups);
+}
+
+int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
+{
+    return ps__nn_conv_direct_ok(net, d);
+}
+
+/* Images per chunk of the direct weight gradient: dY's chunk, position-major, is reread for
+ * every block of taps and channels, so it is kept to 8K floats (32 KiB: in L1), but at least
+ * one image. */
+static int dw_chunk(const ps_nn_node *d, int rows)
+{
+    int mc = 8192 / (d->out / d->groups) / (d->shape.h * d->shape.w);
+    mc = mc > 0 ? mc : 1;
+    return mc < rows ? mc : rows;
+}
+
+size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows)
+{
+    size_t mc = (size_t)dw_chunk(d, rows);
+    return (size_t)(d->ishape.c / d->groups) * mc * (d->ishape.h + 2 * d->pad) *
+               (d->ishape.w + 2 * d->pad) +
+           mc * d->shape.h * d->shape.w * (d->out / d->groups);
+}
+
+void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d)
+{
+    int g = d->groups, m = (int)ROWS(net, d);
+    ps__nn_direct_dw a = {
+        .dwt = net->arena + d->save, .x = ps__nn_in_act(net, d->in), .dy = DOUT(net, d),
+        .work = net->arena + net->ws, .m = m, .g = g, .cg = d->ishape.c / g,
+        .og = d->out / g, .h = d->ishape.h, .w = d->ishape.w, .ho = d->shape.h,
+        .wo = d->shape.w, .k = d->k, .pad = d->pad, .chunk = dw_chunk(d, m),
+    };
+    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
+        ps__nn_conv_dw_avx512(&a);
+    else
+        ps__nn_conv_dw_avx2(&a);
+}
+
+/* Runs a on the net's ISA. */
+static void direct_run(const ps_net *net, const ps__nn_direct *a)
+{
+    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
+        ps__nn_conv_direct_avx512(a);
+    else
+        ps__nn_conv_direct_avx2(a);
 }
 
 PS_NN_SIMD void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d)
 {
-#ifdef PS_NN_X86_GCC
-    int cin = d->ishape.c;
-    const float *x = ps__nn_in_act(net, d->in);             /* (cin, m, h, w) */
-    const float *w = net->state + d->w_off;                 /* (out, cin, k, k) */
-    const float *b = net->state + d->b_off;                 /* (out) */
-    float *wt = net->arena + d->save + d->n_w;              /* (cin·k·k, out) */
-    size_t kk2 = (size_t)cin * d->k * d->k;
-    for (int o = 0; o < d->out; o++)
-        for (size_t j = 0; j < kk2; j++)
-            wt[j * d->out + o] = w[o * kk2 + j];
-    conv_direct(OUT(net, d), x, (int)ROWS(net, d), cin, d->ishape.h, d->ishape.w, d->k, d->pad,
-                d->shape.h, d->shape.w, d->out, wt, b, d->relu, net->arena + net->ws);
-#else
-    (void)net;
-    (void)d;
-#endif
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
+    const float *w = net->state + d->w_off;                 /* (g·og, cg, k, k) */
+    float *wt = net->arena + d->save + d->n_w;              /* (g, cg·k·k, og) */
+    size_t kk = (size_t)cg * d->k * d->k;
+    for (int gi = 0; gi < g; gi++)
+        for (int o = 0; o < og; o++)
+            for (size_t j = 0; j < kk; j++)
+                wt[((size_t)gi * kk + j) * og + o] = w[((size_t)gi * og + o) * kk + j];
+    ps__nn_direct a = {
+        .y = OUT(net, d), .x = ps__nn_in_act(net, d->in), .wt = wt,
+        .b = net->state + d->b_off, .m = (int)ROWS(net, d), .g = g, .cg = cg, .og = og,
+        .h = d->ishape.h, .w = d->ishape.w, .ho = d->shape.h, .wo = d->shape.w, .k = d->k,
+        .pad = d->pad, .relu = d->relu,
+    };
+    direct_run(net, &a);
+}
+
+PS_NN_SIMD void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int acc)
+{
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g, kk2 = d->k * d->k;
+    const float *w = net->state + d->w_off;                 /* (g·og, cg, k, k) */
+    float *wf = net->arena + d->save + d->n_w;              /* (g, og·k·k, cg) */
+    for (int gi = 0; gi < g; gi++)
+        for (int o = 0; o < og; o++)
+            for (int j = 0; j < kk2; j++)
+                for (int c = 0; c < cg; c++)
+                    wf[(((size_t)gi * og + o) * kk2 + j) * cg + c] =
+                        w[(((size_t)gi * og + o) * cg + c) * kk2 + (kk2 - 1 - j)];
+    ps__nn_direct a = {
+        .y = dx, .x = DOUT(net, d), .wt = wf, .b = NULL, .m = (int)ROWS(net, d), .g = g,
+        .cg = og, .og = cg, .h = d->shape.h, .w = d->shape.w, .ho = d->ishape.h,
+        .wo = d->ishape.w, .k = d->k, .pad = d->k - 1 - d->pad, .acc = acc,
+    };
+    direct_run(net, &a);
 }

@@ -259,6 +259,7 @@ int ps_net_set_kernels(ps_net *net, ps_nn_kernels kernels, ps_err *err)
 static const char *const kernels_names[PS_NN_KERNELS_COUNT] = {
     [PS_NN_KERNELS_AUTO] = "auto",
     [PS_NN_KERNELS_GEMM] = "gemm",
+    [PS_NN_KERNELS_AVX2] = "avx2",
 };
 
 const char *ps_nn_kernels_name(ps_nn_kernels kernels)
@@ -275,7 +276,8 @@ int ps_nn_kernels_parse(ps_nn_kernels *out, const char *name, ps_err *err)
             return 0;
         }
         size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", k ? " or " : "", kernels_names[k]);
+        snprintf(list + len, sizeof list - len, "%s%s",
+                 !k ? "" : k == PS_NN_KERNELS_COUNT - 1 ? " or " : ", ", kernels_names[k]);
     }
     return ps_err_set(err, PS_EINVAL, "nn: kernels '%s', expected %s", name ? name : "", list);
 }

@@ -1,0 +1,48 @@
+/* pairsweep — the direct convolution kernels (forward pass, input and weight gradients) in
+ * AVX2 + FMA: 8 floats per vector, 16 vector registers. Forward (and input gradient): blocks
+ * of up to 6 outputs of a row × 2 vectors of channels (≤ 12 accumulators: rows of 14 outputs
+ * as 5 + 5 + 4, measured faster than 7 + 7; rows of 10 as 5 + 5), 7-wide rows as one block of
+ * 7 (14 accumulators, faster than 4 + 3), 3-wide rows as 3 outputs × 4 vectors. Each tap
+ * broadcasts its input values anew, but on 3-wide inputs, where the compiler may keep a row's
+ * 3 values in registers across taps (elsewhere the values it keeps spill accumulators).
+ * Weight gradient: the 3×3 window × 1 vector (9 accumulators; 3 taps × 4 vectors measured
+ * slower), a row of a 5×5 window × 2 vectors (10). The same operations per output as the
+ * AVX-512 kernels, so the same bits. Compiled for AVX2 by target attributes only;
+ * conv_direct.c calls it only on a CPU that has AVX2 and FMA. */
+#include "conv.h"
+#include "simd.h"
+
+#ifdef PS_NN_X86_GCC
+#include <immintrin.h>
+
+#define CD_TARGET __attribute__((target("avx2,fma")))
+#define CD_VW 8
+typedef __m256 cd_vec;
+#define CD_LOAD(p) _mm256_loadu_ps(p)
+#define CD_SET1(f) _mm256_set1_ps(f)
+#define CD_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define CD_RELU(a) _mm256_max_ps(a, _mm256_setzero_ps())
+#define CD_STORE(p, a) _mm256_storeu_ps(p, a)
+#define CD_ADD(a, b) _mm256_add_ps(a, b)
+#define CD_SMAX(wo) ((wo) == 7 ? 7 : 6)
+#define CD_NV(s) ((s) <= 3 ? 4 : 2)
+#define CD_PLANE(wo) 0
+#define CD_NV_PLANE 1
+#define CD_LAUNDER(wi) ((wi) > 3)
+#define CD_ENTRY ps__nn_conv_direct_avx2
+#include "conv_direct_kernel.h"
+#define CD_DW_JR(k) ((k) == 3 ? 3 : 1)
+#define CD_DW_NV(k) ((k) == 3 ? 1 : 2)
+#define CD_DW_ENTRY ps__nn_conv_dw_avx2
+#include "conv_dw_kernel.h"
+#else
+void ps__nn_conv_direct_avx2(const ps__nn_direct *a)
+{
+    (void)a;
+}
+
+void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a)
+{
+    (void)a;
+}
+#endif

@@ -1,0 +1,45 @@
+/* pairsweep — the direct convolution kernels (forward pass, input and weight gradients) in
+ * AVX-512F: 16 floats per vector, 32 vector registers. Forward (and input gradient): a whole
+ * output row per block (up to 14 outputs) × 2 vectors of channels (≤ 28 accumulators); 3×3
+ * planes as one block of 9 outputs × 2 vectors, so that each weight vector loaded serves the
+ * whole plane (2.2× faster than row by row on report 002's conv3). Weight gradient: the 3×3
+ * window × 2 vectors (18 accumulators), a row of a 5×5 window × 4 vectors (20). Broadcasts
+ * are folded into the FMAs. Compiled for AVX-512 by target attributes only (the rest of the
+ * binary runs on any x86-64); conv_direct.c calls it only on a CPU that has AVX-512F. */
+#include "conv.h"
+#include "simd.h"
+
+#ifdef PS_NN_X86_GCC
+#include <immintrin.h>
+
+#define CD_TARGET __attribute__((target("avx512f,fma")))
+#define CD_VW 16
+typedef __m512 cd_vec;
+#define CD_LOAD(p) _mm512_loadu_ps(p)
+#define CD_SET1(f) _mm512_set1_ps(f)
+#define CD_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define CD_RELU(a) _mm512_max_ps(a, _mm512_setzero_ps())
+#define CD_STORE(p, a) _mm512_storeu_ps(p, a)
+#define CD_ADD(a, b) _mm512_add_ps(a, b)
+#define CD_SMAX(wo) 14
+#define CD_NV(s) ((s) <= 4 ? 4 : 2)
+#define CD_PLANE(wo) ((wo) <= 3)
+#define CD_NV_PLANE 2
+#define CD_LAUNDER(wi) 1
+#define CD_ENTRY ps__nn_conv_direct_avx512
+#include "conv_direct_kernel.h"
+#define CD_DW_JR(k) ((k) == 3 ? 3 : 1)
+#define CD_DW_NV(k) ((k) == 3 ? 2 : 4)
+#define CD_DW_ENTRY ps__nn_conv_dw_avx512
+#include "conv_dw_kernel.h"
+#else
+void ps__nn_conv_direct_avx512(const ps__nn_direct *a)
+{
+    (void)a;
+}
+
+void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a)
+{
+    (void)a;
+}
+#endif

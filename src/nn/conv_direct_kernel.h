@@ -1,0 +1,215 @@
+/* pairsweep — the direct forward convolution's kernel, written once for a vector ISA: each
+ * ISA's file defines the macros below and includes this file once. Not a public header.
+ *
+ *   CD_TARGET        the target attribute of every function here
+ *   CD_VW            floats per vector
+ *   cd_vec           the vector type; CD_LOAD(p), CD_SET1(f), CD_FMA(a, b, c) = a·b + c with
+ *                    one rounding, CD_RELU(a) = max(a, 0), CD_STORE(p, a) (unaligned)
+ *   CD_SMAX(wo)      most columns of a block (a row of wo is cut into ≤ 3 blocks)
+ *   CD_NV(s)         vectors of output channels per block of s columns (≤ CD_MAX_NV)
+ *   CD_LAUNDER(wi)   1: each tap broadcasts its input values anew (rows of wi floats); 0:
+ *                    the compiler may keep a row's values in registers across taps
+ *   CD_PLANE(wo)     1: a square plane of wo × wo outputs makes one block (≤ CD_MAX_P)
+ *   CD_NV_PLANE      vectors of output channels of such a block
+ *   CD_ENTRY         the name of the entry point (conv.h)
+ *
+ * The method. A block is S consecutive outputs of one output row (or, for the smallest
+ * planes, every output of the plane) for NV·CD_VW output channels: S·NV vector accumulators
+ * that stay in registers (the ISA's file chooses S and NV). For each input channel c and tap
+ * (ky, kx), the block's NV vectors of weights (wt: (cg·k·k, og), transposed) are loaded once
+ * and each input value is broadcast into NV FMAs. The sums start from the bias, run over c,
+ * ky, kx in that order (the same operations per output on every ISA, hence the same bits),
+ * take the fused ReLU, and are transposed into the channel-major output (og, m, ho, wo). The
+ * zero padding is never read: the rows of taps outside the input are skipped (ky's range, at
+ * run time; at compile time in a block of the whole plane), and so are the columns (k, pad
+ * and the block's columns are constants, so the compiler leaves those FMAs out): a 5×5
+ * "same" layer on 3×3 planes does 100 of the 225 multiply-adds per channel that im2col +
+ * GEMM does. The skipped terms are exact zeros: the sums are the same bits as with them (but
+ * for the sign of a sum that is exactly zero). */
+#include <stddef.h>
+
+#define CD_MAX_P 14 /* positions (accumulators per vector of channels) of a block */
+#define CD_MAX_NV 4
+#define CD_INLINE static inline __attribute__((always_inline))
+
+/* The terms of one tap of one input channel: NV weight vectors at w; the input value of each
+ * of the block's positions (r, s) broadcast into NV FMAs. Position (r, s) reads row r + DY of
+ * xr (rows of WI floats), column X0 + s + KX − PAD, and has no term where that is padding:
+ * columns outside 0 .. WI − 1 and, when H > 0, rows outside 0 .. H − 1 (all constants). */
+CD_TARGET CD_INLINE void cd_tap(cd_vec (*a)[CD_MAX_NV], const float *xr, const float *w,
+                                const int R, const int S, const int NV, const int X0,
+                                const int KX, const int PAD, const int WI, const int DY,
+                                const int H)
+{
+    /* an opaque copy of the pointer per tap (CD_LAUNDER): else the compiler merges the
+     * broadcasts of the same input value across taps and keeps them all in registers */
+    if (CD_LAUNDER(WI))
+        __asm__ volatile("" : "+r"(xr));
+    cd_vec wv[CD_MAX_NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+        wv[v] = CD_LOAD(w + CD_VW * v);
+#pragma GCC unroll 3
+    for (int r = 0; r < R; r++) {
+        if (H > 0 && (r + DY < 0 || r + DY >= H))
+            continue;
+#pragma GCC unroll 14
+        for (int s = 0; s < S; s++) {
+            const int col = X0 + s + KX - PAD;
+            if (col < 0 || col >= WI)
+                continue;
+            cd_vec xv = CD_SET1(xr[(r + DY) * WI + col]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                a[r * S + s][v] = CD_FMA(xv, wv[v], a[r * S + s][v]);
+        }
+    }
+}
+
+/* One block of layer d: NV·CD_VW output channels of one image at R×S positions: columns
+ * X0 .. X0+S−1 of row oy (R = 1), or of every row of the image's plane (R > 1: oy = 0, h =
+ * R + K − 1 − 2·PAD, and every tap is unrolled, so rows of padding are left out at compile
+ * time). x: the image's group, channel stride cs, rows of WI floats; wt, b (or NULL), y: at
+ * the block's first output channel; y's channel stride l, row stride WO. */
+CD_TARGET CD_INLINE void cd_block(const ps__nn_direct *d, float *y, size_t l, const float *x,
+                                  size_t cs, int oy, const float *wt, const float *b,
+                                  const int K, const int PAD, const int WI, const int WO,
+                                  const int X0, const int S, const int R, const int NV)
+{
+    cd_vec a[CD_MAX_P][CD_MAX_NV];
+    int h = d->h, cg = d->cg, og = d->og;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+        cd_vec bv = b ? CD_LOAD(b + CD_VW * v) : CD_SET1(0.0f);
+#pragma GCC unroll 14
+        for (int p = 0; p < R * S; p++)
+            a[p][v] = bv;
+    }
+    if (R == 1) {   /* the rows of taps outside the input: ky's range */
+        int ky0 = PAD - oy > 0 ? PAD - oy : 0, ky1 = h + PAD - oy < K ? h + PAD - oy : K;
+        for (int c = 0; c < cg; c++)
+            for (int ky = ky0; ky < ky1; ky++) {
+                const float *xr = x + (size_t)c * cs + (size_t)(oy + ky - PAD) * WI;
+                const float *wr = wt + (size_t)((c * K + ky) * K) * og;
+#pragma GCC unroll 5
+                for (int kx = 0; kx < K; kx++)
+                    cd_tap(a, xr, wr + (size_t)kx * og, 1, S, NV, X0, kx, PAD, WI, 0, 0);
+            }
+    } else
+        for (int c = 0; c < cg; c++)
+#pragma GCC unroll 5
+            for (int ky = 0; ky < K; ky++)
+#pragma GCC unroll 5
+                for (int kx = 0; kx < K; kx++)
+                    cd_tap(a, x + (size_t)c * cs, wt + (size_t)((c * K + ky) * K + kx) * og, R,
+                           S, NV, X0, kx, PAD, WI, ky - PAD, R + K - 1 - 2 * PAD);
+    float buf[CD_MAX_P][CD_MAX_NV * CD_VW];
+#pragma GCC unroll 14
+    for (int p = 0; p < R * S; p++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            CD_STORE(buf[p] + CD_VW * v, d->relu ? CD_RELU(a[p][v]) : a[p][v]);
+    for (int o = 0; o < NV * CD_VW; o++)
+#pragma GCC unroll 3
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 14
+            for (int s = 0; s < S; s++) {
+                float *yo = y + (size_t)o * l + (size_t)r * WO + s;
+                *yo = d->acc ? *yo + buf[r * S + s][o] : buf[r * S + s][o];
+            }
+}
+
+/* Column blocks of a row of WO outputs: CD_NB of them (≤ 3), of at most CD_SMAX(WO) columns;
+ * block j starts at column CD_BX and has CD_BS columns (constants for a constant WO). */
+#define CD_NB(WO) (((WO) + CD_SMAX(WO) - 1) / CD_SMAX(WO))
+#define CD_BS(WO, j) ((WO) / CD_NB(WO) + ((j) < (WO) % CD_NB(WO)))
+#define CD_BX(WO, j) ((j) * ((WO) / CD_NB(WO)) + ((j) < (WO) % CD_NB(WO) ? (j) : (WO) % CD_NB(WO)))
+
+/* Output channels o0 .. o0 + NV·CD_VW − 1 of group gi, images m0 .. m1 − 1: per image, one
+ * block of the whole plane (R > 1), or one block per row and column block. */
+CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int m0, int m1,
+                                     const int K, const int PAD, const int WO, const int R,
+                                     const int NV)
+{
+    const int WI = WO + K - 1 - 2 * PAD;
+    size_t hw = (size_t)a->h * WI, ohw = (size_t)a->ho * WO, l = (size_t)a->m * ohw;
+    size_t cs = (size_t)a->m * hw;                          /* x's channel stride */
+    const float *wt = a->wt + (size_t)gi * a->cg * K * K * a->og + o0;
+    const float *b = a->b ? a->b + (size_t)gi * a->og + o0 : NULL;
+    for (int mm = m0; mm < m1; mm++) {
+        const float *x = a->x + ((size_t)gi * a->cg * a->m + mm) * hw;
+        float *y = a->y + ((size_t)gi * a->og + o0) * l + mm * ohw;
+        if (R > 1) {
+            cd_block(a, y, l, x, cs, 0, wt, b, K, PAD, WI, WO, 0, WO, R, NV);
+            continue;
+        }
+        for (int oy = 0; oy < a->ho; oy++) {
+            float *yr = y + (size_t)oy * WO;
+            cd_block(a, yr + CD_BX(WO, 0), l, x, cs, oy, wt, b, K, PAD, WI, WO, CD_BX(WO, 0),
+                     CD_BS(WO, 0), 1, NV);
+            if (CD_NB(WO) > 1)
+                cd_block(a, yr + CD_BX(WO, 1), l, x, cs, oy, wt, b, K, PAD, WI, WO,
+                         CD_BX(WO, 1), CD_BS(WO, 1), 1, NV);
+            if (CD_NB(WO) > 2)
+                cd_block(a, yr + CD_BX(WO, 2), l, x, cs, oy, wt, b, K, PAD, WI, WO,
+                         CD_BX(WO, 2), CD_BS(WO, 2), 1, NV);
+        }
+    }
+}
+
+/* Input bytes of a tile of images: the images of a tile are computed for one block of
+ * output channels after another, so their input stays in cache while the weights of a
+ * block of channels are used by all of them (report 002's conv3 has up to 800 KiB of
+ * weights per group: read once per tile rather than once per image). */
+#define CD_TILE_BYTES (64 * 1024)
+
+/* The layer in blocks of R rows (see cd_block) and NV vectors of channels: per group and tile
+ * of images, the output channels in blocks of NV vectors, then of 2 and 1 for the rest (og
+ * is a multiple of 16). */
+CD_TARGET CD_INLINE void cd_layer_blocks(const ps__nn_direct *a, const int K, const int PAD,
+                                         const int WO, const int R, const int NV)
+{
+    size_t per = (size_t)a->cg * a->h * a->w * sizeof(float);
+    int tile = per >= CD_TILE_BYTES ? 1 : (int)(CD_TILE_BYTES / per);
+    for (int gi = 0; gi < a->g; gi++)
+        for (int m0 = 0; m0 < a->m; m0 += tile) {
+            int m1 = a->m - m0 < tile ? a->m : m0 + tile, o0 = 0;
+            for (; a->og - o0 >= NV * CD_VW; o0 += NV * CD_VW)
+                cd_channels(a, gi, o0, m0, m1, K, PAD, WO, R, NV);
+            for (; a->og - o0 >= 2 * CD_VW; o0 += 2 * CD_VW)
+                cd_channels(a, gi, o0, m0, m1, K, PAD, WO, R, 2);
+            for (; o0 < a->og; o0 += CD_VW)
+                cd_channels(a, gi, o0, m0, m1, K, PAD, WO, R, 1);
+        }
+}
+
+/* One layer of shape (K, PAD, WO): square planes of CD_PLANE(WO) ≠ 0 in blocks of the whole
+ * plane, the others row by row. */
+CD_TARGET CD_INLINE void cd_layer(const ps__nn_direct *a, const int K, const int PAD,
+                                  const int WO)
+{
+    if (CD_PLANE(WO) && a->ho == WO)
+        cd_layer_blocks(a, K, PAD, WO, WO, CD_NV_PLANE);
+    else
+        cd_layer_blocks(a, K, PAD, WO, 1, CD_NV(CD_BS(WO, 0)));
+}
+
+/* One function per shape, then the entry point that picks it. */
+#define CD_SHAPE_FN(K, P, W)                                                                 \
+    CD_TARGET static void cd_layer_##K##_##P##_##W(const ps__nn_direct *a)                  \
+    {                                                                                        \
+        cd_layer(a, K, P, W);                                                                \
+    }
+PS_NN_DIRECT_SHAPES(CD_SHAPE_FN)
+#undef CD_SHAPE_FN
+
+void CD_ENTRY(const ps__nn_direct *a)
+{
+#define CD_SHAPE_CASE(K, P, W)                                                               \
+    if (a->k == (K) && a->pad == (P) && a->wo == (W)) {                                      \
+        cd_layer_##K##_##P##_##W(a);                                                         \
+        return;                                                                              \
+    }
+    PS_NN_DIRECT_SHAPES(CD_SHAPE_CASE)
+#undef CD_SHAPE_CASE
+}
