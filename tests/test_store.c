@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -217,7 +218,7 @@ static void test_refusals(void)
     CHECK_STR_CONTAINS(err.msg, "not a pairsweep results file");
     /* missing file, missing directory, a file where a directory should be */
     CHECK(ps_results_read(&r, tpath("missing.h5"), &err) < 0);
-    CHECK_STR_CONTAINS(err.msg, "No such file");
+    CHECK_STR_CONTAINS(err.msg, "does not exist");
     CHECK_EQ_INT(ps_store_open(&s, tpath("nodir/x.h5"), &m, 0, &err), PS_EIO);
     CHECK_STR_CONTAINS(err.msg, "does not exist");
     CHECK_EQ_INT(ps_store_open(&s, tpath("text.h5/x.h5"), &m, 0, &err), PS_EIO);

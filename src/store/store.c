@@ -131,16 +131,15 @@ static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const 
 int ps__file_create_mem(hid_t *out, const char *tmp, const ps_store_meta *m, const char *sha,
                         const char *what, ps_err *err)
 {
-    FILE *probe = fopen(tmp, "wb"); /* a missing or read-only directory gets its own message */
-    if (!probe)
-        return ps__create_error(tmp, errno, err);
-    fclose(probe);
+    int rc = ps__probe_create(tmp, err); /* a missing or read-only directory: its own message */
+    if (rc)
+        return rc;
     hid_t fapl = ps__fapl_mem();
     hid_t fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (fid < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot create an HDF5 file", tmp);
-    int rc = write_root(fid, m, sha, what, err);
+    rc = write_root(fid, m, sha, what, err);
     rc = rc ? rc : ps__table_create(fid, &ps__tasks_table, 0, NULL, what, err);
     rc = rc ? rc : ps__table_create(fid, &ps__sel_table, 0, NULL, what, err);
     rc = rc ? rc : ps__curves_create(fid, what, err);
