@@ -34,6 +34,8 @@ static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *wh
 {
     if (rec->type == PS__J_SELECTION)
         return ps__selection_put(fid, &rec->sel, what, err);
+    if (rec->type == PS__J_STOP) /* the root attribute `stopped` says it (close_edit) */
+        return 0;
     if (ps_idset_get(&f->ix, rec->row.task_id) >= 0)
         return 0;
     int rc = 0;

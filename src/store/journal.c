@@ -75,7 +75,7 @@ static off_t record_len(int fd, off_t off, off_t size, unsigned char **payload)
     uint64_t len;
     if (off + 16 > size || pread_all(fd, h, 8, off) || pread_all(fd, &len, 8, off + 8))
         return 0;
-    if (h[0] != MAGIC || (h[1] != PS__J_RESULT && h[1] != PS__J_SELECTION) ||
+    if (h[0] != MAGIC || h[1] < PS__J_RESULT || h[1] > PS__J_STOP ||
         len > (uint64_t)(size - off - 16) || (off_t)len + 20 > size - off)
         return 0;
     unsigned char *p = malloc(len ? len : 1);
@@ -250,6 +250,13 @@ int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
     return append(fd, end, PS__J_SELECTION, &p, path, err);
 }
 
+int ps__journal_add_stop(int fd, off_t *end, const char *why, const char *path, ps_err *err)
+{
+    pieces p = {.n = 0, .len = 0};
+    piece(&p, why, strnlen(why, PS_STORE_STOPPED_MAX - 1));
+    return append(fd, end, PS__J_STOP, &p, path, err);
+}
+
 typedef struct rd { const unsigned char *p; size_t n, at; int bad; } rd;
 
 static void get(rd *r, void *dst, size_t n)
@@ -331,6 +338,10 @@ int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_stat
     rec->type = (int32_t)type;
     if (type == PS__J_RESULT) {
         rc = decode_result(&r, rec, with_state);
+    } else if (type == PS__J_STOP) {
+        size_t n = r.n < sizeof rec->why - 1 ? r.n : sizeof rec->why - 1;
+        get(&r, rec->why, n);
+        rc = 0;
     } else {
         get(&r, &rec->sel, sizeof rec->sel);
         rec->sel.model[PS_NAME_MAX - 1] = 0;
