@@ -13,21 +13,10 @@
 # command resumes it; `pairsweep status FILE` (status 3) says so too; the same command then
 # completes the study, identical to an uninterrupted run (tests/hardening/compare.py).
 set -uo pipefail
-what=$1
-ps=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
-work=$3/$what
-mpiexec=${4:-mpirun}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-py=${PS_PYTHON:-/usr/bin/python3}
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work" || exit 1
-table=$work/../table-$what.md
-: >"$table"
 # shellcheck source=tests/hardening/lib.sh
 . "$here/lib.sh"
-export OPENBLAS_NUM_THREADS=1
-ulimit -c 0
+start_mpi_test "$@"
 scale=${PS_TEST_TIMEOUT_SCALE:-1}
 
 # jobs/tiny.yaml's study (12 tasks) with 20 epochs instead of 3: about 7 s of work on one core,
