@@ -17,7 +17,7 @@ _pairsweep_options() {
     report) echo "--format --out --force --help --version" ;;
     status) echo "--all --help --version" ;;
     merge)  echo "--force --help --version" ;;
-    export) echo "--task --output --mnist --help --version" ;;
+    export) echo "--task --output --mnist --force --help --version" ;;
   esac
 }
 

@@ -10,9 +10,10 @@
 # terminal's Ctrl-C reaches this script only (mpirun would kill the ranks). A SIGINT or SIGTERM
 # sent to mpirun itself cannot be forwarded (Open MPI refuses both in ess_base_forward_signals):
 # mpirun sends the ranks SIGCONT, SIGTERM one second later (odls_base_sigkill_timeout), SIGKILL
-# one second after that, and exits with status 1. Rank 0 takes the SIGTERM as a stop request
-# (results already stored stay; running tasks are lost, no grace); this script then exits with
-# status 3 when rank 0 reported the stop request (not with -q: it prints no events).
+# one second after that, and exits with status 1. Rank 0 takes mpirun's SIGTERM as "mpirun is
+# ending the job": it gives running tasks up (no grace), closes the file and prints that it was
+# stopped by a signal (its last line on stderr, with -q too); this script then exits with
+# status 3.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -48,9 +49,10 @@ while :; do   # a trapped signal ends `wait` early: wait again until mpirun has 
 done
 trap - INT TERM USR1
 sleep 0.2   # let tee write the last lines
-# mpirun signalled directly: rank 0 took mpirun's SIGTERM as a stop request, then mpirun
-# killed it and exited with status 1. Its files keep every task stored: status 3 (stopped).
-if [ "$status" -eq 1 ] && grep -q '\] stop requested: ' "$log"; then
+# mpirun signalled directly: rank 0 took mpirun's SIGTERM as the end of the job, closed the
+# file and said so; mpirun exited with status 1. Every task stored is kept: status 3 (stopped).
+ended='^pairsweep run: stopped by a signal: mpirun ended the job'
+if [ "$status" -eq 1 ] && grep -q "$ended" "$log"; then
   echo "study: mpirun was signalled and ended the ranks (status 1) after rank 0's stop request: status 3 (run the same command again to resume)" >&2
   status=3
 fi

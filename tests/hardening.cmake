@@ -14,6 +14,13 @@ if(TARGET pairsweep)
                        ${MPIEXEC_EXECUTABLE})
     set_tests_properties(hardening_full_disk PROPERTIES TIMEOUT 600 LABELS hardening
                          SKIP_RETURN_CODE 77)
+    # issue 16: SIGINT, SIGTERM and Ctrl-C (the process group) to a bare mpirun
+    foreach(t mpirun_sigint mpirun_sigterm mpirun_ctrl_c)
+      ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/signals.sh
+                         ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening
+                         ${MPIEXEC_EXECUTABLE})
+      set_tests_properties(hardening_${t} PROPERTIES TIMEOUT 300 LABELS hardening)
+    endforeach()
     foreach(t kill_worker kill_master)
       ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/faults.sh
                          ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -165,6 +166,53 @@ static void test_resume(void)
     ps_results_free(&r);
 }
 
+/* Reads p and checks its `stopped` text and how many rows come from the journal. */
+static void check_stopped(const char *p, const char *want, int32_t n_rows, int32_t n_journal)
+{
+    ps_results r;
+    ps_err err = {0};
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_STR_CONTAINS(r.stopped, want);
+    CHECK_EQ_INT((long long)strlen(r.stopped), (long long)strlen(want));
+    CHECK_EQ_INT(r.n_rows, n_rows);
+    CHECK_EQ_INT(r.n_journal, n_journal);
+    ps_results_free(&r);
+}
+
+/* ps_store_mark_stopped: the reason is durable at once (a writer killed right after it, before
+ * its close, leaves it in the journal for readers); the close writes it to the root attribute
+ * `stopped`; a resumed run clears it, and so does a complete close. */
+static void test_stopped(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_PLAN);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("stopped.h5");
+    int rc;
+    pid_t pid = fork();
+    if (pid == 0) { /* the writer, "killed" after the mark: it exits without closing */
+        if (ps_store_open(&s, p, &m, 0, &err))
+            _exit(1);
+        add_plan_result(s, 0, &err, &rc);
+        _exit(rc || ps_store_mark_stopped(s, "stopped by a signal", &err) ? 1 : 0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    check_stopped(p, "stopped by a signal", 1, 1);
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0); /* resumed: cleared */
+    check_stopped(p, "", 1, 0);
+    add_plan_result(s, 1, &err, &rc);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(ps_store_mark_stopped(s, "stopped at its deadline", &err), 0);
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    check_stopped(p, "stopped at its deadline", 2, 0);
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0);
+    check_stopped(p, "", 2, 0);
+}
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -217,7 +265,7 @@ static void test_refusals(void)
     CHECK_STR_CONTAINS(err.msg, "not a pairsweep results file");
     /* missing file, missing directory, a file where a directory should be */
     CHECK(ps_results_read(&r, tpath("missing.h5"), &err) < 0);
-    CHECK_STR_CONTAINS(err.msg, "No such file");
+    CHECK_STR_CONTAINS(err.msg, "does not exist");
     CHECK_EQ_INT(ps_store_open(&s, tpath("nodir/x.h5"), &m, 0, &err), PS_EIO);
     CHECK_STR_CONTAINS(err.msg, "does not exist");
     CHECK_EQ_INT(ps_store_open(&s, tpath("text.h5/x.h5"), &m, 0, &err), PS_EIO);
@@ -461,6 +509,7 @@ int main(void)
         T(test_write_run),
         T(test_roundtrip),
         T(test_resume),
+        T(test_stopped),
         T(test_refusals),
         T(test_full_disk),
         T(test_merge),

@@ -30,14 +30,25 @@ enum {
  * not exist (expected the job file)") or PS_EIO, with err set. Nothing is opened. */
 int ps_path_check(const char *path, int kind, const char *what, ps_err *err);
 
-/* Opens path for reading after ps_path_check(path, PS_PATH_FILE): the open is non-blocking,
- * so that a FIFO put in place after the check cannot block it, and the descriptor opened is
- * checked again with fstat (a regular file, else closed and refused); then it is made
- * blocking. Returns 0 with *fd set, or a code of ps_path_check with err set (*fd untouched). */
+/* Opens path with open(2)'s flags (O_RDONLY, O_WRONLY or O_RDWR, with O_CREAT, O_EXCL and
+ * O_TRUNC as needed; a file created gets mode 0644 less the umask) as a regular file named
+ * what. An existing path is checked first with ps_path_check (PS_PATH_FILE; a special file is
+ * refused without being opened); the open is non-blocking, so that a FIFO put in place after
+ * the check cannot block it, and the descriptor opened is checked again with fstat (a regular
+ * file, else closed and refused); then it is made blocking. With O_CREAT a file that cannot be
+ * created gets a message saying why (a missing or read-only directory, a full disk; PS_EIO).
+ * Returns 0 with *fd set (close-on-exec), or a negative code with err set (*fd untouched). */
+int ps_path_open(int *fd, const char *path, int flags, const char *what, ps_err *err);
+
+/* ps_path_open(fd, path, O_RDONLY, what, err). */
 int ps_path_open_read(int *fd, const char *path, const char *what, ps_err *err);
 
-/* ps_path_open_read as a stdio stream ("rb"): returns 0 with *f set, or a negative code with
- * err set (*f untouched). */
+/* ps_path_open as a stdio stream (binary; "rb" for O_RDONLY, else "wb": for writing, so
+ * O_WRONLY | O_CREAT | O_TRUNC to replace a file): returns 0 with *f set, or a negative code
+ * with err set (*f untouched). */
+int ps_path_fopen(FILE **f, const char *path, int flags, const char *what, ps_err *err);
+
+/* ps_path_fopen(f, path, O_RDONLY, what, err). */
 int ps_path_fopen_read(FILE **f, const char *path, const char *what, ps_err *err);
 
 /* Checks that path may be written as an output named what (a regular file written whole,

@@ -3,7 +3,8 @@
  * Layout (readable with h5dump, h5py and pandas without pairsweep):
  *   /                     attributes: job_text, job_sha256, job_name, pairsweep_version,
  *                         mnist_sha256 (4 lines), ranks, started, finished ("" while running),
- *                         complete (0/1), planned_tasks
+ *                         complete (0/1), planned_tasks, stopped (why the last run ended
+ *                         before the study was complete: "" when it did not)
  *   /tasks                H5TB table, one row per finished task (ps_store_row fields)
  *   /grid                 H5TB table, one row per (model, grid point) with its hyper-parameters
  *   /selection            H5TB table, one row per model: chosen grid point, CV mean and std
@@ -195,8 +196,17 @@ void ps_store_get_stats(const ps_store *s, ps_store_stats *out);
 /* Records (or replaces) a model's selection. */
 int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *err);
 
+#define PS_STORE_STOPPED_MAX 192 /* bytes of the `stopped` text, its NUL included */
+
+/* Records why this run ends before the study is complete (why: one line, e.g. "stopped by a
+ * signal"): a STOP record is appended to the journal and made durable at once, so that
+ * readers (ps_results_read: `stopped`) see it even if the process is killed before
+ * ps_store_close, which then writes it to the root attribute `stopped` (a resumed run clears
+ * it). Returns 0, or a negative code with err set (nothing stored before is affected). */
+int ps_store_mark_stopped(ps_store *s, const char *why, ps_err *err);
+
 /* Closes the file; complete says whether every planned task is stored (sets the "complete"
- * and "finished" attributes). */
+ * and "finished" attributes, and "stopped": ps_store_mark_stopped's text, else ""). */
 int ps_store_close(ps_store *s, int complete, ps_err *err);
 
 /* For a start that failed before any task ran: when this open created FILE.h5 (not a resumed
@@ -232,6 +242,8 @@ typedef struct ps_results {
     int32_t ranks;
     char started[32], finished[32];
     char pairsweep_version[32];
+    char stopped[PS_STORE_STOPPED_MAX]; /* why the last run ended before the study was
+                                    complete ("": it did not, or the writer was killed) */
     int32_t n_journal;            /* rows that came from FILE.h5.journal (a running or killed
                                      writer's results not yet checkpointed) */
 } ps_results;

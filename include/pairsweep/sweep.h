@@ -149,6 +149,12 @@ typedef struct ps_sweep_opts {
     double rate;               /* FLOP/s per worker assumed before any task is measured */
     volatile sig_atomic_t *stop; /* set (non-zero) by a signal handler: stop handing out
                                     tasks; a second signal (stop >= 2) abandons running ones */
+    volatile sig_atomic_t *ending; /* set (non-zero) by a signal handler when the launcher is
+                                    ending the job and will kill every rank in a moment (Open
+                                    MPI's mpirun, on SIGINT or SIGTERM: SIGTERM to the ranks,
+                                    SIGKILL 1 s later): a stop at once, with no grace; rank 0
+                                    waits for no worker, records the stop and closes the
+                                    results file (may be NULL) */
     ps_sweep_progress_cb progress; /* rank 0 only; may be NULL */
     void *user;
 } ps_sweep_opts;
@@ -165,6 +171,8 @@ typedef struct ps_sweep_summary {
     int32_t ran;               /* tasks run by this invocation */
     int32_t diverged, failed;  /* in the file */
     int32_t abandoned;         /* running tasks given up at the stop */
+    int ended;                 /* opts->ending was set: the launcher is ending the MPI job (MPI
+                                  is not finalised: the workers are being killed) */
     double elapsed;            /* wall seconds */
     double master_cpu;         /* rank 0's CPU seconds (user + system), start-up included */
     double loop_cpu, loop_wall;/* rank 0's CPU and wall seconds while it handed out tasks */

@@ -70,13 +70,14 @@ def load_pairs(path, as_torch=True):
 
 
 def export_pairs(results, task, out, pairsweep=None, mnist=None, as_torch=True):
-    """Runs `pairsweep export RESULTS --task ID -o OUT` and returns load_pairs(OUT).
+    """Runs `pairsweep export RESULTS --task ID -o OUT --force` (OUT is replaced) and returns
+    load_pairs(OUT).
     task: an id or a read_tasks row; pairsweep: the executable (default: $PAIRSWEEP, else
     `pairsweep` on PATH); mnist: the MNIST directory (default: the job's, $PS_MNIST_DIR,
     data/mnist). Raises RuntimeError with the command's message when it fails."""
     tid = task if isinstance(task, str) else str(task["task_id"])
     exe = pairsweep or os.environ.get("PAIRSWEEP") or shutil.which("pairsweep") or "pairsweep"
-    cmd = [exe, "export", os.fspath(results), "--task", tid, "-o", os.fspath(out)]
+    cmd = [exe, "export", os.fspath(results), "--task", tid, "-o", os.fspath(out), "--force"]
     if mnist:
         cmd += ["--mnist", os.fspath(mnist)]
     r = subprocess.run(cmd, capture_output=True, text=True)

@@ -106,15 +106,18 @@ int ps_cli_check_mnist_dir(const char *dir, ps_err *err)
 int ps_cli_check_output(const char *path, const char *mnist_dir, const char *extra, int flags,
                         const char *what, const char *replace_flag, ps_err *err)
 {
-    char mnist[8][PS_PATH_MAX];
-    const char *in[9];
+    char mnist[8][PS_PATH_MAX], journal[PS_PATH_MAX + 16];
+    const char *in[10];
     int n = 0;
     for (int i = 0; i < 8; i++) {
         snprintf(mnist[i], PS_PATH_MAX, "%s/%s%s", mnist_dir, ps_mnist_file_name(i / 2),
                  i % 2 ? ".gz" : "");
         in[n++] = mnist[i];
     }
-    if (extra)
+    if (extra) {
+        snprintf(journal, sizeof journal, "%s.journal", extra);
         in[n++] = extra;
+        in[n++] = journal;
+    }
     return ps_path_check_output(path, in, n, flags, what, replace_flag, err);
 }

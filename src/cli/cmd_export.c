@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "pairsweep/data.h"
+#include "pairsweep/path.h"
 #include "pairsweep/job.h"
 #include "pairsweep/train.h"
 #include "pairsweep/store.h"
@@ -25,7 +26,7 @@
 static void export_usage(FILE *out)
 {
     fprintf(out,
-            "usage: pairsweep export FILE.h5 --task ID -o PAIRS.h5 [--mnist DIR]\n"
+            "usage: pairsweep export FILE.h5 --task ID -o PAIRS.h5 [--mnist DIR] [--force]\n"
             "\n"
             "Writes the pairs task ID of the study FILE.h5 was trained and evaluated on, as the\n"
             "training ran: each pair's two 14x14 images normalised with the mean and standard\n"
@@ -37,7 +38,9 @@ static void export_usage(FILE *out)
             "Python: pairsweep.load_pairs(PAIRS.h5) (python/README.md).\n"
             "\n"
             "  --task ID    a task id of FILE.h5 (the task_id column of its /tasks table)\n"
-            "  -o, --output FILE  the output file (replaced)\n"
+            "  -o, --output FILE  the output file (an existing one only with --force; never\n"
+            "               FILE.h5, its journal or an MNIST file)\n"
+            "  --force      replace an existing output file\n"
             "  --mnist DIR  MNIST directory (default: the job's data.mnist, else $PS_MNIST_DIR,\n"
             "               else data/mnist)\n"
             "  -h, --help   this text\n");
@@ -118,7 +121,9 @@ static herr_t write_attrs(hid_t f, const export_meta *em)
     return e;
 }
 
-/* Writes the sets to path (through path.tmp, renamed when whole). */
+/* Writes the sets to path (through path.tmp, renamed when whole). libhdf5 creates path.tmp by
+ * name: a temporary of ours, removed first and then created exclusively (H5F_ACC_EXCL), so a
+ * FIFO or a link left there is never opened. */
 static int write_file(const char *path, const ps_pairs sets[N_SETS], const export_meta *em,
                       ps_err *err)
 {
@@ -126,7 +131,8 @@ static int write_file(const char *path, const ps_pairs sets[N_SETS], const expor
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return ps_err_set(err, PS_EINVAL, "%s: path too long", path);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    remove(tmp);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot create (%s)", tmp, strerror(errno));
     herr_t e = write_attrs(f, em);
@@ -171,12 +177,12 @@ static int export_task(const char *out, const ps_task *task, const ps_job *job,
 }
 
 static int parse_args(const char **in, const char **id, const char **out, const char **mnist,
-                      int argc, char **argv)
+                      int *force, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"task", required_argument, NULL, 't'}, {"output", required_argument, NULL, 'o'},
-        {"mnist", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"mnist", required_argument, NULL, 'm'}, {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     int c;
     opterr = 0;
@@ -186,6 +192,7 @@ static int parse_args(const char **in, const char **id, const char **out, const 
         case 't': *id = optarg; break;
         case 'o': *out = optarg; break;
         case 'm': *mnist = optarg; break;
+        case 'f': *force = 1; break;
         case 'h': export_usage(stdout); return -1;
         default:
             fprintf(stderr, "pairsweep export: unknown option or missing argument '%s' (try "
@@ -205,11 +212,20 @@ static int parse_args(const char **in, const char **id, const char **out, const 
 int ps_cmd_export(int argc, char **argv)
 {
     const char *in = NULL, *id = NULL, *out = NULL, *mnist = NULL;
-    int rc = parse_args(&in, &id, &out, &mnist, argc, argv);
+    int force = 0;
+    int rc = parse_args(&in, &id, &out, &mnist, &force, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
     ps_results r;
     ps_err err = {0};
+    /* the paths, before any work: the output never replaces an input, nor an existing file
+     * unless --force */
+    if ((mnist && (rc = ps_cli_check_mnist_dir(mnist, &err))) ||
+        (rc = ps_cli_check_results(in, &err)) ||
+        (rc = ps_cli_check_output(out, mnist ? mnist : ps_mnist_default_dir(), in,
+                                  force ? PS_PATH_REPLACE : 0, "the pairs file PAIRS.h5",
+                                  "--force", &err)))
+        return ps_cli_fail("export", rc, &err);
     rc = ps_results_read(&r, in, &err);
     if (!rc) {
         ps_task task;

@@ -22,16 +22,25 @@
 #define DEFAULT_GRACE 60.0
 #define DEFAULT_GFLOPS 15.0
 
-/* The one mutable global of the program: a signal handler can only reach a static flag. It
+/* The one mutable global of the program: a signal handler can only reach static data. count
  * counts SIGINT/SIGTERM/SIGUSR1 deliveries; the sweep reads it (1: stop handing out tasks,
- * 2 or more: give running tasks up). */
-static volatile sig_atomic_t stop_signals;
+ * 2 or more: give running tasks up). ending is set by a SIGTERM from launcher, Open MPI's
+ * mpirun (or orted) that started this rank: it sends one only when it ends the job, on its
+ * own SIGINT or SIGTERM, and SIGKILLs every rank a second later (measured with Open MPI 4.1:
+ * docs/job-format.md, Stopping); launcher is set before the handler is installed. */
+static struct {
+    volatile sig_atomic_t count, ending;
+    pid_t launcher;
+} stop_signals;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *context)
 {
-    (void)sig;
-    if (stop_signals < 100)
-        stop_signals = stop_signals + 1;
+    (void)context;
+    pid_t from = info ? info->si_pid : 0;
+    if (sig == SIGTERM && stop_signals.launcher > 0 && from == stop_signals.launcher)
+        stop_signals.ending = 1; /* before the count: the sweep then sees both together */
+    if (stop_signals.count < 100)
+        stop_signals.count = stop_signals.count + 1;
 }
 
 static void run_usage(FILE *out)
@@ -77,15 +86,24 @@ static void run_usage(FILE *out)
             "  scripts/study.sh  Ctrl-C, SIGINT, SIGTERM,      sent on to mpirun as      3\n"
             "                    SIGUSR1 to the script         SIGUSR1: stop, grace\n"
             "  mpirun            SIGUSR1 to mpirun             forwarded: stop, grace    3\n"
-            "  mpirun            Ctrl-C, SIGINT or SIGTERM     mpirun kills the ranks:   1 (study.sh\n"
-            "                    to mpirun (Open MPI cannot    SIGTERM after 1 s, then   says 3)\n"
-            "                    forward them)                 SIGKILL; no grace\n"
+            "  mpirun            Ctrl-C, SIGINT or SIGTERM     not forwarded: mpirun     1 (Open\n"
+            "                    to mpirun (a terminal's       sends the ranks SIGTERM   MPI's; 3\n"
+            "                    Ctrl-C reaches mpirun only:   1 s later, SIGKILL 1 s    under\n"
+            "                    each rank has a process       after. Rank 0 stops at    study.sh)\n"
+            "                    group of its own)             once, no grace: running\n"
+            "                                                  tasks given up, the file\n"
+            "                                                  closed, the stop said on\n"
+            "                                                  the last line of stderr\n"
+            "  mpirun            Ctrl-C twice within 5 s       mpirun exits, the ranks   1\n"
+            "                                                  are killed: stored tasks\n"
+            "                                                  stay (the journal)\n"
             "  srun (slurm/      time-limit warning (SIGUSR1   forwarded to rank 0:      3, requeued\n"
             "  pairsweep-mpi.    to the batch shell)           stop, grace\n"
             "  sbatch)           scancel (SIGTERM to every     stop, grace (keep it      3, not\n"
             "                    process, SIGKILL KillWait     under KillWait)           requeued\n"
             "                    s later)\n"
-            "Workers ignore signals: rank 0 decides. Details: docs/job-format.md, Stopping.\n"
+            "Workers ignore signals: rank 0 decides. `pairsweep status FILE` says how the last\n"
+            "run ended. Details: docs/job-format.md, Stopping.\n"
             "\n"
             "Exit status: 0 the study is complete; 3 stopped (signal or deadline: run the same\n"
             "command again to resume); 2 bad usage or bad job file; 1 other failures.\n",
@@ -386,11 +404,38 @@ static int check_paths(const ps_sweep_opts *o)
     return rc ? ps_cli_fail("run", rc, &err) : 0;
 }
 
+/* The pid of Open MPI's launcher when it started this process (the parent, under Open MPI,
+ * is mpirun, mpiexec, orterun or orted; prterun or prted for Open MPI 5), else 0: a SIGTERM
+ * from any other sender (srun's slurmstepd, a script, `timeout`) is an ordinary stop. */
+static pid_t open_mpi_launcher(void)
+{
+    static const char *const names[] = {"mpirun", "mpiexec", "orterun", "orted", "prterun",
+                                        "prted"};
+    if (!getenv("OMPI_COMM_WORLD_SIZE"))
+        return 0;
+    pid_t parent = getppid();
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", (long)parent);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(comm, sizeof comm, f))
+        comm[0] = '\0';
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(comm, names[i]))
+            return parent;
+    return 0;
+}
+
 static void install_signals(void)
 {
+    stop_signals.launcher = open_mpi_launcher();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -416,10 +461,15 @@ static int report_end(const ps_sweep_summary *s, int quiet)
         return 0;
     }
     if (s->stopped || s->deadline_hit) {
+        /* under mpirun ending the job, this is the last line: mpirun prints nothing more */
         fprintf(stderr, "pairsweep run: %s: %d of %d tasks stored in %s%s; run the same command "
-                "again to resume\n", s->stopped ? "stopped by a signal" : "deadline",
+                "again to resume%s\n",
+                s->ended ? "stopped by a signal: mpirun ended the job (Ctrl-C, SIGINT or "
+                           "SIGTERM to mpirun)"
+                : s->stopped ? "stopped by a signal" : "deadline",
                 (int)s->stored, (int)s->planned, s->output,
-                s->abandoned ? " (running tasks were given up)" : "");
+                s->abandoned ? " (running tasks were given up)" : "",
+                s->ended ? " (mpirun exits with status 1, set by Open MPI, not 3)" : "");
         return PS_EXIT_STOPPED;
     }
     fprintf(stderr, "pairsweep run: the study is not complete: %d of %d tasks stored in %s "
@@ -509,7 +559,8 @@ int ps_cmd_run(int argc, char **argv)
     progress_state ps = {live > 0 || (live == 0 && !launched && isatty(STDOUT_FILENO)), 0};
     o.progress = quiet ? NULL : on_progress;
     o.user = &ps;
-    o.stop = &stop_signals;
+    o.stop = &stop_signals.count;
+    o.ending = &stop_signals.ending;
     install_signals();
     ps_sweep_summary s;
     ps_err err = {0};

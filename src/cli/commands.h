@@ -66,7 +66,8 @@ int ps_cli_check_journal(const char *results, ps_err *err);
 int ps_cli_check_mnist_dir(const char *dir, ps_err *err);
 
 /* ps_path_check_output of an output path, its inputs being the MNIST files of mnist_dir (each
- * of the four raw and .gz) and extra (the job file; may be NULL). */
+ * of the four raw and .gz) and extra with extra.journal (the job file, or a results file and
+ * its journal; may be NULL). */
 int ps_cli_check_output(const char *path, const char *mnist_dir, const char *extra, int flags,
                         const char *what, const char *replace_flag, ps_err *err);
 

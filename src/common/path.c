@@ -69,14 +69,37 @@ int ps_path_check(const char *path, int kind, const char *what, ps_err *err)
     return rc ? rc : want_kind(&st, kind, path, what, err);
 }
 
-int ps_path_open_read(int *fd, const char *path, const char *what, ps_err *err)
+/* Why a file could not be created at path: a missing or read-only directory, a full disk. */
+static int create_error(const char *path, int e, ps_err *err)
 {
-    int rc = ps_path_check(path, PS_PATH_FILE, what, err);
-    if (rc)
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    const char *dir = dirname(buf);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot create the file: directory %s does not exist",
+                          path, dir);
+    if (!S_ISDIR(st.st_mode))
+        return ps_err_set(err, PS_EIO, "%s: cannot create the file: %s is not a directory", path,
+                          dir);
+    if (e == EACCES || e == EROFS || e == EPERM)
+        return ps_err_set(err, PS_EIO, "%s: cannot create the file: directory %s is not "
+                          "writable (%s)", path, dir, strerror(e));
+    if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+        return ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is reached "
+                          "(%s)", path, strerror(e));
+    return ps_err_set(err, PS_EIO, "%s: cannot create the file: %s", path, strerror(e));
+}
+
+int ps_path_open(int *fd, const char *path, int flags, const char *what, ps_err *err)
+{
+    int create = (flags & O_CREAT) != 0;
+    int rc = ps_path_check(path, PS_PATH_FILE | (create ? PS_PATH_OPTIONAL : 0), what, err);
+    if (rc < 0)
         return rc;
-    int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int f = open(path, flags | O_NONBLOCK | O_CLOEXEC, 0644);
     if (f < 0)
-        return path_error(path, errno, what, err);
+        return create ? create_error(path, errno, err) : path_error(path, errno, what, err);
     struct stat st;
     if (fstat(f, &st) != 0) {
         rc = path_error(path, errno, what, err);
@@ -93,19 +116,29 @@ int ps_path_open_read(int *fd, const char *path, const char *what, ps_err *err)
     return 0;
 }
 
-int ps_path_fopen_read(FILE **f, const char *path, const char *what, ps_err *err)
+int ps_path_open_read(int *fd, const char *path, const char *what, ps_err *err)
+{
+    return ps_path_open(fd, path, O_RDONLY, what, err);
+}
+
+int ps_path_fopen(FILE **f, const char *path, int flags, const char *what, ps_err *err)
 {
     int fd = -1;
-    int rc = ps_path_open_read(&fd, path, what, err);
+    int rc = ps_path_open(&fd, path, flags, what, err);
     if (rc)
         return rc;
-    FILE *s = fdopen(fd, "rb");
+    FILE *s = fdopen(fd, (flags & O_ACCMODE) == O_RDONLY ? "rb" : "wb");
     if (!s) {
         close(fd);
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory for a stream", path);
     }
     *f = s;
     return 0;
+}
+
+int ps_path_fopen_read(FILE **f, const char *path, const char *what, ps_err *err)
+{
+    return ps_path_fopen(f, path, O_RDONLY, what, err);
 }
 
 /* The directory a missing output path would be created in must exist and be writable

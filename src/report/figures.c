@@ -7,13 +7,16 @@
  * zero. Fig. 2 (accuracy) is the mean ± sd, the band clipped to [0, 100]. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "pairsweep/models.h"
+#include "pairsweep/path.h"
 #include "study.h"
 
 enum { FIG_LOSS = 0, FIG_ACCURACY = 1 };
@@ -155,13 +158,9 @@ static int run_gnuplot(const char *gp, const char *first, ps_err *err)
         return ps_err_set(err, PS_EIO, "%s: gnuplot failed (exit %d: %.200s); is gnuplot with "
                           "the cairo terminals (pngcairo, pdfcairo) installed?", gp,
                           st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, msg);
-    FILE *f = fopen(first, "rb");
-    long size = 0;
-    if (f && fseek(f, 0, SEEK_END) == 0)
-        size = ftell(f);
-    if (f)
-        fclose(f);
-    return size > 0 ? 0 : ps_err_set(err, PS_EIO, "%s: gnuplot wrote no figure", first);
+    struct stat fig;
+    int made = stat(first, &fig) == 0 && S_ISREG(fig.st_mode) && fig.st_size > 0;
+    return made ? 0 : ps_err_set(err, PS_EIO, "%s: gnuplot wrote no figure", first);
 }
 
 /* One figure: DIR/<stem><file>.gp (kept beside the figures, so that users can restyle them),
@@ -181,9 +180,10 @@ static int draw_one(const ps_results *r, const char **models, int32_t nm, int wh
     if (strchr(paths[0], '\''))
         return ps_err_set(err, PS_EINVAL, "%s: a quote in the output path", dir);
     snprintf(gp, sizeof gp, "%s/%s%s.gp", dir, stem, files[which]);
-    FILE *g = fopen(gp, "w");
-    if (!g)
-        return ps_err_set(err, PS_EIO, "%s: %s", gp, strerror(errno));
+    FILE *g = NULL;
+    int rc = ps_path_fopen(&g, gp, O_WRONLY | O_CREAT | O_TRUNC, "a gnuplot script", err);
+    if (rc)
+        return rc;
     int pr = plot_one(g, r, models, nm, which, phase, out);
     if (fclose(g) != 0 && pr == 0)
         return ps_err_set(err, PS_EIO, "%s: write failed (disk full?)", gp);

@@ -2,6 +2,7 @@
  * II; the effects are effects.c's) and their output to the terminal and to files. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "effects.h"
+#include "pairsweep/path.h"
 #include "study.h"
 
 int ps_report_format_parse(ps_report_format *fmt, const char *name, ps_err *err)
@@ -462,10 +464,9 @@ static int emit(FILE *out, rtable *t, const ps_report_opts *o, const char *dir,
     if (!rc && dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s%s.%s", dir, stem, t->name, rt_ext(o->fmt));
-        FILE *f = fopen(path, "w");
-        if (!f)
-            rc = ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
-        else {
+        FILE *f = NULL;
+        rc = ps_path_fopen(&f, path, O_WRONLY | O_CREAT | O_TRUNC, "a table of the report", err);
+        if (!rc) {
             rt_print(f, t, o->fmt);
             if (fclose(f) != 0)
                 rc = ps_err_set(err, PS_EIO, "%s: write failed (disk full?)", path);

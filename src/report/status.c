@@ -193,6 +193,12 @@ int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
             r->n_journal ? " (some only in the journal: the writer is running or was killed)"
                          : "",
             r->complete ? "complete" : miss ? "INCOMPLETE" : "not marked complete");
+    if (r->stopped[0] && !r->complete)
+        fprintf(out, "  the last run was %s\n", r->stopped);
+    else if (!r->complete && !r->finished[0])
+        fprintf(out, "  the last run has not closed the file: it is still running, or it "
+                "ended without closing it (killed: SIGKILL, a crash, Ctrl-C twice under mpirun; "
+                "or an I/O error); rerun the same pairsweep run command to resume\n");
     fprintf(out, "  done %d, diverged %d, failed %d, missing %d\n\n",
             (int)(study_count(r, 0, NULL, 0) + study_count(r, 1, NULL, 0)),
             (int)(study_count(r, 0, NULL, 1) + study_count(r, 1, NULL, 1)),

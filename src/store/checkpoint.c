@@ -12,6 +12,7 @@
 #include "h5io.h"
 #include "journal.h"
 #include "writer.h"
+#include "pairsweep/path.h"
 
 /* The rows of the file being checkpointed, with their ids indexed; rows [n_file, n) come from
  * the journal and are added to /tasks and /curves together at the end of the replay (one
@@ -33,6 +34,8 @@ static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *wh
 {
     if (rec->type == PS__J_SELECTION)
         return ps__selection_put(fid, &rec->sel, what, err);
+    if (rec->type == PS__J_STOP) /* the root attribute `stopped` says it (close_edit) */
+        return 0;
     if (ps_idset_get(&f->ix, rec->row.task_id) >= 0)
         return 0;
     int rc = 0;
@@ -181,6 +184,11 @@ int ps__checkpoint(ps_store *s, ps__edit_fn edit, const void *ctx, ps_err *err)
         return rc;
     double t0 = ps_now();
     unlink(s->tmp);
+    /* libhdf5 opens by name: FILE.h5 is checked just before (h5io.c, ps__file_open, says why
+     * the window left between the check and the open is acceptable). */
+    rc = ps_path_check(s->path, PS_PATH_FILE, "the results file", err);
+    if (rc)
+        return rc;
     hid_t fapl = ps__fapl_mem(); /* FILE.h5 is read into memory and edited there */
     hid_t fid = H5Fopen(s->path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);

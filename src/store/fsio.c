@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "pairsweep/path.h"
+
 char *ps__path_with(const char *path, const char *suffix)
 {
     size_t a = strlen(path), b = strlen(suffix);
@@ -67,36 +69,31 @@ int ps__write_all(int fd, const void *buf, size_t n)
     return ps__writev_all(fd, &v, 1);
 }
 
-int ps__create_error(const char *path, int errnum, ps_err *err)
+int ps__write_error(const char *path, int errnum, ps_err *err)
 {
-    char *tmp = strdup(path);
-    const char *dir = tmp ? dirname(tmp) : ".";
-    struct stat st;
-    int rc;
-    if (stat(dir, &st) != 0)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot create the file: directory %s does not exist",
-                        path, dir);
-    else if (!S_ISDIR(st.st_mode))
-        rc = ps_err_set(err, PS_EIO, "%s: cannot create the file: %s is not a directory", path,
-                        dir);
-    else if (errnum == EACCES || errnum == EROFS || errnum == EPERM)
-        rc = ps_err_set(err, PS_EIO, "%s: cannot create the file: directory %s is not writable "
-                        "(%s)", path, dir, strerror(errnum));
-    else if (errnum == ENOSPC || errnum == EFBIG || errnum == EDQUOT)
-        rc = ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is reached "
-                        "(%s)", path, strerror(errnum));
-    else
-        rc = ps_err_set(err, PS_EIO, "%s: cannot create the file: %s", path, strerror(errnum));
-    free(tmp);
+    if (errnum == ENOSPC || errnum == EFBIG || errnum == EDQUOT)
+        return ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is reached "
+                          "(%s)", path, strerror(errnum));
+    return ps_err_set(err, PS_EIO, "%s: write failed: %s", path, strerror(errnum));
+}
+
+int ps__probe_create(const char *tmp, ps_err *err)
+{
+    int fd;
+    unlink(tmp);
+    int rc = ps_path_open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, "a temporary file", err);
+    if (!rc)
+        close(fd);
     return rc;
 }
 
 int ps__fsync_path(const char *path, ps_err *err)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
-    int rc = fsync(fd) != 0 && errno != EINVAL && errno != EROFS ? errno : 0;
+    int fd;
+    int rc = ps_path_open_read(&fd, path, "a file just written", err);
+    if (rc)
+        return rc;
+    rc = fsync(fd) != 0 && errno != EINVAL && errno != EROFS ? errno : 0;
     close(fd);
     if (rc)
         return ps_err_set(err, PS_EIO, "%s: fsync failed: %s", path, strerror(rc));
@@ -113,7 +110,7 @@ int ps__replace(const char *src, const char *dst, ps_err *err)
                           strerror(errno));
     char *tmp = strdup(dst);
     if (tmp) {
-        int fd = open(dirname(tmp), O_RDONLY);
+        int fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0) {
             fsync(fd); /* directory fsync: best effort (some filesystems refuse it) */
             close(fd);
@@ -121,42 +118,4 @@ int ps__replace(const char *src, const char *dst, ps_err *err)
         free(tmp);
     }
     return 0;
-}
-
-int ps__copy_file(const char *src, const char *dst, ps_err *err)
-{
-    int in = open(src, O_RDONLY);
-    if (in < 0)
-        return ps_err_set(err, PS_EIO, "%s: %s", src, strerror(errno));
-    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (out < 0) {
-        int e = errno;
-        close(in);
-        return ps__create_error(dst, e, err);
-    }
-    enum { BUF = 1 << 20 };
-    char *buf = malloc(BUF);
-    int rc = buf ? 0 : ps_err_set(err, PS_ENOMEM, "%s: out of memory copying", src);
-    while (!rc) {
-        ssize_t r = read(in, buf, BUF);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = ps_err_set(err, PS_EIO, "%s: read failed: %s", src, strerror(errno));
-            break;
-        }
-        if (r == 0)
-            break;
-        int e = ps__write_all(out, buf, (size_t)r);
-        if (e)
-            rc = e == ENOSPC || e == EFBIG || e == EDQUOT
-                     ? ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is "
-                                  "reached (%s)", dst, strerror(e))
-                     : ps_err_set(err, PS_EIO, "%s: write failed: %s", dst, strerror(e));
-    }
-    free(buf);
-    close(in);
-    if (close(out) != 0 && !rc)
-        rc = ps_err_set(err, PS_EIO, "%s: close failed: %s", dst, strerror(errno));
-    return rc;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsio.h"
+#include "pairsweep/path.h"
 
 #define F(st, fld, ty) { #fld, offsetof(st, fld), sizeof(((st *)0)->fld), ty }
 
@@ -454,11 +455,15 @@ int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, 
 int ps__file_open(hid_t *fid, const char *path, unsigned flags, ps_err *err)
 {
     ps__h5_quiet();
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return ps_err_set(err, PS_EFORMAT, "%s: not a regular file", path);
+    /* libhdf5 opens by name (H5Fis_hdf5, then H5Fopen), not through a descriptor of ours: the
+     * path is checked with path.h just before, so a FIFO or a device is refused unopened. A
+     * FIFO swapped in between the check and the open (another process racing on purpose)
+     * could still block this command: acceptable, since nothing is lost (results files are
+     * read here, and only ever replaced by rename) and Ctrl-C ends it; closing that window
+     * would mean reading every file into memory through our own descriptor first. */
+    int rc = ps_path_check(path, PS_PATH_FILE, "a pairsweep results file", err);
+    if (rc)
+        return rc;
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0)
         return ps_err_set(err, PS_EFORMAT, "%s: not an HDF5 file (not a pairsweep results file)",
@@ -493,11 +498,12 @@ int ps__file_save(hid_t fid, const char *path, ps_err *err)
     if (!img)
         return ps_err_set(err, n > 0 ? PS_ENOMEM : PS_EIO, "%s: cannot take the file's image "
                           "(out of memory?)", path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        int e = errno;
+    int fd;
+    unlink(path); /* a temporary of ours: created anew below, never a FIFO or link left there */
+    int rc = ps_path_open(&fd, path, O_WRONLY | O_CREAT | O_EXCL, "a temporary file", err);
+    if (rc) {
         free(img);
-        return ps__create_error(path, e, err);
+        return rc;
     }
     int e = ps__write_all(fd, img, (size_t)n);
     if (!e && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
@@ -507,10 +513,7 @@ int ps__file_save(hid_t fid, const char *path, ps_err *err)
     free(img);
     if (e) {
         unlink(path);
-        if (e == ENOSPC || e == EFBIG || e == EDQUOT)
-            return ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is "
-                              "reached (%s)", path, strerror(e));
-        return ps_err_set(err, PS_EIO, "%s: write failed: %s", path, strerror(e));
+        return ps__write_error(path, e, err);
     }
     return 0;
 }

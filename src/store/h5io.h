@@ -88,13 +88,15 @@ int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, 
  * and the journal carries the writer's lock. Caller closes the returned property list. */
 hid_t ps__fapl_mem(void);
 
-/* Saves an in-memory file: takes its image, closes fid (always), writes the image to path
- * (created or truncated) and fsyncs it. A full disk gets its own message; on failure path is
+/* Saves an in-memory file: takes its image, closes fid (always), writes the image to path and
+ * fsyncs it. path is a temporary name of the writer's own (FILE.h5.tmp, renamed over FILE.h5
+ * afterwards): whatever is there is removed and the file created anew (O_EXCL: a regular file,
+ * never a FIFO or a link left there). A full disk gets its own message; on failure path is
  * removed. */
 int ps__file_save(hid_t fid, const char *path, ps_err *err);
 
-/* Opens an existing file (H5F_ACC_RDONLY or H5F_ACC_RDWR), giving PS_EFORMAT for a file that is
- * not HDF5 and PS_EIO for one that cannot be read. */
+/* Opens an existing file (H5F_ACC_RDONLY or H5F_ACC_RDWR) after ps_path_check (a regular file:
+ * PS_EINVAL for a FIFO, a directory, ...), giving PS_EFORMAT for a file that is not HDF5. */
 int ps__file_open(hid_t *fid, const char *path, unsigned flags, ps_err *err);
 
 #endif

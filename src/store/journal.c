@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "fsio.h"
+#include "pairsweep/path.h"
 
 #define MAGIC 0x4A525350u /* "PSRJ" little-endian */
 #define HDR_TAG "PSJOURNAL1\n"
@@ -26,11 +27,16 @@ void ps__jrec_free(ps__jrec *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The journal is opened through path.h (a regular file, never a FIFO or a device: the
+ * results file's name + ".journal" is the user's path too). */
+#define WHAT "the journal of a results file"
+
 int ps__journal_create(int *fd, const char *path, const char *sha, ps_err *err)
 {
-    int f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (f < 0)
-        return ps__create_error(path, errno, err);
+    int f;
+    int rc = ps_path_open(&f, path, O_RDWR | O_CREAT | O_TRUNC, WHAT, err);
+    if (rc)
+        return rc;
     char hdr[PS__JOURNAL_HEADER];
     memset(hdr, 0, sizeof hdr);
     memcpy(hdr, HDR_TAG, strlen(HDR_TAG));
@@ -40,7 +46,7 @@ int ps__journal_create(int *fd, const char *path, const char *sha, ps_err *err)
         e = errno;
     if (e) {
         close(f);
-        return ps__create_error(path, e, err);
+        return ps__write_error(path, e, err);
     }
     *fd = f;
     return 0;
@@ -69,7 +75,7 @@ static off_t record_len(int fd, off_t off, off_t size, unsigned char **payload)
     uint64_t len;
     if (off + 16 > size || pread_all(fd, h, 8, off) || pread_all(fd, &len, 8, off + 8))
         return 0;
-    if (h[0] != MAGIC || (h[1] != PS__J_RESULT && h[1] != PS__J_SELECTION) ||
+    if (h[0] != MAGIC || h[1] < PS__J_RESULT || h[1] > PS__J_STOP ||
         len > (uint64_t)(size - off - 16) || (off_t)len + 20 > size - off)
         return 0;
     unsigned char *p = malloc(len ? len : 1);
@@ -89,9 +95,10 @@ static off_t record_len(int fd, off_t off, off_t size, unsigned char **payload)
 int ps__journal_open(int *fd, off_t *end, int *hdr_ok, const char *path, const char *sha,
                      int writable, ps_err *err)
 {
-    int f = open(path, writable ? O_RDWR : O_RDONLY);
-    if (f < 0)
-        return ps_err_set(err, PS_EIO, "%s: %s", path, strerror(errno));
+    int f;
+    int rc = ps_path_open(&f, path, writable ? O_RDWR : O_RDONLY, WHAT, err);
+    if (rc)
+        return rc;
     off_t size = lseek(f, 0, SEEK_END);
     char hdr[PS__JOURNAL_HEADER];
     *hdr_ok = size >= PS__JOURNAL_HEADER && !pread_all(f, hdr, sizeof hdr, 0) &&
@@ -161,7 +168,7 @@ static int append(int fd, off_t *end, uint32_t type, pieces *p, const char *path
         if (e == ENOSPC || e == EFBIG || e == EDQUOT)
             return ps_err_set(err, PS_EIO, "%s: the disk is full or the file size limit is "
                               "reached (%s); every earlier result is kept", path, strerror(e));
-        return ps_err_set(err, PS_EIO, "%s: write failed: %s", path, strerror(e));
+        return ps__write_error(path, e, err);
     }
     *end += (off_t)(sizeof head + p->len + 4);
     return 0;
@@ -241,6 +248,13 @@ int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
     pieces p = {.n = 0, .len = 0};
     piece(&p, &s, sizeof s);
     return append(fd, end, PS__J_SELECTION, &p, path, err);
+}
+
+int ps__journal_add_stop(int fd, off_t *end, const char *why, const char *path, ps_err *err)
+{
+    pieces p = {.n = 0, .len = 0};
+    piece(&p, why, strnlen(why, PS_STORE_STOPPED_MAX - 1));
+    return append(fd, end, PS__J_STOP, &p, path, err);
 }
 
 typedef struct rd { const unsigned char *p; size_t n, at; int bad; } rd;
@@ -324,6 +338,10 @@ int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_stat
     rec->type = (int32_t)type;
     if (type == PS__J_RESULT) {
         rc = decode_result(&r, rec, with_state);
+    } else if (type == PS__J_STOP) {
+        size_t n = r.n < sizeof rec->why - 1 ? r.n : sizeof rec->why - 1;
+        get(&r, rec->why, n);
+        rc = 0;
     } else {
         get(&r, &rec->sel, sizeof rec->sel);
         rec->sel.model[PS_NAME_MAX - 1] = 0;

@@ -16,7 +16,9 @@
 
 #include "pairsweep/store.h"
 
-enum { PS__J_RESULT = 1, PS__J_SELECTION = 2 };
+/* RESULT: a finished task; SELECTION: a model's chosen grid point; STOP: why the run ended
+ * before the study was complete (one line), written when it stops (ps_store_mark_stopped). */
+enum { PS__J_RESULT = 1, PS__J_SELECTION = 2, PS__J_STOP = 3 };
 #define PS__JOURNAL_HEADER 80
 
 /* A decoded record; the arrays are malloc'ed (free with ps__jrec_free). */
@@ -31,6 +33,7 @@ typedef struct ps__jrec {
     float *state;              /* (n_state): inside payload when aligned, else its own */
     unsigned char *payload;    /* the record's bytes when state points into them */
     ps_store_selection sel;    /* SELECTION */
+    char why[PS_STORE_STOPPED_MAX]; /* STOP */
 } ps__jrec;
 
 void ps__jrec_free(ps__jrec *r);
@@ -51,6 +54,8 @@ int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
 /* Appends a SELECTION record, the same way (not durable until ps__journal_sync). */
 int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
                               const char *path, ps_err *err);
+/* Appends a STOP record (why: one line), the same way (not durable until ps__journal_sync). */
+int ps__journal_add_stop(int fd, off_t *end, const char *why, const char *path, ps_err *err);
 /* Makes every record appended so far durable (fdatasync). */
 int ps__journal_sync(int fd, const char *path, ps_err *err);
 /* Reads the record at *off (< end) and advances *off; returns 1 when a record was read, 0 at

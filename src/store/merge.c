@@ -250,6 +250,8 @@ static int build(merged *m, const char *tmp, const char *const *shards, int n_sh
     if (!rc && m->n_plan)
         rc = ps__table_create(m->fid, &ps__plan_table, (hsize_t)m->n_plan, m->plan, m->what, err);
     if (!rc) rc = ps__attr_set_i32(m->fid, "planned_tasks", m->planned, m->what, err);
+    if (!rc) /* a shard's stop is not the merged file's */
+        rc = ps__attr_set_str(m->fid, "stopped", "", m->what, err);
     if (!rc)
         rc = ps__attr_set_i32(m->fid, "complete", is_complete(m), m->what, err);
     if (rc)

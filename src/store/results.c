@@ -51,6 +51,7 @@ static int read_root(ps_results *out, hid_t fid, const char *path, ps_err *err)
     copy_attr(fid, "started", out->started, sizeof out->started);
     copy_attr(fid, "finished", out->finished, sizeof out->finished);
     copy_attr(fid, "pairsweep_version", out->pairsweep_version, sizeof out->pairsweep_version);
+    copy_attr(fid, "stopped", out->stopped, sizeof out->stopped); /* older files: none */
     int rc = ps__attr_get_str(fid, "job_text", &out->job_text, path, err);
     rc = rc ? rc : ps__attr_get_i32(fid, "complete", &out->complete, path, err);
     rc = rc ? rc : ps__attr_get_i32(fid, "planned_tasks", &out->planned_tasks, path, err);
@@ -135,6 +136,10 @@ static int merge_journal(ps_results *out, float *fc[4], hsize_t fcols, const jli
     }
     for (int32_t j = 0; j < jl->n; j++) {
         const ps__jrec *r = &jl->r[j];
+        if (r->type == PS__J_STOP) { /* newer than the file's attribute */
+            ps__scopy(out->stopped, r->why, sizeof out->stopped);
+            continue;
+        }
         if (r->type == PS__J_SELECTION) {
             int32_t at = -1;
             for (int32_t i = 0; i < out->n_sel; i++)

@@ -125,22 +125,22 @@ static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const 
     rc = rc ? rc : ps__attr_set_str(fid, "finished", "", what, err);
     rc = rc ? rc : ps__attr_set_i32(fid, "complete", 0, what, err);
     rc = rc ? rc : ps__attr_set_i32(fid, "planned_tasks", m->planned_tasks, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "stopped", "", what, err);
     return rc;
 }
 
 int ps__file_create_mem(hid_t *out, const char *tmp, const ps_store_meta *m, const char *sha,
                         const char *what, ps_err *err)
 {
-    FILE *probe = fopen(tmp, "wb"); /* a missing or read-only directory gets its own message */
-    if (!probe)
-        return ps__create_error(tmp, errno, err);
-    fclose(probe);
+    int rc = ps__probe_create(tmp, err); /* a missing or read-only directory: its own message */
+    if (rc)
+        return rc;
     hid_t fapl = ps__fapl_mem();
     hid_t fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (fid < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot create an HDF5 file", tmp);
-    int rc = write_root(fid, m, sha, what, err);
+    rc = write_root(fid, m, sha, what, err);
     rc = rc ? rc : ps__table_create(fid, &ps__tasks_table, 0, NULL, what, err);
     rc = rc ? rc : ps__table_create(fid, &ps__sel_table, 0, NULL, what, err);
     rc = rc ? rc : ps__curves_create(fid, what, err);
@@ -252,6 +252,7 @@ static int resume_edit(hid_t fid, const void *ctx, const char *what, ps_err *err
     int rc = ps__attr_set_i32(fid, "ranks", m->ranks, what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "finished", "", what, err);
     rc = rc ? rc : ps__attr_set_i32(fid, "complete", 0, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "stopped", "", what, err);
     return rc ? rc : ps__attr_set_i32(fid, "planned_tasks", m->planned_tasks, what, err);
 }
 
@@ -458,12 +459,23 @@ int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *e
     return ps_store_sync(s, err);
 }
 
+typedef struct close_ctx { int complete; const char *stopped; } close_ctx;
+
 static int close_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
 {
+    const close_ctx *c = ctx;
     char now[32];
     ps__utc_now(now);
     int rc = ps__attr_set_str(fid, "finished", now, what, err);
-    return rc ? rc : ps__attr_set_i32(fid, "complete", *(const int *)ctx ? 1 : 0, what, err);
+    rc = rc ? rc : ps__attr_set_str(fid, "stopped", c->complete ? "" : c->stopped, what, err);
+    return rc ? rc : ps__attr_set_i32(fid, "complete", c->complete ? 1 : 0, what, err);
+}
+
+int ps_store_mark_stopped(ps_store *s, const char *why, ps_err *err)
+{
+    ps__scopy(s->stopped, why, sizeof s->stopped);
+    int rc = ps__journal_add_stop(s->jfd, &s->jend, s->stopped, s->jpath, err);
+    return rc ? rc : ps__sync_journal(s, err);
 }
 
 int ps_store_discard(ps_store *s)
@@ -482,7 +494,8 @@ int ps_store_close(ps_store *s, int complete, ps_err *err)
         return 0;
     int rc = 0;
     if (complete >= 0 && s->jfd >= 0) {
-        rc = ps__checkpoint(s, close_edit, &complete, err);
+        close_ctx c = {complete, s->stopped};
+        rc = ps__checkpoint(s, close_edit, &c, err);
         if (!rc)
             unlink(s->jpath); /* empty now: FILE.h5 holds everything */
     }

@@ -89,14 +89,12 @@ int ps_store_write_run(const char *path, const ps_train_config *cfg, const ps_tr
     if (!tmp)
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
     /* Probe creation first so that a missing or read-only directory gets its own message. */
-    FILE *probe = fopen(tmp, "wb");
-    if (!probe) {
-        int rc = ps__create_error(path, errno, err);
+    int rc = ps__probe_create(tmp, err);
+    if (rc) {
+        ps_err_rename(err, tmp, path);
         free(tmp);
         return rc;
     }
-    fclose(probe);
-    int rc = 0;
     hid_t fapl = ps__fapl_mem();
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);

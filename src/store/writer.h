@@ -32,6 +32,7 @@ struct ps_store {
     int32_t gc_max;           /* a sync is due with this many pending ... */
     double gc_age;            /* ... or when the first is this many seconds old */
     ps_store_stats st;
+    char stopped[PS_STORE_STOPPED_MAX]; /* ps_store_mark_stopped's text ("": none) */
 };
 
 /* Makes ix index rows[0, n) (task id -> row index), initialising it if needed. 0 or

@@ -11,7 +11,7 @@ static int self_abort_cb(void *user, int32_t epoch, const ps_train_result *parti
     int32_t w;
     int32_t n = ps__master_tick(m, &w, 1);
     ps__master_progress(m, 0);
-    return n > 0;
+    return n > 0 || m->ending;
 }
 
 int ps__local_run(ps__master *m, const ps_mnist *mn)

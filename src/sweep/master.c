@@ -156,8 +156,12 @@ static int handle_events(ps__master *m)
         }
         case PS_SCHED_EV_STOP:
             ps__master_fail(m, ps__master_commit(m));
-            ps__master_event(m, "stop requested: no more tasks are handed out; running tasks "
-                             "may finish for up to %.0f s", m->o->grace);
+            if (m->ending)
+                ps__master_event(m, "stop requested: mpirun is ending the job (it kills every "
+                                 "rank in a moment): running tasks are given up");
+            else
+                ps__master_event(m, "stop requested: no more tasks are handed out; running "
+                                 "tasks may finish for up to %.0f s", m->o->grace);
             break;
         case PS_SCHED_EV_DEADLINE:
             ps__master_fail(m, ps__master_commit(m));
@@ -182,6 +186,11 @@ int32_t ps__master_tick(ps__master *m, int32_t *abandon, int32_t cap)
 {
     double now = ps_now();
     int32_t stop = m->o->stop ? (int32_t)*m->o->stop : 0;
+    if (!m->ending && m->o->ending && *m->o->ending) {
+        m->ending = 1; /* the stop below (its SIGTERM is counted in stop too) says so */
+        if (m->signals == stop)
+            ps_sched_signal(m->sched, now);
+    }
     for (; m->signals < stop; m->signals++) {
         if (m->signals == 0)
             m->first_signal = now;

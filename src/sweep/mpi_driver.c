@@ -231,7 +231,8 @@ static int master_loop(link *k, int32_t *abandon)
     ps__master *m = k->m;
     long ns = SLEEP_MIN_NS;
     for (;;) {
-        if (round_done(k, abandon)) { /* nothing could be handed out */
+        /* nothing could be handed out, or the launcher kills every rank in a moment */
+        if (round_done(k, abandon) || m->ending) {
             ps__master_fail(m, ps__master_commit(m));
             return m->failed_rc;
         }
@@ -281,7 +282,8 @@ int ps__mpi_master(ps__master *m, int32_t ranks)
     int32_t *abandon = malloc((size_t)ranks * sizeof *abandon);
     int rc = k.state && abandon ? master_loop(&k, abandon)
                                 : ps_err_set(m->err, PS_ENOMEM, "out of memory");
-    stop_workers(k.state, ranks);
+    if (!m->ending) /* else the workers are being killed: none would answer */
+        stop_workers(k.state, ranks);
     free(k.state);
     free(k.rbuf);
     free(abandon);
@@ -307,9 +309,9 @@ int ps__mpi_start(int *rank, int *ranks, int *inited, ps_err *err)
     return 0;
 }
 
-void ps__mpi_finish(int inited, int hung)
+void ps__mpi_finish(int inited, int abandoned)
 {
-    if (!inited && !hung)
+    if (!inited && !abandoned)
         MPI_Finalize();
 }
 

@@ -82,7 +82,23 @@ static int prepare(ps__master *m, const ps_mnist *mn, int32_t ranks, const char 
     return 0;
 }
 
-/* Closes the store (marked complete or not) and fills the summary. */
+/* Why a run that ended normally did not complete, for the file (ps_store_mark_stopped), or
+ * NULL when it was not stopped. */
+static const char *stop_reason(const ps__master *m, const ps_sched_status *st)
+{
+    if (m->ending)
+        return "stopped by a signal: mpirun ended the job (Ctrl-C, SIGINT or SIGTERM to "
+               "mpirun), running tasks were given up; rerun the same pairsweep run command to "
+               "resume";
+    if (st->stopped)
+        return "stopped by a signal; rerun the same pairsweep run command to resume";
+    if (st->deadline_hit)
+        return "stopped at its deadline; rerun the same pairsweep run command to resume";
+    return NULL;
+}
+
+/* Records why the run stopped, closes the store (marked complete or not) and fills the
+ * summary. */
 static int finish(ps__master *m, int rc, ps_sweep_summary *sum, ps_err *err)
 {
     ps_sched_status st;
@@ -90,6 +106,9 @@ static int finish(ps__master *m, int rc, ps_sweep_summary *sum, ps_err *err)
     if (m->sched)
         ps_sched_get_status(m->sched, &st);
     int complete = !rc && st.complete;
+    const char *why = stop_reason(m, &st);
+    if (m->store && !rc && !complete && why)
+        rc = ps_store_mark_stopped(m->store, why, err);
     if (m->store) {
         ps_err e2;
         int rc2 = ps_store_close(m->store, complete, &e2);
@@ -109,7 +128,8 @@ static int finish(ps__master *m, int rc, ps_sweep_summary *sum, ps_err *err)
     sum->ran = m->ran;
     sum->diverged = m->diverged;
     sum->failed = m->failed;
-    sum->abandoned = st.abandoned;
+    sum->abandoned = st.abandoned + (m->ending ? st.running : 0);
+    sum->ended = m->ending;
     sum->rate = st.rate;
     sum->hung_ranks = m->hung;
     return rc;
@@ -176,6 +196,6 @@ int ps_sweep_run(const ps_sweep_opts *o, ps_sweep_summary *sum, ps_err *err)
     sum->elapsed = ps_now() - t0;
     if (rank == 0)
         sum->master_cpu = cpu_seconds();
-    ps__mpi_finish(inited, sum->hung_ranks > 0);
+    ps__mpi_finish(inited, sum->hung_ranks > 0 || sum->ended);
     return rc;
 }

@@ -65,6 +65,7 @@ typedef struct ps__master {
     double last_progress;
     int failed_rc;             /* the first error that stopped the run (0: none) */
     int32_t hung;              /* workers retired after a task timeout */
+    int ending;                /* *o->ending was seen: stop now, wait for no worker */
 } ps__master;
 
 /* Rank 0 for a job with `workers` task slots, started at time t0: the shard's groups and the
@@ -140,10 +141,10 @@ int ps__local_run(ps__master *m, const ps_mnist *mn);
 /* MPI start-up: MPI_Init unless initialised (*inited says whether it was), rank and size. */
 int ps__mpi_start(int *rank, int *ranks, int *inited, ps_err *err);
 
-/* MPI_Finalize unless MPI was initialised before ps__mpi_start, or unless hung (rank 0 left
- * workers that stopped answering: finalising would wait for them; ps_sweep_end ends the MPI
- * job instead). */
-void ps__mpi_finish(int inited, int hung);
+/* MPI_Finalize unless MPI was initialised before ps__mpi_start, or unless abandoned: rank 0
+ * left workers that stopped answering (finalising would wait for them; ps_sweep_end ends the
+ * MPI job instead), or the launcher is ending the job (it kills the workers). */
+void ps__mpi_finish(int inited, int abandoned);
 
 /* Every rank gets rank 0's job (rank 0 passes job_rc, the result of reading it, and the
  * MNIST directory) and loads MNIST; an error on any rank fails all of them (rank 0's err
@@ -152,7 +153,8 @@ int ps__mpi_setup(int rank, int ranks, int job_rc, const char *mnist_dir, ps_job
                   ps_mnist *mn, ps_err *err);
 
 /* Rank 0 with ranks − 1 workers: hands tasks out and collects results until the hand-out ends
- * and every worker is idle, then ends the workers' loops. */
+ * and every worker is idle, then ends the workers' loops; when the launcher is ending the job
+ * (m->ending), returns at once instead, leaving the workers to it. */
 int ps__mpi_master(ps__master *m, int32_t ranks);
 
 /* Rank 0 cannot run the study: waits for every worker's READY and ends its loop. */

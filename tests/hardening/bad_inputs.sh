@@ -501,11 +501,13 @@ paths() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Every command that writes (merge, train --save, report --out, run -o) refuses to replace what
-# it was not told to replace: an existing output (unless --force; run resumes its own file and
-# replaces another only with --restart), and always one of its own inputs, under any spelling
-# (./A.h5, an absolute path, a symbolic or a hard link). Each refusal: status 2, one line
-# naming the output, and every file involved unchanged (SHA-256).
+# Every command that writes (merge, train --save, report --out, run -o, export -o) refuses to
+# replace what it was not told to replace: an existing output (unless --force; run resumes its
+# own file and replaces another only with --restart), and always one of its own inputs, under
+# any spelling (./A.h5, an absolute path, a symbolic or a hard link). Each refusal: status 2,
+# one line naming the output, and every file involved unchanged (SHA-256). A file of its own
+# that is not what it should be (a report's table a FIFO) is refused; a FIFO at a temporary
+# name (OUT.tmp) is removed, never opened.
 writers() {
   cd "$work" || exit 1
   micro_job micro.yaml
@@ -576,6 +578,52 @@ writers() {
   timeout 60 "$ps" report --out full --force A.h5 >/dev/null 2>report.err || rc=$?
   if [ "$rc" -eq 0 ] && [ -s full/table2.txt ]; then pass "writers: report --out full --force writes into it"
   else fail "writers: report --force" "status $rc: $(cat report.err)"; fi
+
+  # export -o: never its results file or an MNIST file; an existing file only with --force
+  local tid
+  tid=$("${PS_PYTHON:-/usr/bin/python3}" -c \
+    "import h5py,sys; print(h5py.File(sys.argv[1],'r')['tasks'][0]['task_id'].decode())" A.h5)
+  snap A.h5 B.h5 kept.txt "$tl"
+  for f in A.h5 ./A.h5 link.h5 hard.h5; do
+    expect "writers: export A.h5 --task ID --force -o $f (the results file)" 2 "is the input" \
+      "$ps" export A.h5 --task "$tid" --force -o "$f"
+  done
+  expect "writers: export A.h5 --task ID -o B.h5 (exists)" 2 "B.h5: exists" \
+    "$ps" export A.h5 --task "$tid" -o B.h5
+  expect "writers: export --force -o an MNIST file" 2 "is the input" \
+    "$ps" export A.h5 --task "$tid" --mnist links --force -o "$tl"
+  expect "writers: export -o adir (a directory)" 2 "adir: is a directory" \
+    "$ps" export A.h5 --task "$tid" -o adir
+  limit=20 expect "writers: export --force -o afifo (a FIFO)" 2 "afifo" \
+    "$ps" export A.h5 --task "$tid" --force -o afifo
+  kept "writers: export refused"
+
+  # report --out DIR --force: a file of the report that is a FIFO is refused, not opened
+  mkdir -p fifos && mkfifo fifos/table2.txt
+  limit=20 expect "writers: report --out DIR --force, DIR/table2.txt a FIFO" 2 \
+    "fifos/table2.txt: is a FIFO" "$ps" report --out fifos --force A.h5
+  rm -rf fifos && mkdir -p fifos && mkfifo fifos/fig1_train_loss.gp
+  limit=20 expect "writers: report --out DIR --force, DIR/fig1_train_loss.gp a FIFO" 2 \
+    "fifos/fig1_train_loss.gp: is a FIFO" "$ps" report --out fifos --force A.h5
+
+  # a FIFO left at a writer's temporary name OUT.tmp is removed, never opened (at main 31dc66f
+  # train --save, merge and report hung on one, export failed): each command succeeds
+  local c
+  for c in "train --model cnn --epochs 1 --n-train 200 --n-test 100 -q --save T.h5" \
+           "merge T.h5 A.h5" "export A.h5 --task $tid -o T.h5" "run -q -o T.h5 micro.yaml"; do
+    rm -f T.h5 T.h5.journal
+    mkfifo T.h5.tmp
+    rc=0
+    # shellcheck disable=SC2086 # the command's words
+    timeout 20 "$ps" $c >/dev/null 2>tmp.err || rc=$?
+    printf '| %s | %s | `%s` |\n' "writers: ${c%% *} with a FIFO left at T.h5.tmp" "$rc" \
+      "$(md_cell "$(head -c 400 tmp.err)")" >>"$table"
+    if [ "$rc" -eq 0 ] && [ -f T.h5 ] && [ ! -e T.h5.tmp ]; then
+      pass "writers: ${c%% *} with a FIFO at T.h5.tmp: done, the FIFO removed"
+    else
+      fail "writers: ${c%% *} with a FIFO at T.h5.tmp" "status $rc: $(cat tmp.err)"
+    fi
+  done
 
   # run -o: never an input, even with --restart
   ln -s micro.yaml job-link.yaml

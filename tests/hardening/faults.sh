@@ -9,21 +9,10 @@
 #       0 under mpirun); after every kill the file opens with h5py and its table reads; the
 #       same command resumes; in the end the study is complete and equals the reference.
 set -uo pipefail
-what=$1
-ps=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
-work=$3/$what
-mpiexec=${4:-mpirun}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-py=${PS_PYTHON:-/usr/bin/python3}
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work" || exit 1
-table=$work/../table-$what.md
-: >"$table"
 # shellcheck source=tests/hardening/lib.sh
 . "$here/lib.sh"
-export OPENBLAS_NUM_THREADS=1
-ulimit -c 0
+start_mpi_test "$@"
 
 # The study: jobs/tiny.yaml's shape (2 models, 4 grid points, 2 folds, then 2 seeds each: 12
 # tasks) with more epochs, so that a kill lands while tasks run and results are stored.

@@ -103,6 +103,24 @@ no_results() {
   fi
 }
 
+# start_mpi_test CASE PAIRSWEEP WORKDIR [MPIEXEC] (the arguments of faults.sh and signals.sh):
+# sets what, ps (absolute), work (WORKDIR/CASE, emptied and entered), mpiexec, py and table
+# (WORKDIR/table-CASE.md, emptied: the rows for docs/hardening.md); no core files, one BLAS
+# thread.
+start_mpi_test() {
+  # shellcheck disable=SC2034 # used by the scripts that call this
+  what=$1 mpiexec=${4:-mpirun} py=${PS_PYTHON:-/usr/bin/python3}
+  ps=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+  work=$3/$what
+  rm -rf "$work"
+  mkdir -p "$work"
+  cd "$work" || exit 1
+  table=$work/../table-$what.md
+  : >"$table"
+  export OPENBLAS_NUM_THREADS=1
+  ulimit -c 0
+}
+
 finish() {
   say "$checks checks, $fails failed"
   [ "$fails" -eq 0 ]
