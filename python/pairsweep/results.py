@@ -1,9 +1,9 @@
 """A pairsweep results file as pandas DataFrames.
 
 Accuracies are stored as fractions (their `units` attribute says so); every function here
-returns them in percent, as the reports print them. Phase and status are Categoricals ("select"/"final",
-"done"/"diverged"/"failed"), strings are str, and a task row carries the hyper-parameters of
-its grid point. The file itself (FILE.h5) is read, not its journal: results of a running
+returns them in percent, as the reports print them. Phase and status are Categoricals
+("select"/"final", "done"/"diverged"/"failed"), strings are str, and a task row carries the
+hyper-parameters of its grid point. The file itself (FILE.h5) is read, not its journal: results of a running
 writer appear after its next checkpoint (`pairsweep status` counts them sooner).
 """
 import math
