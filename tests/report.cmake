@@ -14,4 +14,10 @@ if(TARGET ps_report)
     ${CMAKE_CURRENT_SOURCE_DIR}/report/test_report_tables.py
     $<TARGET_FILE:pairsweep> $<TARGET_FILE:test_report_fixture>)
   set_tests_properties(test_report_py PROPERTIES TIMEOUT 120)
+
+  # Files of format 1 (made from a fixture by report/make_format1.py): report, status and merge.
+  ps_add_script_test(test_report_format ${PS_PYTHON}
+    ${CMAKE_CURRENT_SOURCE_DIR}/report/test_report_format.py
+    $<TARGET_FILE:pairsweep> $<TARGET_FILE:test_report_fixture>)
+  set_tests_properties(test_report_format PROPERTIES TIMEOUT 120)
 endif()

@@ -97,6 +97,8 @@ static void test_outputs_and_flops(void)
         CHECK(info.loss != PS_LOSS_TARGET || !info.digits || strcmp(info.report, "002"));
         CHECK(ps_net_flops_train(net) > 2 * ps_net_flops_forward(net));
         CHECK(strlen(info.arch) > 20);
+        /* not cut by its buffer: /models stores the whole of it */
+        CHECK(strlen(info.arch) < sizeof info.arch - 1);
         ps_net_free(net);
     }
     /* cnn: 2·(32·18·144 + 64·288·100 + 1600·25 + 25·2) forward FLOPs per sample */

@@ -15,16 +15,6 @@
 #include "pairsweep/store.h"
 #include "test_store_fixture.h"
 
-static int run_python(const char *script, const char *args)
-{
-    const char *src = getenv("PS_SOURCE_DIR");
-    const char *py = getenv("PS_PYTHON");
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s/tests/report/%s %s", py ? py : "/usr/bin/python3",
-             src ? src : ".", script, args);
-    return system(cmd);
-}
-
 static void test_write_run(void)
 {
     ps_train_config cfg;
@@ -47,7 +37,7 @@ static void test_write_run(void)
     CHECK(access(tpath("run.h5.tmp"), F_OK) != 0);
     char args[600];
     snprintf(args, sizeof args, "%s 5", p);
-    CHECK_EQ_INT(run_python("check_run_file.py", args), 0);
+    CHECK_EQ_INT(fixture_python("check_run_file.py", args), 0);
     /* overwrite works; a missing directory is one clear error */
     CHECK_EQ_INT(ps_store_write_run(p, &cfg, &r, &err), 0);
     CHECK(ps_store_write_run(tpath("nodir/run.h5"), &cfg, &r, &err) < 0);
@@ -120,7 +110,7 @@ static void test_roundtrip(void)
     ps_results_free(&r);
     char args[600];
     snprintf(args, sizeof args, "%s %d", p, N_PLAN);
-    CHECK_EQ_INT(run_python("check_store_layout.py", args), 0);
+    CHECK_EQ_INT(fixture_python("check_store_layout.py", args), 0);
 }
 
 static void test_resume(void)
@@ -407,7 +397,7 @@ static void test_merge(void)
     ps_results_free(&r);
     char args[600];
     snprintf(args, sizeof args, "%s %d", out, N_PLAN);
-    CHECK_EQ_INT(run_python("check_merged.py", args), 0);
+    CHECK_EQ_INT(fixture_python("check_merged.py", args), 0);
     /* shards of different jobs are refused, naming the odd one; nothing is written */
     const char *bad[2] = {a, c};
     CHECK_EQ_INT(ps_store_merge(tpath("bad.h5"), bad, 2, &n, &err), PS_ESTATE);

@@ -135,6 +135,16 @@ void add_plan_result(ps_store *s, int i, ps_err *err, int *rc)
     fixture_result_free(&r);
 }
 
+int fixture_python(const char *script, const char *args)
+{
+    const char *src = getenv("PS_SOURCE_DIR");
+    const char *py = getenv("PS_PYTHON");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s/tests/report/%s %s", py ? py : "/usr/bin/python3",
+             src ? src : ".", script, args);
+    return system(cmd);
+}
+
 void fixture_setup(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_test_store_XXXXXX");

@@ -37,6 +37,9 @@ void plan_task(ps_task *t, int i);
  * status of ps_store_add goes to *rc, its message to err. */
 void add_plan_result(ps_store *s, int i, ps_err *err, int *rc);
 
+/* Runs tests/report/SCRIPT ARGS with $PS_PYTHON (an h5py check of a file); its exit status. */
+int fixture_python(const char *script, const char *args);
+
 /* Creates the tests' temporary directory /tmp/ps_test_store_XXXXXX; exits on failure.
  * fixture_cleanup removes it with everything in it. */
 void fixture_setup(void);

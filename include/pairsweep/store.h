@@ -1,18 +1,30 @@
 /* pairsweep — the results file (HDF5): one file per study, rank 0 the only writer.
  *
- * Layout (readable with h5dump, h5py and pandas without pairsweep):
- *   /                     attributes: job_text, job_sha256, job_name, pairsweep_version,
- *                         mnist_sha256 (4 lines), ranks, started, finished ("" while running),
- *                         complete (0/1), planned_tasks, stopped (why the last run ended
- *                         before the study was complete: "" when it did not)
- *   /tasks                H5TB table, one row per finished task (ps_store_row fields)
+ * Layout (readable with h5dump, h5py and pandas without pairsweep; docs/results-format.md
+ * lists every dataset, type, attribute and unit):
+ *   /                     attributes: format_version (PS_STORE_FORMAT), job_text, job_sha256,
+ *                         job_name, pairsweep_version, mnist_sha256 (4 lines), ranks, started,
+ *                         finished ("" while running), complete (0/1), planned_tasks, stopped
+ *                         (why the last run ended before the study was complete: "" when it
+ *                         did not)
+ *   /tasks                H5TB table, one row per finished task (ps_store_row fields); phase
+ *                         and status are HDF5 enums (names from PS_PHASES, PS_TASK_STATUSES)
  *   /grid                 H5TB table, one row per (model, grid point) with its hyper-parameters
  *   /selection            H5TB table, one row per model: chosen grid point, CV mean and std
  *   /curves/train_loss, train_acc, eval_loss, eval_acc   float (rows × epochs), row i of
- *                         each belongs to row i of /tasks
- *   /weights/<task id>/<state_dict name>                 final state of each task
+ *                         each belongs to row i of /tasks, whose id /curves/task_id (their
+ *                         dimension scale) holds
+ *   /weights/<task id>/<state_dict name>                 final state of each task; the group's
+ *                         attributes name its task (task_id, model, grid, phase, fold, rep, seed)
  *   /models               H5TB table (Table I): model, arch, params, flops (ps_store_write_models)
  *   /plan                 H5TB table: every planned cell (ps_store_write_plan), for status
+ * Every metric carries its unit: a `units` attribute on each curve, and on each table a
+ * `units` attribute mapping its metric columns to theirs. Tables written once size their
+ * strings from the data; tables that grow use the sizes of the C structs below, which hold
+ * whatever the program holds. Files of format 1 (before format_version existed: integer
+ * phase/status, no units, no /curves/task_id, untagged weights, arch cut at 160 bytes) are
+ * read as they are, converted when a run resumes them, and ps_store_merge writes format
+ * PS_STORE_FORMAT whatever its shards' (`pairsweep merge -o NEW.h5 OLD.h5` converts one).
  * A result is first appended to FILE.h5.journal (a CRC'd append-only log) and made durable
  * there by an fdatasync of the journal; it reaches FILE.h5 itself at the next checkpoint,
  * which replaces FILE.h5 atomically (see src/store/store.c for why). ps_store_add does both
@@ -40,7 +52,12 @@
 #include "pairsweep/task.h"
 #include "pairsweep/train.h"
 
-/* One row of /tasks. Fixed-length strings so that PyTables/pandas read it as a table. */
+/* The layout version this code writes (root attribute format_version); a file without the
+ * attribute is format 1. */
+#define PS_STORE_FORMAT 2
+
+/* One row of /tasks. Fixed-length strings so that PyTables/pandas read it as a table. The
+ * journal stores this struct as it is: changing it changes the journal's format too. */
 typedef struct ps_store_row {
     char task_id[PS_TASK_ID_LEN + 1];
     int32_t phase;
@@ -95,7 +112,8 @@ typedef struct ps_store_selection {
  * size. Written once by the sweep (ps_store_write_models). */
 typedef struct ps_store_model_row {
     char model[PS_NAME_MAX];
-    char arch[160];            /* one-line architecture, as `pairsweep models` prints it */
+    char arch[320];            /* one-line architecture, as `pairsweep models` prints it (the
+                                  size of ps_model_info's, models.h) */
     int64_t params;            /* trainable parameter count */
     double flops;              /* FLOPs per training sample (forward + backward) */
 } ps_store_model_row;
@@ -126,8 +144,10 @@ typedef struct ps_store ps_store;
 
 /* Opens path for writing a study. A new file is created (through a temporary name, renamed
  * once its root is written). An existing file of the same job text (same SHA-256) is opened
- * to resume. An existing file of another job, or a file that is not a pairsweep file, is
- * refused with PS_ESTATE unless restart is non-zero, in which case it is replaced. */
+ * to resume; one of an older format is converted to PS_STORE_FORMAT by the checkpoint that
+ * opens it (its results, journal included, kept as they are). An existing file of another
+ * job, of a newer format, or a file that is not a pairsweep file, is refused with PS_ESTATE
+ * unless restart is non-zero, in which case it is replaced. */
 int ps_store_open(ps_store **out, const char *path, const ps_store_meta *meta, int restart,
                   ps_err *err);
 
@@ -226,6 +246,7 @@ void ps_store_set_checkpoint(ps_store *s, int32_t every_n, double every_seconds)
 
 /* Read side, for report/merge/status: a whole file read into memory. */
 typedef struct ps_results {
+    int32_t format_version;    /* of the file read (1: written before the attribute existed) */
     char job_name[256];
     char job_sha256[65];
     char *job_text;
@@ -262,7 +283,9 @@ void ps_results_free(ps_results *r);
  * every shard must have the same job_sha256 (else PS_ESTATE naming the odd one); rows are
  * deduplicated by task id (first shard wins), with their curves and weights; selections and
  * the grid/models/plan tables come from the first shard that has them. complete is set when
- * every planned task is present. *n_rows receives the merged row count (may be NULL). */
+ * every planned task is present. out is written in format PS_STORE_FORMAT whatever the shards'
+ * (a shard of a newer format is refused with PS_EFORMAT), so merging one file converts it.
+ * *n_rows receives the merged row count (may be NULL). */
 int ps_store_merge(const char *out, const char *const *shards, int n_shards, int32_t *n_rows,
                    ps_err *err);
 

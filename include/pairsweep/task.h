@@ -8,9 +8,17 @@
 
 #include "pairsweep/train.h"
 
+/* The phases of a study, as X(constant, value, name): the one list of them, which makes the C
+ * enum below and the HDF5 enum type of the results file's phase columns (src/store/h5io.c).
+ * Values are stored: never renumber one. */
+#define PS_PHASES(X)                                                                         \
+    X(PS_PHASE_SELECT, 0, "select") /* grid point × CV fold (or holdout repetition) */       \
+    X(PS_PHASE_FINAL, 1, "final")   /* chosen grid point × seed, evaluated on the test pairs */
+
 typedef enum ps_phase {
-    PS_PHASE_SELECT = 0, /* grid point × CV fold (or holdout repetition) */
-    PS_PHASE_FINAL = 1,  /* chosen grid point × seed, evaluated on the test pairs */
+#define PS_PHASE_ENUM(constant, value, name) constant = value,
+    PS_PHASES(PS_PHASE_ENUM)
+#undef PS_PHASE_ENUM
 } ps_phase;
 
 #define PS_TASK_ID_LEN 16 /* hex characters of a task id */

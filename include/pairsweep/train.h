@@ -56,11 +56,21 @@ typedef struct ps_train_config {
  * seed 0, 1000/1000 pairs, PS_EVAL_TEST, PS_NN_KERNELS_AUTO. */
 void ps_train_config_default(ps_train_config *cfg);
 
+/* The statuses of a finished task, as X(constant, value, name): the one list of them. The C
+ * enum below and the HDF5 enum type of the results file's status columns (src/store/h5io.c,
+ * where h5dump and h5py show the names) are both made from it, so adding a status is adding
+ * one line here; a value missing from the HDF5 enum could not be stored. Values are stored:
+ * never renumber one. */
+#define PS_TASK_STATUSES(X)                                                                   \
+    X(PS_TASK_DONE, 0, "done")                                                                \
+    X(PS_TASK_DIVERGED, 1, "diverged") /* a loss became NaN or infinite: curves stop there */ \
+    X(PS_TASK_FAILED, 2, "failed")     /* an error (reason says which) */
+
 /* Status of a finished task. */
 typedef enum ps_task_status {
-    PS_TASK_DONE = 0,
-    PS_TASK_DIVERGED = 1,      /* a loss became NaN or infinite: curves stop there */
-    PS_TASK_FAILED = 2,        /* an error (reason says which) */
+#define PS_STATUS_ENUM(constant, value, name) constant = value,
+    PS_TASK_STATUSES(PS_STATUS_ENUM)
+#undef PS_STATUS_ENUM
 } ps_task_status;
 
 /* One named tensor of a model's state (parameters, then buffers such as running statistics),

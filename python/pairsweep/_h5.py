@@ -1,9 +1,10 @@
-"""What the reader knows of the HDF5 layout (include/pairsweep/store.h): opening a file,
-decoding strings and codes, reading a compound table into a DataFrame.
+"""What the reader knows of the HDF5 layout (docs/results-format.md): opening a file, decoding
+strings and codes, reading a compound table into a DataFrame, units.
 
-Written for the files pairsweep writes today (fixed-length byte strings, integer codes for
-phase and status) and for the forms a later layout may take: variable-length or unicode
-strings, and HDF5 enum types, whose names are then used.
+Reads both formats: format 2 (root attribute format_version; phase and status HDF5 enums,
+whose names are used; `units` attributes) and format 1 (files written before it: integer
+codes, named here from PHASES and STATUSES; no units, accuracies were fractions). Strings may
+be fixed-length, variable-length or unicode.
 """
 import contextlib
 import os
@@ -12,7 +13,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-# The codes of include/pairsweep/task.h (ps_phase) and train.h (ps_task_status).
+# The names of the codes of format 1 files, which have no enum types (include/pairsweep/task.h
+# PS_PHASES and train.h PS_TASK_STATUSES as they were then). Format 2 files name their codes.
 PHASES = ("select", "final")
 STATUSES = ("done", "diverged", "failed")
 
@@ -96,11 +98,27 @@ def table(f, name, enums=None):
     return pd.DataFrame(out, columns=list(arr.dtype.names))
 
 
+def unit(obj, column=None):
+    """The unit of a dataset (its `units` attribute) or of a column of a table (the member
+    named column of the table's compound `units` attribute), as str; None when the file does
+    not say (format 1 files, columns that are not metrics)."""
+    if "units" not in obj.attrs:
+        return None
+    value = obj.attrs["units"]
+    names = getattr(getattr(value, "dtype", None), "names", None)
+    if names:
+        return decode(value[column]) if column in names else None
+    return decode(value)
+
+
 def percent_factor(obj, column):
-    """100, to turn a stored fraction into percent; 1 when the dataset's attributes say the
-    column is already in percent (an attribute "<column>_units" or "units" of "%"/"percent")."""
-    for key in (column + "_units", "units"):
-        unit = attr(obj, key)
-        if isinstance(unit, str) and unit.strip().lower() in ("%", "percent"):
-            return 1.0
-    return 100.0
+    """The factor that turns the stored accuracy `column` of obj into percent: 100 for
+    "fraction" (and for format 1 files, whose accuracies are fractions without a unit), 1 for
+    "%" or "percent"."""
+    u = unit(obj, column)
+    if u is None or u.strip().lower() == "fraction":
+        return 100.0
+    if u.strip().lower() in ("%", "percent"):
+        return 1.0
+    raise ValueError("%s: column %s has the unit %r, expected a fraction or percent"
+                     % (obj.name, column, u))

@@ -1,9 +1,9 @@
 """A pairsweep results file as pandas DataFrames.
 
-Accuracies are stored as fractions; every function here returns them in percent, as the
-reports print them. Phase and status are Categoricals ("select"/"final",
-"done"/"diverged"/"failed"), strings are str, and a task row carries the hyper-parameters of
-its grid point. The file itself (FILE.h5) is read, not its journal: results of a running
+Accuracies are stored as fractions (their `units` attribute says so); every function here
+returns them in percent, as the reports print them. Phase and status are Categoricals
+("select"/"final", "done"/"diverged"/"failed"), strings are str, and a task row carries the
+hyper-parameters of its grid point. The file itself (FILE.h5) is read, not its journal: results of a running
 writer appear after its next checkpoint (`pairsweep status` counts them sooner).
 """
 import math
@@ -62,10 +62,10 @@ def read_tasks(source, hyperparameters=True):
     _warn_journal(source)
     with _h5.open_results(source) as f:
         tasks = _h5.table(f, "tasks", enums={"phase": _h5.PHASES, "status": _h5.STATUSES})
-        scale = {c: _h5.percent_factor(f["tasks"], c) for c in ACCURACIES} if "tasks" in f \
-            else {}
-    if tasks.empty:
-        return tasks
+        if tasks.empty:
+            return tasks
+        scale = {c: _h5.percent_factor(f["tasks"], c) for c in ACCURACIES}
+        units = {c: _h5.unit(f["tasks"], c) for c in tasks.columns}  # format 2 says them
     for col, factor in scale.items():
         tasks[col] = tasks[col].astype(np.float64) * factor
     tasks["fold"] = tasks["fold"].where(tasks["fold"] >= 0).astype("Int32")
@@ -74,7 +74,8 @@ def read_tasks(source, hyperparameters=True):
         if not grid.empty:
             keep = ["model", "grid"] + [c for c in HYPERPARAMETERS if c in grid.columns]
             tasks = tasks.merge(grid[keep], on=["model", "grid"], how="left", validate="m:1")
-    tasks.attrs["units"] = {c: "%" for c in ACCURACIES}
+    tasks.attrs["units"] = {**{c: u for c, u in units.items() if u},
+                            **{c: "%" for c in ACCURACIES}}
     tasks.attrs["source"] = _h5.file_path(source)
     return tasks
 
@@ -96,10 +97,13 @@ def read_models(source):
 
 
 def read_study(source):
-    """The root attributes (job_name, job_text, job_sha256, started, finished, complete, ...)
-    as a dict of Python values."""
+    """The root attributes (format_version, job_name, job_text, job_sha256, started, finished,
+    complete, ...) as a dict of Python values; format_version is 1 for files written before
+    the attribute existed."""
     with _h5.open_results(source) as f:
-        return {k: _h5.attr(f, k) for k in f.attrs}
+        study = {k: _h5.attr(f, k) for k in f.attrs}
+    study.setdefault("format_version", 1)
+    return study
 
 
 def read_curves(source, metrics=METRICS):

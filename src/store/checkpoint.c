@@ -38,22 +38,10 @@ static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *wh
         return 0;
     if (ps_idset_get(&f->ix, rec->row.task_id) >= 0)
         return 0;
-    int rc = 0;
-    if (rec->n_views > 0) {
-        char group[64];
-        snprintf(group, sizeof group, "weights/%s", rec->row.task_id);
-        if (!ps__exists(fid, "weights")) {
-            hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            if (g < 0)
-                return ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
-            H5Gclose(g);
-        }
-        if (!ps__exists(fid, group))
-            rc = ps__weights_write(fid, group, rec->views, rec->n_views, rec->state,
-                                   rec->n_state, what, err);
-        if (rc)
-            return rc;
-    }
+    int rc = rec->n_views > 0 ? ps__weights_put(fid, &rec->row, rec->views, rec->n_views,
+                                                rec->state, rec->n_state, what, err) : 0;
+    if (rc)
+        return rc;
     size_t ep = rec->epochs > 0 ? (size_t)rec->epochs : 0;
     if (f->n_cv + 4 * ep > f->cap_cv) {
         size_t c = f->cap_cv ? 2 * f->cap_cv : 1024;
@@ -113,7 +101,8 @@ static int flush_rows(hid_t fid, const frows *f, const char *what, ps_err *err)
         at += 4 * ep;
     }
     const float *const b4[4] = {blk, blk + cells, blk + 2 * cells, blk + 3 * cells};
-    rc = ps__curves_write_rows(fid, (hsize_t)f->n_file, (hsize_t)n, f->cols, b4, what, err);
+    rc = ps__curves_write_rows(fid, (hsize_t)f->n_file, (hsize_t)n, f->cols, b4,
+                               f->r + f->n_file, what, err);
     free(blk);
     return rc;
 }

@@ -1,5 +1,5 @@
-/* pairsweep store — HDF5 helpers: the fixed-layout tables (H5TB), attributes, curves and
- * weights. */
+/* pairsweep store — HDF5 helpers: the fixed-layout tables (H5TB) with their enum types and
+ * units, attributes, opening and saving files. The curves and weights are in curves.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "h5io.h"
 
@@ -16,17 +16,22 @@
 #include "fsio.h"
 #include "pairsweep/path.h"
 
-#define F(st, fld, ty) { #fld, offsetof(st, fld), sizeof(((st *)0)->fld), ty }
+/* A field without a unit, and a metric with its unit (docs/results-format.md lists them). */
+#define F(st, fld, ty) { #fld, offsetof(st, fld), sizeof(((st *)0)->fld), ty, NULL }
+#define FU(st, fld, ty, unit) { #fld, offsetof(st, fld), sizeof(((st *)0)->fld), ty, unit }
 
 static const ps__field tasks_fields[] = {
-    F(ps_store_row, task_id, PS__F_STR),   F(ps_store_row, phase, PS__F_I32),
+    F(ps_store_row, task_id, PS__F_STR),   F(ps_store_row, phase, PS__F_PHASE),
     F(ps_store_row, model, PS__F_STR),     F(ps_store_row, grid, PS__F_I32),
     F(ps_store_row, fold, PS__F_I32),      F(ps_store_row, rep, PS__F_I32),
-    F(ps_store_row, seed, PS__F_U64),      F(ps_store_row, status, PS__F_I32),
+    F(ps_store_row, seed, PS__F_U64),      F(ps_store_row, status, PS__F_STATUS),
     F(ps_store_row, reason, PS__F_STR),    F(ps_store_row, rank, PS__F_I32),
-    F(ps_store_row, wall_seconds, PS__F_F64), F(ps_store_row, train_loss, PS__F_F32),
-    F(ps_store_row, train_acc, PS__F_F32), F(ps_store_row, eval_loss, PS__F_F32),
-    F(ps_store_row, eval_acc, PS__F_F32),  F(ps_store_row, epochs, PS__F_I32),
+    FU(ps_store_row, wall_seconds, PS__F_F64, "s"),
+    FU(ps_store_row, train_loss, PS__F_F32, "nats"),
+    FU(ps_store_row, train_acc, PS__F_F32, "fraction"),
+    FU(ps_store_row, eval_loss, PS__F_F32, "nats"),
+    FU(ps_store_row, eval_acc, PS__F_F32, "fraction"),
+    FU(ps_store_row, epochs, PS__F_I32, "1"),
 };
 /* The /grid column of a hyper-parameter added after the first six (hparams.h). */
 #define PS__F_INT PS__F_I32
@@ -45,30 +50,32 @@ static const ps__field grid_fields[] = {
 };
 static const ps__field sel_fields[] = {
     F(ps_store_selection, model, PS__F_STR),   F(ps_store_selection, grid, PS__F_I32),
-    F(ps_store_selection, cv_mean, PS__F_F32), F(ps_store_selection, cv_std, PS__F_F32),
-    F(ps_store_selection, n_folds, PS__F_I32),
+    FU(ps_store_selection, cv_mean, PS__F_F32, "fraction"),
+    FU(ps_store_selection, cv_std, PS__F_F32, "fraction"),
+    FU(ps_store_selection, n_folds, PS__F_I32, "1"),
 };
 static const ps__field models_fields[] = {
     F(ps_store_model_row, model, PS__F_STR),  F(ps_store_model_row, arch, PS__F_STR),
-    F(ps_store_model_row, params, PS__F_I64), F(ps_store_model_row, flops, PS__F_F64),
+    FU(ps_store_model_row, params, PS__F_I64, "1"),
+    FU(ps_store_model_row, flops, PS__F_F64, "FLOP/sample"),
 };
 static const ps__field plan_fields[] = {
-    F(ps_store_plan_row, task_id, PS__F_STR), F(ps_store_plan_row, phase, PS__F_I32),
+    F(ps_store_plan_row, task_id, PS__F_STR), F(ps_store_plan_row, phase, PS__F_PHASE),
     F(ps_store_plan_row, model, PS__F_STR),   F(ps_store_plan_row, grid, PS__F_I32),
     F(ps_store_plan_row, fold, PS__F_I32),    F(ps_store_plan_row, rep, PS__F_I32),
 };
 #define NF(a) ((int)(sizeof a / sizeof a[0]))
 
 const ps__table ps__tasks_table = {"tasks", "finished tasks", sizeof(ps_store_row),
-                                   NF(tasks_fields), tasks_fields};
+                                   NF(tasks_fields), tasks_fields, 1};
 const ps__table ps__grid_table = {"grid", "grid points", sizeof(ps_store_grid_row),
-                                  NF(grid_fields), grid_fields};
+                                  NF(grid_fields), grid_fields, 0};
 const ps__table ps__sel_table = {"selection", "selection per model", sizeof(ps_store_selection),
-                                 NF(sel_fields), sel_fields};
+                                 NF(sel_fields), sel_fields, 1};
 const ps__table ps__models_table = {"models", "models", sizeof(ps_store_model_row),
-                                    NF(models_fields), models_fields};
+                                    NF(models_fields), models_fields, 0};
 const ps__table ps__plan_table = {"plan", "planned tasks", sizeof(ps_store_plan_row),
-                                  NF(plan_fields), plan_fields};
+                                  NF(plan_fields), plan_fields, 0};
 
 void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_config *cfg)
 {
@@ -84,8 +91,6 @@ void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_
     row->lr_step_gamma = cfg->lr_step_gamma;
 }
 
-const char *const ps__curve_names[4] = {"train_loss", "train_acc", "eval_loss", "eval_acc"};
-
 void ps__h5_quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -96,37 +101,104 @@ int ps__exists(hid_t loc, const char *name)
     return H5Lexists(loc, name, H5P_DEFAULT) > 0;
 }
 
-/* Field types of a table (types[i] must be closed with close_types). */
-static void make_types(const ps__table *t, hid_t *types, const char **names, size_t *offsets,
-                       size_t *sizes)
+hid_t ps__enum_type(ps__ftype kind)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_INT32);
+    herr_t st = t < 0 ? -1 : 0;
+    int32_t v;
+#define INSERT(constant, value, name) \
+    st = st < 0 ? st : (v = (value), H5Tenum_insert(t, name, &v));
+    if (kind == PS__F_PHASE) {
+        PS_PHASES(INSERT)
+    } else {
+        PS_TASK_STATUSES(INSERT)
+    }
+#undef INSERT
+    if (st < 0 && t >= 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+/* The offsets and sizes of a table's fields in its C struct. */
+static void field_layout(const ps__table *t, size_t *offsets, size_t *sizes)
 {
     for (int i = 0; i < t->nfields; i++) {
+        offsets[i] = t->fields[i].offset;
+        sizes[i] = t->fields[i].size;
+    }
+}
+
+/* The file size of string field f for the nrec rows of buf: the C struct's size when the table
+ * grows, else the longest string's (NUL included). */
+static size_t str_size(const ps__table *t, const ps__field *f, hsize_t nrec, const void *buf)
+{
+    if (t->grows || !buf)
+        return f->size;
+    size_t n = 1;
+    for (hsize_t r = 0; r < nrec; r++) {
+        size_t len = strnlen((const char *)buf + r * t->row_size + f->offset, f->size - 1);
+        if (len + 1 > n)
+            n = len + 1;
+    }
+    return n;
+}
+
+/* Field types of a table holding the nrec rows of buf (types[i] must be closed with
+ * close_types); 0, or -1 when HDF5 could not make one. */
+static int make_types(const ps__table *t, hid_t *types, hsize_t nrec, const void *buf)
+{
+    int bad = 0;
+    for (int i = 0; i < t->nfields; i++) {
         const ps__field *f = &t->fields[i];
-        names[i] = f->name;
-        offsets[i] = f->offset;
-        sizes[i] = f->size;
         switch (f->type) {
         case PS__F_I32: types[i] = H5Tcopy(H5T_NATIVE_INT32); break;
         case PS__F_I64: types[i] = H5Tcopy(H5T_NATIVE_INT64); break;
         case PS__F_U64: types[i] = H5Tcopy(H5T_NATIVE_UINT64); break;
         case PS__F_F32: types[i] = H5Tcopy(H5T_NATIVE_FLOAT); break;
         case PS__F_F64: types[i] = H5Tcopy(H5T_NATIVE_DOUBLE); break;
+        case PS__F_PHASE:
+        case PS__F_STATUS: types[i] = ps__enum_type(f->type); break;
         case PS__F_STR:
             types[i] = H5Tcopy(H5T_C_S1);
-            H5Tset_size(types[i], f->size);
+            H5Tset_size(types[i], str_size(t, f, nrec, buf));
             H5Tset_strpad(types[i], H5T_STR_NULLTERM);
             break;
         }
+        bad |= types[i] < 0;
     }
+    return bad ? -1 : 0;
 }
 
 static void close_types(const ps__table *t, hid_t *types)
 {
     for (int i = 0; i < t->nfields; i++)
-        H5Tclose(types[i]);
+        if (types[i] >= 0)
+            H5Tclose(types[i]);
 }
 
 #define MAXF 24
+
+/* The `units` attribute of table t's dataset: its fields that have a unit. */
+static int table_units(hid_t loc, const ps__table *t, const char *what, ps_err *err)
+{
+    const char *names[MAXF], *units[MAXF];
+    int n = 0;
+    for (int i = 0; i < t->nfields; i++)
+        if (t->fields[i].unit) {
+            names[n] = t->fields[i].name;
+            units[n++] = t->fields[i].unit;
+        }
+    if (n == 0)
+        return 0;
+    hid_t d = H5Dopen2(loc, t->dset, H5P_DEFAULT);
+    if (d < 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot open the table /%s", what, t->dset);
+    int rc = ps__attr_set_units(d, n, names, units, what, err);
+    H5Dclose(d);
+    return rc;
+}
 
 int ps__table_create(hid_t loc, const ps__table *t, hsize_t nrec, const void *buf,
                      const char *what, ps_err *err)
@@ -134,24 +206,25 @@ int ps__table_create(hid_t loc, const ps__table *t, hsize_t nrec, const void *bu
     hid_t types[MAXF];
     const char *names[MAXF];
     size_t offsets[MAXF], sizes[MAXF];
-    make_types(t, types, names, offsets, sizes);
+    for (int i = 0; i < t->nfields; i++)
+        names[i] = t->fields[i].name;
+    field_layout(t, offsets, sizes);
     /* 64 rows per chunk; deflate so that the reason strings cost little. */
-    herr_t st = H5TBmake_table(t->title, loc, t->dset, (hsize_t)t->nfields, nrec, t->row_size,
-                               names, offsets, types, 64, NULL, 1, buf);
+    herr_t st = make_types(t, types, nrec, buf);
+    if (st == 0)
+        st = H5TBmake_table(t->title, loc, t->dset, (hsize_t)t->nfields, nrec, t->row_size,
+                            names, offsets, types, 64, NULL, 1, buf);
     close_types(t, types);
     if (st < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot create the table /%s", what, t->dset);
-    return 0;
+    return table_units(loc, t, what, err);
 }
 
 int ps__table_append(hid_t loc, const ps__table *t, hsize_t nrec, const void *buf,
                      const char *what, ps_err *err)
 {
-    hid_t types[MAXF];
-    const char *names[MAXF];
     size_t offsets[MAXF], sizes[MAXF];
-    make_types(t, types, names, offsets, sizes);
-    close_types(t, types);
+    field_layout(t, offsets, sizes);
     if (H5TBappend_records(loc, t->dset, nrec, t->row_size, offsets, sizes, buf) < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot append to the table /%s", what, t->dset);
     return 0;
@@ -160,11 +233,8 @@ int ps__table_append(hid_t loc, const ps__table *t, hsize_t nrec, const void *bu
 int ps__table_write_row(hid_t loc, const ps__table *t, hsize_t start, const void *row,
                         const char *what, ps_err *err)
 {
-    hid_t types[MAXF];
-    const char *names[MAXF];
     size_t offsets[MAXF], sizes[MAXF];
-    make_types(t, types, names, offsets, sizes);
-    close_types(t, types);
+    field_layout(t, offsets, sizes);
     if (H5TBwrite_records(loc, t->dset, start, 1, t->row_size, offsets, sizes, row) < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot write row %llu of the table /%s", what,
                           (unsigned long long)start, t->dset);
@@ -193,11 +263,8 @@ int ps__table_read(hid_t loc, const ps__table *t, void **buf, int32_t *n, int op
     void *b = calloc((size_t)nrec, t->row_size);
     if (!b)
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory reading /%s", what, t->dset);
-    hid_t types[MAXF];
-    const char *names[MAXF];
     size_t offsets[MAXF], sizes[MAXF];
-    make_types(t, types, names, offsets, sizes);
-    close_types(t, types);
+    field_layout(t, offsets, sizes);
     if (H5TBread_table(loc, t->dset, t->row_size, offsets, sizes, b) < 0) {
         free(b);
         return ps_err_set(err, PS_EFORMAT, "%s: cannot read the table /%s", what, t->dset);
@@ -222,8 +289,8 @@ int ps__attr_set_str(hid_t loc, const char *name, const char *val, const char *w
     return 0;
 }
 
-static int attr_set_num(hid_t loc, const char *name, hid_t type, const void *val,
-                        const char *what, ps_err *err)
+static int attr_set_scalar(hid_t loc, const char *name, hid_t type, const void *val,
+                           const char *what, ps_err *err)
 {
     if (H5Aexists(loc, name) > 0 && H5Adelete(loc, name) < 0)
         return ps_err_set(err, PS_EIO, "%s: cannot replace attribute %s", what, name);
@@ -240,12 +307,56 @@ static int attr_set_num(hid_t loc, const char *name, hid_t type, const void *val
 
 int ps__attr_set_i32(hid_t loc, const char *name, int32_t val, const char *what, ps_err *err)
 {
-    return attr_set_num(loc, name, H5T_NATIVE_INT32, &val, what, err);
+    return attr_set_scalar(loc, name, H5T_NATIVE_INT32, &val, what, err);
 }
 
 int ps__attr_set_f64(hid_t loc, const char *name, double val, const char *what, ps_err *err)
 {
-    return attr_set_num(loc, name, H5T_NATIVE_DOUBLE, &val, what, err);
+    return attr_set_scalar(loc, name, H5T_NATIVE_DOUBLE, &val, what, err);
+}
+
+int ps__attr_set_u64(hid_t loc, const char *name, uint64_t val, const char *what, ps_err *err)
+{
+    return attr_set_scalar(loc, name, H5T_NATIVE_UINT64, &val, what, err);
+}
+
+int ps__attr_set_enum(hid_t loc, const char *name, ps__ftype kind, int32_t val, const char *what,
+                      ps_err *err)
+{
+    hid_t t = ps__enum_type(kind);
+    if (t < 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot make the type of attribute %s", what, name);
+    int rc = attr_set_scalar(loc, name, t, &val, what, err);
+    H5Tclose(t);
+    return rc;
+}
+
+int ps__attr_set_units(hid_t loc, int n, const char *const *names, const char *const *units,
+                       const char *what, ps_err *err)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += strlen(units[i]) + 1;
+    char *buf = calloc(total ? total : 1, 1);
+    hid_t t = buf && total ? H5Tcreate(H5T_COMPOUND, total) : -1;
+    herr_t st = t < 0 ? -1 : 0;
+    size_t at = 0;
+    for (int i = 0; i < n && st >= 0; i++) {
+        size_t len = strlen(units[i]) + 1;
+        hid_t s = H5Tcopy(H5T_C_S1);
+        st = s < 0 ? -1 : H5Tset_size(s, len);
+        st = st < 0 ? st : H5Tinsert(t, names[i], at, s);
+        if (s >= 0)
+            H5Tclose(s);
+        memcpy(buf + at, units[i], len);
+        at += len;
+    }
+    int rc = st < 0 ? ps_err_set(err, PS_EIO, "%s: cannot make the type of attribute units", what)
+                    : attr_set_scalar(loc, "units", t, buf, what, err);
+    if (t >= 0)
+        H5Tclose(t);
+    free(buf);
+    return rc;
 }
 
 int ps__attr_get_str(hid_t loc, const char *name, char **val, const char *what, ps_err *err)
@@ -288,168 +399,6 @@ int ps__attr_get_i32(hid_t loc, const char *name, int32_t *val, const char *what
     if (st < 0)
         return ps_err_set(err, PS_EFORMAT, "%s: attribute %s is not an integer", what, name);
     return 0;
-}
-
-int ps__curves_create(hid_t fid, const char *what, ps_err *err)
-{
-    hid_t g = H5Gcreate2(fid, "curves", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0)
-        return ps_err_set(err, PS_EIO, "%s: cannot create /curves", what);
-    hsize_t dims[2] = {0, 0}, maxd[2] = {H5S_UNLIMITED, H5S_UNLIMITED}, chunk[2] = {64, 32};
-    float fill = NAN;
-    int rc = 0;
-    for (int k = 0; k < 4 && !rc; k++) {
-        hid_t sp = H5Screate_simple(2, dims, maxd);
-        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-        H5Pset_chunk(dcpl, 2, chunk);
-        H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &fill);
-        hid_t d = H5Dcreate2(g, ps__curve_names[k], H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
-                             H5P_DEFAULT);
-        if (d < 0)
-            rc = ps_err_set(err, PS_EIO, "%s: cannot create /curves/%s", what,
-                            ps__curve_names[k]);
-        else
-            H5Dclose(d);
-        H5Pclose(dcpl);
-        H5Sclose(sp);
-    }
-    H5Gclose(g);
-    return rc;
-}
-
-/* Writes the (nrows × cols) block v as rows [row0, row0 + nrows) of the curve dataset d,
- * extending it as needed (new cells are NaN). */
-static int curve_write_block(hid_t d, hsize_t row0, hsize_t nrows, hsize_t cols, const float *v,
-                             const char *what, const char *name, ps_err *err)
-{
-    hid_t sp = H5Dget_space(d);
-    hsize_t dims[2];
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    hsize_t nd[2] = {dims[0] > row0 + nrows ? dims[0] : row0 + nrows,
-                     dims[1] > cols ? dims[1] : cols};
-    if ((nd[0] != dims[0] || nd[1] != dims[1]) && H5Dset_extent(d, nd) < 0)
-        return ps_err_set(err, PS_EIO, "%s: cannot extend /curves/%s", what, name);
-    if (cols == 0 || nrows == 0)
-        return 0;
-    hid_t fsp = H5Dget_space(d);
-    hsize_t start[2] = {row0, 0}, count[2] = {nrows, cols};
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t msp = H5Screate_simple(2, count, NULL);
-    herr_t st = H5Dwrite(d, H5T_NATIVE_FLOAT, msp, fsp, H5P_DEFAULT, v);
-    H5Sclose(msp);
-    H5Sclose(fsp);
-    if (st < 0)
-        return ps_err_set(err, PS_EIO, "%s: cannot write /curves/%s", what, name);
-    return 0;
-}
-
-int ps__curves_write_rows(hid_t fid, hsize_t row0, hsize_t nrows, int32_t cols,
-                          const float *const block[4], const char *what, ps_err *err)
-{
-    for (int k = 0; k < 4; k++) {
-        char path[64];
-        snprintf(path, sizeof path, "curves/%s", ps__curve_names[k]);
-        hid_t d = H5Dopen2(fid, path, H5P_DEFAULT);
-        if (d < 0)
-            return ps_err_set(err, PS_EFORMAT, "%s: no dataset /%s", what, path);
-        int rc = curve_write_block(d, row0, nrows, cols > 0 ? (hsize_t)cols : 0, block[k], what,
-                                   ps__curve_names[k], err);
-        H5Dclose(d);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32_t epochs,
-                     const char *what, ps_err *err)
-{
-    return ps__curves_write_rows(fid, row, 1, epochs, curves, what, err);
-}
-
-int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, const char *what,
-                    ps_err *err)
-{
-    for (int k = 0; k < 4; k++)
-        out[k] = NULL;
-    *rows = *cols = 0;
-    for (int k = 0; k < 4; k++) {
-        char path[64];
-        snprintf(path, sizeof path, "curves/%s", ps__curve_names[k]);
-        hid_t d = ps__exists(fid, "curves") && ps__exists(fid, path)
-                      ? H5Dopen2(fid, path, H5P_DEFAULT) : -1;
-        if (d < 0)
-            goto fail_fmt;
-        hid_t sp = H5Dget_space(d);
-        hsize_t dims[2] = {0, 0};
-        int nd = H5Sget_simple_extent_ndims(sp);
-        if (nd == 2)
-            H5Sget_simple_extent_dims(sp, dims, NULL);
-        H5Sclose(sp);
-        if (nd != 2 || (k > 0 && (dims[0] != *rows || dims[1] != *cols))) {
-            H5Dclose(d);
-            goto fail_fmt;
-        }
-        *rows = dims[0];
-        *cols = dims[1];
-        size_t cnt = (size_t)(dims[0] * dims[1]);
-        out[k] = malloc((cnt ? cnt : 1) * sizeof(float));
-        if (!out[k]) {
-            H5Dclose(d);
-            goto fail_mem;
-        }
-        if (cnt && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out[k]) < 0) {
-            H5Dclose(d);
-            goto fail_fmt;
-        }
-        H5Dclose(d);
-    }
-    return 0;
-fail_mem:
-    for (int k = 0; k < 4; k++) { free(out[k]); out[k] = NULL; }
-    return ps_err_set(err, PS_ENOMEM, "%s: out of memory reading the curves", what);
-fail_fmt:
-    for (int k = 0; k < 4; k++) { free(out[k]); out[k] = NULL; }
-    return ps_err_set(err, PS_EFORMAT,
-                      "%s: /curves must hold four 2-D float datasets of equal shape", what);
-}
-
-int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, int32_t n_views,
-                      const float *state, size_t n_state, const char *what, ps_err *err)
-{
-    hid_t g = H5Gcreate2(loc, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0)
-        return ps_err_set(err, PS_EIO, "%s: cannot create the group %s", what, group);
-    int rc = 0;
-    for (int32_t i = 0; i < n_views && !rc; i++) {
-        const ps_state_view *v = &views[i];
-        hsize_t dims[4];
-        size_t cnt = 1;
-        int nd = v->ndim < 1 ? 1 : v->ndim > 4 ? 4 : v->ndim;
-        for (int j = 0; j < nd; j++) {
-            dims[j] = v->ndim < 1 ? (hsize_t)v->count : (hsize_t)v->shape[j];
-            cnt *= (size_t)dims[j];
-        }
-        if (cnt != v->count || v->offset + v->count > n_state || !v->name[0]) {
-            rc = ps_err_set(err, PS_EINVAL, "%s: state view '%s' does not fit the state (%zu "
-                            "floats at %zu of %zu)", what, v->name, v->count, v->offset, n_state);
-            break;
-        }
-        hid_t sp = H5Screate_simple(nd, dims, NULL);
-        hid_t d = H5Dcreate2(g, v->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT);
-        if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                              state + v->offset) < 0)
-            rc = ps_err_set(err, PS_EIO, "%s: cannot write %s/%s", what, group, v->name);
-        else
-            rc = ps__attr_set_i32(d, "trainable", v->trainable, what, err);
-        if (d >= 0)
-            H5Dclose(d);
-        H5Sclose(sp);
-    }
-    H5Gclose(g);
-    return rc;
 }
 
 int ps__file_open(hid_t *fid, const char *path, unsigned flags, ps_err *err)

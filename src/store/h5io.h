@@ -10,14 +10,18 @@
 
 #include "pairsweep/store.h"
 
-/* The kinds of fields of the fixed-layout tables. */
-typedef enum { PS__F_I32, PS__F_I64, PS__F_U64, PS__F_F32, PS__F_F64, PS__F_STR } ps__ftype;
+/* The kinds of fields of the fixed-layout tables. PHASE and STATUS are int32 in the C struct
+ * and HDF5 enums in the file (ps__enum_type). */
+typedef enum {
+    PS__F_I32, PS__F_I64, PS__F_U64, PS__F_F32, PS__F_F64, PS__F_STR, PS__F_PHASE, PS__F_STATUS
+} ps__ftype;
 
 typedef struct ps__field {
     const char *name;
     size_t offset;             /* in the C struct */
     size_t size;               /* in the C struct (string: buffer length, NUL included) */
     ps__ftype type;
+    const char *unit;          /* a metric's unit ("fraction", "nats", "s", "1"), else NULL */
 } ps__field;
 
 /* The description of one table: its dataset name, title, row struct size and fields. */
@@ -27,15 +31,23 @@ typedef struct ps__table {
     size_t row_size;
     int nfields;
     const ps__field *fields;
+    int grows;                 /* rows are appended after creation: its strings keep the C
+                                  struct's sizes; else each is sized from the longest written */
 } ps__table;
 
 extern const ps__table ps__tasks_table, ps__grid_table, ps__sel_table, ps__models_table,
     ps__plan_table;
 
+/* The HDF5 enum type (int32 based) of PS__F_PHASE or PS__F_STATUS, made from PS_PHASES or
+ * PS_TASK_STATUSES: every value the C enum has, by its name. Caller closes it; negative on
+ * failure. */
+hid_t ps__enum_type(ps__ftype kind);
+
 /* Silences HDF5's automatic error stack printing (the library never prints). */
 void ps__h5_quiet(void);
 
-/* Creates the table with no rows (or nrec rows from buf). */
+/* Creates the table with no rows (or nrec rows from buf), with its `units` attribute (see
+ * ps__attr_set_units) when a field has a unit. */
 int ps__table_create(hid_t loc, const ps__table *t, hsize_t nrec, const void *buf,
                      const char *what, ps_err *err);
 /* Appends nrec rows. */
@@ -54,23 +66,36 @@ int ps__exists(hid_t loc, const char *name);
 int ps__attr_set_str(hid_t loc, const char *name, const char *val, const char *what, ps_err *err);
 int ps__attr_set_i32(hid_t loc, const char *name, int32_t val, const char *what, ps_err *err);
 int ps__attr_set_f64(hid_t loc, const char *name, double val, const char *what, ps_err *err);
+int ps__attr_set_u64(hid_t loc, const char *name, uint64_t val, const char *what, ps_err *err);
+/* An attribute of enum type kind (PS__F_PHASE or PS__F_STATUS) holding val. */
+int ps__attr_set_enum(hid_t loc, const char *name, ps__ftype kind, int32_t val, const char *what,
+                      ps_err *err);
+/* The attribute `units` of loc: a compound of n strings, member names[i] holding units[i], so
+ * that h5py reads obj.attrs["units"]["eval_acc"] (a table's columns, a file's attributes). */
+int ps__attr_set_units(hid_t loc, int n, const char *const *names, const char *const *units,
+                       const char *what, ps_err *err);
 /* *val malloc'ed, NUL-terminated. */
 int ps__attr_get_str(hid_t loc, const char *name, char **val, const char *what, ps_err *err);
 int ps__attr_get_i32(hid_t loc, const char *name, int32_t *val, const char *what, ps_err *err);
 
-/* The four curve names, in the order of ps_train_result's fields. */
+/* The four curve names, in the order of ps_train_result's fields, and their units. */
 extern const char *const ps__curve_names[4];
+extern const char *const ps__curve_units[4];
 
-/* Creates /curves with four empty (0 × 0) extendible float datasets. */
+/* Creates /curves with four empty (0 × 0) extendible float datasets and their dimension scale
+ * /curves/task_id (see ps__curves_describe). */
 int ps__curves_create(hid_t fid, const char *what, ps_err *err);
-/* Writes curves (4 pointers of `epochs` floats) as row `row` of /curves/<name>, extending the
- * datasets as needed (new cells are NaN). */
-int ps__curves_write(hid_t fid, hsize_t row, const float *const curves[4], int32_t epochs,
-                     const char *what, ps_err *err);
+/* Describes the four curves of /curves: a `units` attribute each, dimensions labelled "task"
+ * and "epoch", and the extendible 1-D /curves/task_id (created with n_ids ids, when absent)
+ * attached to their first dimension as its scale. */
+int ps__curves_describe(hid_t fid, const ps_store_row *rows, int32_t n_ids, const char *what,
+                        ps_err *err);
 /* Writes rows [row0, row0 + nrows) of the four curves at once: block[k] is (nrows × cols),
- * NaN where a row has fewer epochs; extends the datasets as needed. */
+ * NaN where a row has fewer epochs, and the same rows of /curves/task_id from rows[i].task_id;
+ * extends the datasets as needed. */
 int ps__curves_write_rows(hid_t fid, hsize_t row0, hsize_t nrows, int32_t cols,
-                          const float *const block[4], const char *what, ps_err *err);
+                          const float *const block[4], const ps_store_row *rows,
+                          const char *what, ps_err *err);
 /* Reads the four (rows × cols) curves into out[k] (malloc'ed, caller frees). */
 int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, const char *what,
                     ps_err *err);
@@ -79,6 +104,9 @@ int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, cons
  * its shape and a "trainable" attribute. */
 int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, int32_t n_views,
                       const float *state, size_t n_state, const char *what, ps_err *err);
+/* Sets the attributes naming the task of /weights/<row->task_id> (task_id, model, grid, phase,
+ * fold, rep, seed); the group exists. */
+int ps__weights_tag(hid_t fid, const ps_store_row *row, const char *what, ps_err *err);
 
 /* File access for files the store writes: HDF5's core driver without backing store, so that
  * every edit happens in memory and HDF5 itself never writes to disk (a write failing inside

@@ -13,11 +13,14 @@
 #include "journal.h"
 #include "store_internal.h"
 
-/* Copies every root attribute of src to dst (replacing dst's). */
+/* Copies every root attribute of src to dst (replacing dst's), but format_version: dst is
+ * written in the current format whatever src's. */
 static herr_t copy_attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *op)
 {
     (void)info;
     hid_t dst = *(hid_t *)op;
+    if (!strcmp(name, "format_version"))
+        return 0;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     size_t n = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
@@ -73,12 +76,9 @@ static int journal_weights(merged *m, const char *shard, const char *sha, ps_err
     }
     ps__jrec rec;
     while (!rc && hdr_ok && ps__journal_next(fd, &off, end, &rec, 1) > 0) {
-        char g[64];
-        snprintf(g, sizeof g, "weights/%s", rec.row.task_id);
-        if (rec.type == PS__J_RESULT && rec.n_views > 0 && has_row(m->rows, m->n, rec.row.task_id)
-            && !ps__exists(m->fid, g))
-            rc = ps__weights_write(m->fid, g, rec.views, rec.n_views, rec.state, rec.n_state,
-                                   m->what, err);
+        if (rec.type == PS__J_RESULT && rec.n_views > 0 && has_row(m->rows, m->n, rec.row.task_id))
+            rc = ps__weights_put(m->fid, &rec.row, rec.views, rec.n_views, rec.state,
+                                 rec.n_state, m->what, err);
         ps__jrec_free(&rec);
     }
     close(fd);
@@ -172,9 +172,12 @@ static int add_shard(merged *m, const char *shard, const ps_results *r, ps_err *
                                err);
         char g[64];
         snprintf(g, sizeof g, "weights/%s", row->task_id);
-        if (!rc && ps__exists(sf, "weights") && ps__exists(sf, g) &&
-            H5Ocopy(sf, g, m->fid, g, H5P_DEFAULT, H5P_DEFAULT) < 0)
-            rc = ps_err_set(err, PS_EIO, "%s: cannot copy /%s from %s", m->what, g, shard);
+        if (!rc && ps__exists(sf, "weights") && ps__exists(sf, g)) {
+            if (H5Ocopy(sf, g, m->fid, g, H5P_DEFAULT, H5P_DEFAULT) < 0)
+                rc = ps_err_set(err, PS_EIO, "%s: cannot copy /%s from %s", m->what, g, shard);
+            else /* a shard of format 1 has untagged groups */
+                rc = ps__weights_tag(m->fid, row, m->what, err);
+        }
         if (!rc)
             m->rows[m->n++] = *row;
     }
@@ -282,7 +285,11 @@ int ps_store_merge(const char *out, const char *const *shards, int n_shards, int
         if (rc)
             break;
         total += res[n_read].n_rows;
-        if (strcmp(res[n_read].job_sha256, res[0].job_sha256) != 0)
+        if (res[n_read].format_version > PS_STORE_FORMAT)
+            rc = ps_err_set(err, PS_EFORMAT, "%s: written by a newer pairsweep (results format "
+                            "%d, this one writes %d): merge with that version",
+                            shards[n_read], (int)res[n_read].format_version, PS_STORE_FORMAT);
+        else if (strcmp(res[n_read].job_sha256, res[0].job_sha256) != 0)
             rc = ps_err_set(err, PS_ESTATE, "%s: a shard of another job ('%s', sha256 %.12s…) "
                             "than %s ('%s', sha256 %.12s…): refusing to merge", shards[n_read],
                             res[n_read].job_name, res[n_read].job_sha256, shards[0],

@@ -11,6 +11,7 @@
 #include "fsio.h"
 #include "h5io.h"
 #include "journal.h"
+#include "store_internal.h"
 
 void ps_results_free(ps_results *r)
 {
@@ -52,7 +53,8 @@ static int read_root(ps_results *out, hid_t fid, const char *path, ps_err *err)
     copy_attr(fid, "finished", out->finished, sizeof out->finished);
     copy_attr(fid, "pairsweep_version", out->pairsweep_version, sizeof out->pairsweep_version);
     copy_attr(fid, "stopped", out->stopped, sizeof out->stopped); /* older files: none */
-    int rc = ps__attr_get_str(fid, "job_text", &out->job_text, path, err);
+    int rc = ps__format_version(fid, &out->format_version, path, err);
+    rc = rc ? rc : ps__attr_get_str(fid, "job_text", &out->job_text, path, err);
     rc = rc ? rc : ps__attr_get_i32(fid, "complete", &out->complete, path, err);
     rc = rc ? rc : ps__attr_get_i32(fid, "planned_tasks", &out->planned_tasks, path, err);
     if (!rc && ps__attr_get_i32(fid, "ranks", &out->ranks, path, NULL))

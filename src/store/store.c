@@ -114,7 +114,7 @@ static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const 
     if (m->job_text && strlen(m->job_text) > 60000)
         return ps_err_set(err, PS_EINVAL, "%s: the job text is %zu bytes; at most 60000 are "
                           "stored", what, strlen(m->job_text));
-    int rc = 0;
+    int rc = ps__attr_set_i32(fid, "format_version", PS_STORE_FORMAT, what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "job_text", m->job_text ? m->job_text : "", what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "job_sha256", sha, what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "job_name", m->job_name ? m->job_name : "", what, err);
@@ -187,10 +187,16 @@ static int load_existing(ps_store *s, ps_err *err)
                           "use --restart to replace it", s->path,
                           rc == PS_EFORMAT ? "not HDF5" : "unreadable");
     char *sha = NULL, *name = NULL;
+    int32_t version = 0;
     if (ps__attr_get_str(fid, "job_sha256", &sha, s->path, err) ||
         ps__attr_get_str(fid, "job_name", &name, s->path, err)) {
         rc = ps_err_set(err, PS_ESTATE, "%s: exists but is not a pairsweep results file (no "
                         "job_sha256 attribute); use --restart to replace it", s->path);
+    } else if (ps__format_version(fid, &version, s->path, err) || version > PS_STORE_FORMAT) {
+        rc = ps_err_set(err, PS_ESTATE, "%s: written by a newer pairsweep (results format %d, "
+                        "this one writes %d); resume it with that version, or use --restart "
+                        "to start over (this deletes its results)", s->path, (int)version,
+                        PS_STORE_FORMAT);
     } else if (strcmp(sha, s->sha) != 0) {
         rc = ps_err_set(err, PS_ESTATE, "%s: holds results of another job ('%s', sha256 %.12s…, "
                         "this job is %.12s…); use --restart to start over (this deletes them)",
@@ -246,10 +252,13 @@ static int load_journal(ps_store *s, ps_err *err)
     return r < 0 ? ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->jpath) : 0;
 }
 
+/* A resumed file: converted to PS_STORE_FORMAT when older (its results kept as they are), its
+ * run attributes reset. */
 static int resume_edit(hid_t fid, const void *ctx, const char *what, ps_err *err)
 {
     const ps_store_meta *m = ctx;
-    int rc = ps__attr_set_i32(fid, "ranks", m->ranks, what, err);
+    int rc = ps__layout_upgrade(fid, what, err);
+    rc = rc ? rc : ps__attr_set_i32(fid, "ranks", m->ranks, what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "finished", "", what, err);
     rc = rc ? rc : ps__attr_set_i32(fid, "complete", 0, what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "stopped", "", what, err);

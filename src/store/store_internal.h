@@ -22,7 +22,22 @@ int ps__result_append(hid_t fid, hsize_t index, const ps_store_row *row,
                       int32_t n_views, const float *state, size_t n_state, const char *what,
                       ps_err *err);
 
+/* Writes the weights of row's task under /weights/<task id> (creating /weights), with the
+ * group's attributes naming the task (ps__weights_tag); a group already there is kept. */
+int ps__weights_put(hid_t fid, const ps_store_row *row, const ps_state_view *views,
+                    int32_t n_views, const float *state, size_t n_state, const char *what,
+                    ps_err *err);
+
 /* Records or replaces the selection row of sel->model in /selection. */
 int ps__selection_put(hid_t fid, const ps_store_selection *sel, const char *what, ps_err *err);
+
+/* The file's format_version attribute; 1 when it has none (files written before it). */
+int ps__format_version(hid_t fid, int32_t *version, const char *what, ps_err *err);
+
+/* Converts an open file (writable) of an older format to PS_STORE_FORMAT in place: tables
+ * re-created with the enum types, strings sized from the data and units; /curves described
+ * (units, /curves/task_id); weight groups tagged; format_version set. Every stored value stays
+ * as it was. A file already of PS_STORE_FORMAT (or newer) is left alone. */
+int ps__layout_upgrade(hid_t fid, const char *what, ps_err *err);
 
 #endif

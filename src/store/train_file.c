@@ -20,7 +20,8 @@ static int write_run_attrs(hid_t f, const ps_train_config *c, const ps_train_res
                            const char *what, ps_err *err)
 {
     static const char *const evals[] = {"test", "kfold", "holdout"};
-    int rc = 0;
+    static const char *const unit_of[] = {"wall_seconds"}, *const units[] = {"s"};
+    int rc = ps__attr_set_i32(f, "format_version", PS_STORE_FORMAT, what, err);
     rc = rc ? rc : ps__attr_set_str(f, "pairsweep_version", PS_VERSION, what, err);
     rc = rc ? rc : ps__attr_set_str(f, "model", c->model, what, err);
     rc = rc ? rc : ps__attr_set_i32(f, "use_bn", c->use_bn, what, err);
@@ -46,9 +47,10 @@ static int write_run_attrs(hid_t f, const ps_train_config *c, const ps_train_res
     rc = rc ? rc : ps__attr_set_i32(f, "folds", c->folds, what, err);
     rc = rc ? rc : ps__attr_set_i32(f, "fold", c->fold, what, err);
     rc = rc ? rc : ps__attr_set_i32(f, "holdout", c->holdout, what, err);
-    rc = rc ? rc : ps__attr_set_i32(f, "status", (int32_t)r->status, what, err);
+    rc = rc ? rc : ps__attr_set_enum(f, "status", PS__F_STATUS, (int32_t)r->status, what, err);
     rc = rc ? rc : ps__attr_set_str(f, "reason", r->reason, what, err);
     rc = rc ? rc : ps__attr_set_f64(f, "wall_seconds", r->wall_seconds, what, err);
+    rc = rc ? rc : ps__attr_set_units(f, 1, unit_of, units, what, err);
     return rc;
 }
 
@@ -73,6 +75,8 @@ static int write_run_curves(hid_t f, const ps_train_result *r, const char *what,
                                     cv[k]) < 0))
             rc = ps_err_set(err, PS_EIO, "%s: cannot write /curves/%s", what,
                             ps__curve_names[k]);
+        else
+            rc = ps__attr_set_str(d, "units", ps__curve_units[k], what, err);
         if (d >= 0)
             H5Dclose(d);
         H5Sclose(sp);

@@ -41,7 +41,8 @@ int ps__record_tables(ps__master *m)
         ps_err ignored;
         if (ps_model_lookup(&info, mr->model, &ignored) == 0 &&
             ps_model_build(&net, &info, -1, &ignored) == 0) {
-            snprintf(mr->arch, sizeof mr->arch, "%.*s", (int)sizeof mr->arch - 1, info.arch);
+            _Static_assert(sizeof mr->arch == sizeof info.arch, "/models keeps every arch whole");
+            memcpy(mr->arch, info.arch, sizeof mr->arch);
             mr->params = (int64_t)ps_net_n_params(net);
             mr->flops = ps_net_flops_train(net);
             ps_net_free(net);

@@ -10,10 +10,14 @@ import h5py
 import numpy as np
 
 
+# The curves (/curves also holds task_id, the rows' dimension scale).
+METRICS = ("train_loss", "train_acc", "eval_loss", "eval_acc")
+
+
 def load(path):
     with h5py.File(path, "r") as f:
         tasks = f["tasks"][:]
-        curves = {k: f["curves"][k][:] for k in f["curves"]} if "curves" in f else {}
+        curves = {k: f["curves"][k][:] for k in METRICS if k in f.get("curves", {})}
         attrs = {k: f.attrs[k] for k in ("complete", "planned_tasks") if k in f.attrs}
     ids = [t.decode() if isinstance(t, bytes) else str(t) for t in tasks["task_id"]]
     return tasks, ids, curves, attrs

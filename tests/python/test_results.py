@@ -7,8 +7,11 @@
   task's eval_acc;
 - table2: the numbers of `pairsweep report --format csv`'s table2 (to 6 decimals), and the
   flag of the intervals that leave [0, 100];
-- the same file in the layout a later pairsweep may write (variable-length strings, HDF5 enum
-  types for phase and status) reads to the same DataFrame.
+- the file (format 2) names its codes and units: phase and status are HDF5 enums, the
+  DataFrame's attrs["units"] come from the file;
+- the same file in format 1 (written by pairsweep before format 2: integer codes, fixed-length
+  strings, no units; made by tests/report/make_format1.py) and in another layout a writer may
+  choose (variable-length strings, enum names with a prefix) read to the same DataFrames.
 
 usage: test_results.py PAIRSWEEP DIR   (DIR holds py000.h5 and py002.h5 from run_study.sh)
 """
@@ -28,6 +31,11 @@ def check_tasks(path):
     t = ps.read_tasks(path)
     with h5py.File(path, "r") as f:
         raw = f["tasks"][()]
+        check(int(f.attrs["format_version"]) == 2, "format_version")
+        check(h5py.check_enum_dtype(raw.dtype.fields["status"][0]) ==
+              {"done": 0, "diverged": 1, "failed": 2}, "status is not an HDF5 enum")
+    check(t.attrs["units"].get("train_loss") == "nats" and t.attrs["units"]["eval_acc"] == "%",
+          "units %s" % t.attrs["units"])
     check(len(t) == len(raw), "row count")
     check(len(t.query("model == 'cnn'")) > 0 or "cnn" not in set(t.model),
           "query on model finds nothing")
@@ -78,9 +86,9 @@ def check_table2(path):
     return int(out.sum())
 
 
-def future_layout(src, dst):
-    """src rewritten as a later pairsweep may write it: variable-length strings, phase and
-    status as HDF5 enums, units attributes saying the accuracies are fractions."""
+def other_layout(src, dst):
+    """src rewritten as another writer may: variable-length strings, enum names with a
+    prefix, no units."""
     str_t = h5py.string_dtype()
     phase_t = h5py.enum_dtype({"PS_PHASE_SELECT": 0, "PS_PHASE_FINAL": 1}, basetype="i4")
     status_t = h5py.enum_dtype({"PS_TASK_DONE": 0, "PS_TASK_DIVERGED": 1, "PS_TASK_FAILED": 2},
@@ -97,8 +105,22 @@ def future_layout(src, dst):
             for n in raw.dtype.names:
                 new[n] = [v.decode() for v in raw[n]] if raw.dtype[n].kind == "S" else raw[n]
             g.create_dataset(name, data=new)
-        g["tasks"].attrs["eval_acc_units"] = "1"
-        f.copy("curves", g)
+        for k in ps.results.METRICS:
+            g.create_dataset("curves/" + k, data=f["curves"][k][()])
+
+
+def format1(src, dst):
+    """src in format 1, as tests/report/make_format1.py writes it."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report",
+                          "make_format1.py")
+    subprocess.run([sys.executable, script, src, dst], check=True, capture_output=True)
+
+
+def check_same(name, what, got, want):
+    try:
+        pd.testing.assert_frame_equal(want, got, check_like=False)
+    except AssertionError as e:
+        failures.append("%s %s: %s" % (name, what, e))
 
 
 def main():
@@ -108,13 +130,15 @@ def main():
         tasks = check_tasks(path)
         check_curves(path, tasks)
         n_flagged += check_table2(path)
-        later = os.path.join(DIR, "later_" + name)
-        future_layout(path, later)
-        again = ps.read_tasks(later)
-        try:
-            pd.testing.assert_frame_equal(tasks, again, check_like=False)
-        except AssertionError as e:
-            failures.append("%s in the later layout: %s" % (name, e))
+        other = os.path.join(DIR, "other_" + name)
+        other_layout(path, other)
+        check_same(name, "in another layout", ps.read_tasks(other), tasks)
+        old = os.path.join(DIR, "format1_" + name)
+        format1(path, old)
+        check(ps.read_study(old)["format_version"] == 1, "format 1: format_version")
+        check_same(name, "in format 1", ps.read_tasks(old), tasks)
+        check_same(name, "curves in format 1", ps.read_curves(old), ps.read_curves(path))
+        check_same(name, "table2 in format 1", ps.table2(old), ps.table2(path))
     check(n_flagged > 0, "no interval of the test studies leaves [0, 100]: the flag is untested")
     return finish("results tables: %d failures (%d intervals flagged)" %
                   (len(failures), n_flagged))

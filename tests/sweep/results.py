@@ -7,6 +7,10 @@ import numpy as np
 import pandas as pd
 
 
+# The curves (/curves also holds task_id, the rows' dimension scale, checked in check_study).
+METRICS = ("train_loss", "train_acc", "eval_loss", "eval_acc")
+
+
 def table(f, name):
     """An HDF5 table as a DataFrame with str columns instead of bytes."""
     df = pd.DataFrame(f[name][:])
@@ -20,7 +24,8 @@ def load(path):
     with h5py.File(path, "r") as f:
         out = {k: table(f, k) for k in ("tasks", "grid", "selection", "plan", "models")}
         out["attrs"] = {k: f.attrs[k] for k in f.attrs}
-        out["curves"] = {k: f["curves/" + k][:] for k in f["curves"]}
+        out["curves"] = {k: f["curves/" + k][:] for k in METRICS}
+        out["curve_ids"] = [x.decode() for x in f["curves/task_id"][:]]
         weights = {}
         for tid in f["weights"]:
             weights[tid] = {k: f["weights"][tid][k][:] for k in f["weights"][tid]}
@@ -64,6 +69,7 @@ def check_study(path, n_models, grid_points, folds, seeds, epochs):
     expect(np.isfinite(t[["train_loss", "eval_loss"]].to_numpy()).all(), "non-finite loss")
     expect(t.eval_acc.mean() > 0.5, f"mean accuracy {t.eval_acc.mean():.3f} is not above chance")
     expect((t.wall_seconds > 0).all(), "wall seconds")
+    expect(list(r["curve_ids"]) == list(t.task_id), "/curves/task_id is not /tasks' task_id")
     ea = r["curves"]["eval_acc"]
     expect(ea.shape == (len(t), epochs), f"curves shape {ea.shape}")
     expect(np.allclose(ea[:, -1], t.eval_acc.to_numpy()), "last curve point != row eval_acc")
