@@ -16,7 +16,27 @@
  *
  * Life of a scheduler: ps_sched_create (plans the selection tasks), ps_sched_mark_stored for
  * each task the results file already holds (resume), ps_sched_start (queues what is left),
- * then events until ps_sched_next answers PS_SCHED_END for every worker and none is busy. */
+ * then events until ps_sched_next answers PS_SCHED_END for every worker and none is busy.
+ *
+ * Racing (the job's protocol.racing; docs/job-format.md "Racing" gives the reasoning). A
+ * grid point's selection tasks are its rounds (ps_job_select_round: fold f of repetition r is
+ * round r × k + f). The selection tasks of a raced group are queued round by round: round
+ * r + 1 of the group only once round r of every grid point of the group has finished (a
+ * dropped point's tasks are finished: pruned). Other groups' tasks and final tasks fill the
+ * workers meanwhile. When a round of a group is complete the scheduler decides: a surviving
+ * point with a diverged or failed task is dropped as ineligible; once racing.min_folds rounds
+ * are complete (and rounds remain), the surviving points are compared with ps_race_decide
+ * (race.h) on the per-example outcomes of the completed rounds, leader the most correct
+ * (ties: the earlier model, the lower grid point), each other point one-sided against it,
+ * Holm across them, adjusted p < alpha dropped. A dropped point's remaining tasks become
+ * pruned (finished without running; the point is no longer eligible), the decision is logged
+ * (ps_sched_drops) and a PS_SCHED_EV_PRUNED event tells the driver, which stores them. Each
+ * decision depends only on the outcomes of the completed rounds (ps_sched_outcome.correct,
+ * ps_sched_mark_outcomes on resume): never on arrival order or the number of workers, and
+ * ps_sched_start replays the decisions of what the file holds. The selection among the
+ * survivors is the same as without racing. With audit (racing.audit, or opts.audit) the
+ * pruned tasks of a group whose selection is complete are planned again as audit tasks
+ * (phase PS_PHASE_AUDIT, ps_plan_audit), handed out only when no other task is queued. */
 #ifndef PAIRSWEEP_SCHED_H
 #define PAIRSWEEP_SCHED_H
 
