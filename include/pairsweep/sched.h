@@ -44,6 +44,7 @@
 
 #include "pairsweep/common.h"
 #include "pairsweep/job.h"
+#include "pairsweep/race.h"
 #include "pairsweep/sweep.h"
 #include "pairsweep/task.h"
 
@@ -60,6 +61,8 @@ typedef struct ps_sched_opts {
                                   PS_SCHED_DEFAULT_RATE */
     double task_timeout;       /* seconds a task may run before ps_sched_timeouts names its
                                   worker; <= 0: derived (PS_SCHED_TIMEOUT_*) */
+    int audit;                 /* run a raced study's pruned tasks afterwards, as with the
+                                  job's racing.audit */
 } ps_sched_opts;
 
 #define PS_SCHED_DEFAULT_RATE 1.5e10
@@ -83,6 +86,9 @@ typedef struct ps_sched_outcome {
     double wall_seconds;       /* the run's wall time: a DONE result measures the FLOP rate */
     int interrupted;           /* given up on request: not finished (it runs again on resume);
                                   the other fields are ignored */
+    const uint8_t *correct;    /* (n_correct) a raced selection task's per-example outcomes
+                                  (ps_train_result.outcomes); copied. NULL: none */
+    int32_t n_correct;
 } ps_sched_outcome;
 
 /* What happened, for the driver to act on (store the selection, tell the user). */
@@ -94,13 +100,29 @@ typedef enum ps_sched_event_kind {
     PS_SCHED_EV_DEADLINE,      /* the deadline is reached: running tasks are given up */
     PS_SCHED_EV_REFUSED,       /* none of the `count` queued tasks fits before the deadline: no
                                   more are started (reported once) */
+    PS_SCHED_EV_PRUNED,        /* a race dropped `count` grid points of `group`: entries
+                                  first .. first + count − 1 of ps_sched_drops */
 } ps_sched_event_kind;
 
 typedef struct ps_sched_event {
     ps_sched_event_kind kind;
-    int32_t group;             /* SELECTED: the group; else -1 */
-    int32_t count;             /* SELECTED: final tasks planned; REFUSED: tasks queued */
+    int32_t group;             /* SELECTED, PRUNED: the group; else -1 */
+    int32_t count;             /* SELECTED: final tasks planned; REFUSED: tasks queued;
+                                  PRUNED: grid points dropped */
+    int32_t first;             /* PRUNED: the first of them in ps_sched_drops */
 } ps_sched_event;
+
+/* A grid point a race dropped, and why. */
+typedef struct ps_sched_drop {
+    int32_t model, grid;       /* the dropped point */
+    int32_t round;             /* rounds complete at the decision */
+    int32_t leader_model, leader_grid; /* -1 when dropped as ineligible */
+    int32_t test;              /* ps_race_test; -1: ineligible (a diverged or failed task) */
+    ps_race_verdict v;         /* the statistic, n, p and adjusted p (NaN when ineligible) */
+    int32_t first_task;        /* its pruned tasks: ps_sched_select_tasks entries first_task
+                                  .. first_task + n_tasks − 1 (rounds `round` onwards) */
+    int32_t n_tasks;
+} ps_sched_drop;
 
 /* How the scheduling stands (at the end: how it ended). */
 typedef struct ps_sched_status {
@@ -114,6 +136,8 @@ typedef struct ps_sched_status {
     int32_t finished[2];       /* planned tasks finished (stored or a result), per phase */
     int32_t queued, running, abandoned;
     int32_t retired;           /* workers retired by ps_sched_timeouts */
+    int32_t pruned;            /* selection tasks a race pruned (finished without running) */
+    int32_t audit_planned, audit_finished; /* audit tasks (counted in planned and complete) */
     double rate;               /* measured FLOP/s per worker; 0 before a measured result */
 } ps_sched_status;
 
@@ -131,6 +155,12 @@ void ps_sched_free(ps_sched *s);
  * ignored: returns 1. Returns 0, PS_ESTATE after ps_sched_start, or PS_ENOMEM. */
 int ps_sched_mark_stored(ps_sched *s, const char *id, int32_t phase, int32_t status,
                          float eval_acc);
+
+/* Before ps_sched_start: the per-example outcomes (n bytes, copied) the results file holds for
+ * selection task id of a raced study, from which ps_sched_start replays the race. Returns 0,
+ * 1 when id is not a selection task of the plan (ignored), PS_ESTATE after ps_sched_start, or
+ * PS_ENOMEM. */
+int ps_sched_mark_outcomes(ps_sched *s, const char *id, const uint8_t *correct, int32_t n);
 
 /* Queues the work: first the final tasks of each group whose selection the stored tasks
  * complete (in group order; each queues a PS_SCHED_EV_SELECTED event), then the selection
@@ -209,5 +239,13 @@ const ps_task *ps_sched_select_tasks(const ps_sched *s, int32_t *n);
 
 /* The selection tracker: per grid point, the selection results so far. */
 const ps_selection *ps_sched_selection(const ps_sched *s);
+
+/* The grid points dropped by races so far, in the order decided: *n of them (valid until the
+ * next call that changes s). */
+const ps_sched_drop *ps_sched_drops(const ps_sched *s, int32_t *n);
+
+/* 1 when task id was marked stored (ps_sched_mark_stored) before the start, else 0: the
+ * driver stores a pruned task only when the file does not hold it yet. */
+int ps_sched_was_stored(const ps_sched *s, const char *id);
 
 #endif

@@ -11,6 +11,7 @@
 typedef enum ps_phase {
     PS_PHASE_SELECT = 0, /* grid point × CV fold (or holdout repetition) */
     PS_PHASE_FINAL = 1,  /* chosen grid point × seed, evaluated on the test pairs */
+    PS_PHASE_AUDIT = 2,  /* racing's audit: a pruned selection task run afterwards */
 } ps_phase;
 
 #define PS_TASK_ID_LEN 16 /* hex characters of a task id */

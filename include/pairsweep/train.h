@@ -48,6 +48,9 @@ typedef struct ps_train_config {
     int32_t holdout;           /* PS_EVAL_HOLDOUT: number of validation pairs */
     ps_nn_kernels kernels;     /* how, not what: the same results up to rounding (nn.h), so
                                   neither in a task's id nor in its stored config */
+    int32_t keep_outcomes;     /* 1: the result carries the per-example outcomes of the last
+                                  epoch's evaluation (racing); more output, not another
+                                  training, so not in a task's id either */
     PS_HPARAMS_ADDED(PS_HP_FIELD) /* hyper-parameters added after the first six */
 } ps_train_config;
 
@@ -61,6 +64,8 @@ typedef enum ps_task_status {
     PS_TASK_DONE = 0,
     PS_TASK_DIVERGED = 1,      /* a loss became NaN or infinite: curves stop there */
     PS_TASK_FAILED = 2,        /* an error (reason says which) */
+    PS_TASK_PRUNED = 3,        /* never run: its grid point was dropped by a race (reason
+                                  says after which round, against which leader) */
 } ps_task_status;
 
 /* One named tensor of a model's state (parameters, then buffers such as running statistics),
@@ -90,6 +95,10 @@ typedef struct ps_train_result {
     ps_state_view *views;      /* (n_views) */
     size_t n_state;
     float *state;              /* (n_state) final parameters then buffers */
+    int32_t n_outcomes;        /* evaluation pairs, when config keep_outcomes; else 0 */
+    uint8_t *outcomes;         /* (n_outcomes) 1 where the last epoch's evaluation classified
+                                  the pair correctly (the pairs in the task's order); NULL
+                                  without keep_outcomes or after divergence */
 } ps_train_result;
 
 /* Called after every epoch (may be NULL); returning non-zero stops training (PS_EINTR). */

@@ -51,6 +51,9 @@ static void run_usage(FILE *out)
             "      --mnist DIR       MNIST directory (default: the job's data.mnist, else\n"
             "                        $PS_MNIST_DIR, else searched: see pairsweep data --help)\n"
             "      --restart         replace a results file of another job (or a damaged one)\n"
+            "      --audit           a raced job (protocol.racing): also run the tasks its race\n"
+            "                        pruned, at low priority, to measure the false eliminations\n"
+            "                        (pairsweep report shows them)\n"
             "      --shard I/N       run the I-th (1-based) of N shards of the plan; shards hold\n"
             "                        whole model groups, so each runs its own final phase\n"
             "      --deadline T      start no task that cannot finish within T (seconds or\n"
@@ -174,9 +177,12 @@ static void on_progress(void *user, const ps_sweep_progress *p)
     char el[32], eta[32], line[512];
     hms(el, sizeof el, p->elapsed);
     hms(eta, sizeof eta, p->eta);
-    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  running %d  ",
-                     (int)p->done[0], (int)p->total[0], (int)p->done[1], (int)p->total[1],
-                     (int)p->running);
+    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  ", (int)p->done[0],
+                     (int)p->total[0], (int)p->done[1], (int)p->total[1]);
+    if (p->total[2] > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, "audit %d/%d  ", (int)p->done[2],
+                      (int)p->total[2]);
+    n += snprintf(line + n, sizeof line - (size_t)n, "running %d  ", (int)p->running);
     if (!ps->tty && p->event) {
         printf("[%s] %s  (%sETA %s)\n", el, p->event, line, eta);
         fflush(stdout);
@@ -399,9 +405,12 @@ static void install_signals(void)
 
 static int report_end(const ps_sweep_summary *s, int quiet)
 {
-    printf("%s: %d of %d tasks stored in %s (%d diverged, %d failed); %d run now in %.1f s on "
+    char pruned[48] = "";
+    if (s->pruned)
+        snprintf(pruned, sizeof pruned, ", %d pruned by the race", (int)s->pruned);
+    printf("%s: %d of %d tasks stored in %s (%d diverged, %d failed%s); %d run now in %.1f s on "
            "%d rank%s\n", s->job_name, (int)s->stored, (int)s->planned, s->output,
-           (int)s->diverged, (int)s->failed, (int)s->ran, s->elapsed, (int)s->ranks,
+           (int)s->diverged, (int)s->failed, pruned, (int)s->ran, s->elapsed, (int)s->ranks,
            s->ranks > 1 ? "s" : "");
     if (s->ranks > 1)
         printf("rank 0 (master): %.2f s of CPU while handing out tasks for %.1f s (%.2f%% of a "
@@ -437,6 +446,7 @@ int ps_cmd_run(int argc, char **argv)
         {"rate", required_argument, NULL, 'r'},   {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
         {"live", no_argument, NULL, 'L'},         {"lines", no_argument, NULL, 'P'},
+        {"audit", no_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     ps_sweep_opts o;
@@ -450,6 +460,7 @@ int ps_cmd_run(int argc, char **argv)
         case 'o': o.output = optarg; break;
         case 'm': o.mnist_dir = optarg; break;
         case 'R': o.restart = 1; break;
+        case 'A': o.audit = 1; break;
         case 's':
             if (parse_shard(optarg, &o.shard, &o.n_shards))
                 return ps_cli_bad_value("run", "--shard", "I/N with 1 <= I <= N <= 2147483647",

@@ -56,6 +56,14 @@ static const ps__field plan_fields[] = {
     F(ps_store_plan_row, model, PS__F_STR),   F(ps_store_plan_row, grid, PS__F_I32),
     F(ps_store_plan_row, fold, PS__F_I32),    F(ps_store_plan_row, rep, PS__F_I32),
 };
+static const ps__field race_fields[] = {
+    F(ps_store_race_row, model, PS__F_STR),        F(ps_store_race_row, grid, PS__F_I32),
+    F(ps_store_race_row, round, PS__F_I32),        F(ps_store_race_row, rounds, PS__F_I32),
+    F(ps_store_race_row, leader_model, PS__F_STR), F(ps_store_race_row, leader_grid, PS__F_I32),
+    F(ps_store_race_row, test, PS__F_STR),         F(ps_store_race_row, statistic, PS__F_F64),
+    F(ps_store_race_row, n, PS__F_I32),            F(ps_store_race_row, p, PS__F_F64),
+    F(ps_store_race_row, p_adjusted, PS__F_F64),   F(ps_store_race_row, pruned, PS__F_I32),
+};
 #define NF(a) ((int)(sizeof a / sizeof a[0]))
 
 const ps__table ps__tasks_table = {"tasks", "finished tasks", sizeof(ps_store_row),
@@ -68,6 +76,8 @@ const ps__table ps__models_table = {"models", "models", sizeof(ps_store_model_ro
                                     NF(models_fields), models_fields};
 const ps__table ps__plan_table = {"plan", "planned tasks", sizeof(ps_store_plan_row),
                                   NF(plan_fields), plan_fields};
+const ps__table ps__race_table = {"race", "grid points dropped by the race",
+                                  sizeof(ps_store_race_row), NF(race_fields), race_fields};
 
 void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_config *cfg)
 {

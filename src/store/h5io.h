@@ -30,7 +30,7 @@ typedef struct ps__table {
 } ps__table;
 
 extern const ps__table ps__tasks_table, ps__grid_table, ps__sel_table, ps__models_table,
-    ps__plan_table;
+    ps__plan_table, ps__race_table;
 
 /* Silences HDF5's automatic error stack printing (the library never prints). */
 void ps__h5_quiet(void);
@@ -79,6 +79,16 @@ int ps__curves_read(hid_t fid, float *out[4], hsize_t *rows, hsize_t *cols, cons
  * its shape and a "trainable" attribute. */
 int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, int32_t n_views,
                       const float *state, size_t n_state, const char *what, ps_err *err);
+
+/* Racing's outcomes (outcomes.c). ps__outcomes_write creates /outcomes/<id> (uint8, n) unless
+ * it exists; ps__outcomes_read adds every /outcomes dataset of fid to out (ps__outcomes_add),
+ * ps__outcomes_add appends one task's to out's arrays, ps__outcomes_sort sorts them by task
+ * id for ps_results_outcomes (a task listed twice keeps its first). */
+int ps__outcomes_write(hid_t fid, const char *id, const uint8_t *x, int32_t n, const char *what,
+                       ps_err *err);
+int ps__outcomes_read(hid_t fid, ps_results *out, const char *what, ps_err *err);
+int ps__outcomes_add(ps_results *out, const char *id, const uint8_t *x, int32_t n);
+void ps__outcomes_sort(ps_results *out);
 
 /* File access for files the store writes: HDF5's core driver without backing store, so that
  * every edit happens in memory and HDF5 itself never writes to disk (a write failing inside

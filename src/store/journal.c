@@ -20,6 +20,7 @@ void ps__jrec_free(ps__jrec *r)
     for (int k = 0; k < 4; k++)
         free(r->curves[k]);
     free(r->views);
+    free(r->out);
     if (!r->payload)
         free(r->state);
     free(r->payload);
@@ -69,7 +70,7 @@ static off_t record_len(int fd, off_t off, off_t size, unsigned char **payload)
     uint64_t len;
     if (off + 16 > size || pread_all(fd, h, 8, off) || pread_all(fd, &len, 8, off + 8))
         return 0;
-    if (h[0] != MAGIC || (h[1] != PS__J_RESULT && h[1] != PS__J_SELECTION) ||
+    if (h[0] != MAGIC || h[1] < PS__J_RESULT || h[1] > PS__J_RACE ||
         len > (uint64_t)(size - off - 16) || (off_t)len + 20 > size - off)
         return 0;
     unsigned char *p = malloc(len ? len : 1);
@@ -223,6 +224,12 @@ int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
     piece(&p, jv, (size_t)n_views * sizeof *jv);
     piece(&p, &n_state, 8);
     piece(&p, res->state, (size_t)n_state * sizeof(float));
+    /* a raced task's outcomes end the same record: a kill cannot store one without the other */
+    int32_t n_out = res->outcomes && res->n_outcomes > 0 ? res->n_outcomes : 0;
+    if (n_out) {
+        piece(&p, &n_out, 4);
+        piece(&p, res->outcomes, (size_t)n_out);
+    }
     int rc = append(fd, end, PS__J_RESULT, &p, path, err);
     free(jv);
     return rc;
@@ -243,6 +250,28 @@ int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
     return append(fd, end, PS__J_SELECTION, &p, path, err);
 }
 
+int ps__journal_add_race(int fd, off_t *end, const ps_store_race_row *row, const char *path,
+                         ps_err *err)
+{
+    ps_store_race_row r;
+    memset(&r, 0, sizeof r); /* no stray bytes in the padding */
+    ps__scopy(r.model, row->model, sizeof r.model);
+    ps__scopy(r.leader_model, row->leader_model, sizeof r.leader_model);
+    ps__scopy(r.test, row->test, sizeof r.test);
+    r.grid = row->grid;
+    r.round = row->round;
+    r.rounds = row->rounds;
+    r.leader_grid = row->leader_grid;
+    r.statistic = row->statistic;
+    r.n = row->n;
+    r.p = row->p;
+    r.p_adjusted = row->p_adjusted;
+    r.pruned = row->pruned;
+    pieces p = {.n = 0, .len = 0};
+    piece(&p, &r, sizeof r);
+    return append(fd, end, PS__J_RACE, &p, path, err);
+}
+
 typedef struct rd { const unsigned char *p; size_t n, at; int bad; } rd;
 
 static void get(rd *r, void *dst, size_t n)
@@ -256,26 +285,19 @@ static void get(rd *r, void *dst, size_t n)
     r->at += n;
 }
 
-static int decode_result(rd *r, ps__jrec *rec, int with_state)
+/* The views of a RESULT record (kept when views is not NULL, else skipped). */
+static int decode_views(rd *r, ps__jrec *rec, int keep)
 {
-    get(r, &rec->row, sizeof rec->row);
-    rec->row.task_id[PS_TASK_ID_LEN] = 0;
-    rec->row.model[PS_NAME_MAX - 1] = 0;
-    rec->row.reason[sizeof rec->row.reason - 1] = 0;
-    get(r, &rec->epochs, 4);
-    if (r->bad || rec->epochs < 0 || (size_t)rec->epochs * 16 > r->n - r->at)
-        return -1;
-    for (int k = 0; k < 4; k++) {
-        rec->curves[k] = malloc((size_t)(rec->epochs ? rec->epochs : 1) * sizeof(float));
-        if (!rec->curves[k])
-            return -2;
-        get(r, rec->curves[k], (size_t)rec->epochs * sizeof(float));
-    }
-    if (!with_state)
-        return r->bad ? -1 : 0;
     get(r, &rec->n_views, 4);
     if (r->bad || rec->n_views < 0 || (size_t)rec->n_views > r->n)
         return -1;
+    if (!keep) {
+        size_t skip = (size_t)rec->n_views * sizeof(jview);
+        r->bad |= r->n - r->at < skip;
+        r->at += r->bad ? 0 : skip;
+        rec->n_views = 0;
+        return r->bad ? -1 : 0;
+    }
     rec->views = calloc((size_t)rec->n_views + 1, sizeof(ps_state_view));
     if (!rec->views)
         return -2;
@@ -293,20 +315,73 @@ static int decode_result(rd *r, ps__jrec *rec, int with_state)
         v->offset = (size_t)o;
         v->count = (size_t)c;
     }
+    return r->bad ? -1 : 0;
+}
+
+/* The outcomes that may end a RESULT record (none: n_out 0). */
+static int decode_outcomes(rd *r, ps__jrec *rec)
+{
+    if (r->at == r->n)
+        return 0;
+    get(r, &rec->n_out, 4);
+    if (r->bad || rec->n_out < 0 || (size_t)rec->n_out != r->n - r->at)
+        return -1;
+    rec->out = malloc((size_t)(rec->n_out ? rec->n_out : 1));
+    if (!rec->out)
+        return -2;
+    get(r, rec->out, (size_t)rec->n_out);
+    return r->bad ? -1 : 0;
+}
+
+/* A RESULT record: row, curves, views and state (with_state; else skipped), outcomes. Returns
+ * 1 when the state points into the payload, 0, -1 (malformed) or -2 (out of memory). */
+static int decode_result(rd *r, ps__jrec *rec, int with_state)
+{
+    get(r, &rec->row, sizeof rec->row);
+    rec->row.task_id[PS_TASK_ID_LEN] = 0;
+    rec->row.model[PS_NAME_MAX - 1] = 0;
+    rec->row.reason[sizeof rec->row.reason - 1] = 0;
+    get(r, &rec->epochs, 4);
+    if (r->bad || rec->epochs < 0 || (size_t)rec->epochs * 16 > r->n - r->at)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        rec->curves[k] = malloc((size_t)(rec->epochs ? rec->epochs : 1) * sizeof(float));
+        if (!rec->curves[k])
+            return -2;
+        get(r, rec->curves[k], (size_t)rec->epochs * sizeof(float));
+    }
+    int rc = decode_views(r, rec, with_state);
+    if (rc)
+        return rc;
     uint64_t ns;
     get(r, &ns, 8);
-    if (r->bad || ns * sizeof(float) != r->n - r->at)
+    if (r->bad || ns > (r->n - r->at) / sizeof(float))
         return -1;
-    rec->n_state = (size_t)ns;
-    if (ns > 0 && ((uintptr_t)(r->p + r->at) % _Alignof(float)) == 0) {
+    size_t bytes = (size_t)ns * sizeof(float);
+    int inside = 0;
+    if (!with_state) {
+        r->at += bytes;
+    } else if (ns > 0 && ((uintptr_t)(r->p + r->at) % _Alignof(float)) == 0) {
         rec->state = (float *)(void *)(r->p + r->at); /* no copy: the caller keeps payload */
-        r->at += (size_t)ns * sizeof(float);
-        return 1;
+        r->at += bytes;
+        inside = 1;
+    } else {
+        rec->state = malloc(bytes ? bytes : 1);
+        if (!rec->state)
+            return -2;
+        get(r, rec->state, bytes);
     }
-    rec->state = malloc((size_t)(ns ? ns : 1) * sizeof(float));
-    if (!rec->state)
-        return -2;
-    get(r, rec->state, (size_t)ns * sizeof(float));
+    rec->n_state = with_state ? (size_t)ns : 0;
+    rc = decode_outcomes(r, rec);
+    return rc ? rc : inside;
+}
+
+static int decode_race(rd *r, ps__jrec *rec)
+{
+    get(r, &rec->race, sizeof rec->race);
+    rec->race.model[PS_NAME_MAX - 1] = 0;
+    rec->race.leader_model[PS_NAME_MAX - 1] = 0;
+    rec->race.test[sizeof rec->race.test - 1] = 0;
     return r->bad ? -1 : 0;
 }
 
@@ -322,9 +397,11 @@ int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_stat
     rd r = {payload, (size_t)(l - 20), 0, 0};
     int rc;
     rec->type = (int32_t)type;
-    if (type == PS__J_RESULT) {
+    if (type == PS__J_RESULT)
         rc = decode_result(&r, rec, with_state);
-    } else {
+    else if (type == PS__J_RACE)
+        rc = decode_race(&r, rec);
+    else {
         get(&r, &rec->sel, sizeof rec->sel);
         rec->sel.model[PS_NAME_MAX - 1] = 0;
         rc = r.bad ? -1 : 0;
