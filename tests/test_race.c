@@ -125,5 +125,14 @@ static void test_names(void)
     CHECK(!strcmp(ps_race_test_name(PS_RACE_T_CORRECTED), "t-corrected"));
 }
 
-CHECK_MAIN(T(test_mcnemar_reference), T(test_corrected_t_reference), T(test_holm_reference),
+/* The planning estimate: 48 points, 5 rounds, min_folds 2, half survive each decision:
+ * 48 + 48 + 24 + 12 + 6; never fewer than one point. */
+static void test_expected_tasks(void)
+{
+    CHECK_NEAR(ps_race_expected_tasks(48, 5, 2, 0.5), 138.0, 1e-12);
+    CHECK_NEAR(ps_race_expected_tasks(4, 5, 1, 0.1), 4 + 1 + 1 + 1 + 1, 1e-12);
+    CHECK_NEAR(ps_race_expected_tasks(10, 5, 2, 1.0), 50.0, 1e-12);
+}
+
+CHECK_MAIN(T(test_expected_tasks), T(test_mcnemar_reference), T(test_corrected_t_reference), T(test_holm_reference),
            T(test_decide_mcnemar), T(test_decide_corrected_t), T(test_names))

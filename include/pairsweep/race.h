@@ -76,4 +76,9 @@ typedef struct ps_race_verdict {
 int ps_race_decide(ps_race_verdict *v, int32_t *leader, const uint8_t *const *x, int32_t n,
                    const int32_t *round_n, int32_t rounds, const ps_race_params *params);
 
+/* For planning (--dry-run): the expected selection tasks of a raced grid of `points` points
+ * and `rounds` rounds when every point runs the first min_folds rounds and a fraction
+ * `survival` of the survivors (at least one point) survives each later decision. */
+double ps_race_expected_tasks(int32_t points, int32_t rounds, int32_t min_folds, double survival);
+
 #endif

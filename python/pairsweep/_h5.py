@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 # The codes of include/pairsweep/task.h (ps_phase) and train.h (ps_task_status).
-PHASES = ("select", "final")
-STATUSES = ("done", "diverged", "failed")
+PHASES = ("select", "final", "audit")
+STATUSES = ("done", "diverged", "failed", "pruned")
 
 
 @contextlib.contextmanager

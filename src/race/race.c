@@ -156,3 +156,14 @@ int ps_race_decide(ps_race_verdict *v, int32_t *leader, const uint8_t *const *x,
     *leader = best;
     return 0;
 }
+
+double ps_race_expected_tasks(int32_t points, int32_t rounds, int32_t min_folds, double survival)
+{
+    double alive = points, tasks = 0;
+    for (int32_t r = 0; r < rounds; r++) {
+        if (r >= min_folds)
+            alive = alive * survival > 1 ? alive * survival : (points > 0 ? 1 : 0);
+        tasks += alive;
+    }
+    return tasks;
+}

@@ -55,9 +55,11 @@ static int open_store(ps__master *m, const ps_mnist *mn, int32_t ranks, const ch
     ps_sched_status st;
     ps_sched_get_status(m->sched, &st);
     char racing[128];
-    snprintf(racing, sizeof racing, "test=%s alpha=%.10g min_folds=%d audit=%d",
+    ps_race_params rp;
+    ps_job_race_params(&rp, job);
+    snprintf(racing, sizeof racing, "test=%s alpha=%.10g min_folds=%d audit=%d ratio=%.10g",
              ps_race_test_name(job->racing.test), job->racing.alpha, (int)job->racing.min_folds,
-             (int)job->racing.audit);
+             (int)job->racing.audit, rp.test_train_ratio);
     ps_store_meta meta = {
         .job_name = job->name,
         .job_text = job->text,
