@@ -5,6 +5,7 @@
 if(TARGET ps_plan)
   ps_add_test(test_sweep SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sweep.c LIBS ps_plan)
   ps_add_test(test_sched SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sched.c LIBS ps_plan)
+  ps_add_test(test_sched_race SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sched_race.c LIBS ps_plan)
 endif()
 # hparams: the hyper-parameter list entry by entry (declaration, defaults, job keys and
 # ranges, task ids, /grid column, docs/job-format.md's grid table).
@@ -14,7 +15,7 @@ if(TARGET ps_sweep AND TARGET ps_train AND TARGET ps_store)
 endif()
 if(TARGET pairsweep AND TARGET ps_sweep)
   foreach(t tiny interrupt launchers kill_worker refuse diverge holdout shards_deadline_dry
-          bad_jobs task_timeout)
+          bad_jobs task_timeout racing)
     ps_add_script_test(sweep_${t} ${PS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e.py
                        ${t} ${MPIEXEC_EXECUTABLE})
     set_tests_properties(sweep_${t} PROPERTIES TIMEOUT 300)

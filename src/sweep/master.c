@@ -182,7 +182,8 @@ static int handle_events(ps__master *m)
                 ps__master_fail(m, rc);
                 return rc;
             }
-            ps__master_event(m, "race %s: %s", m->job->groups[ev.group], line);
+            if (line[0])
+                ps__master_event(m, "race %s: %s", m->job->groups[ev.group], line);
             break;
         }
         }

@@ -139,7 +139,8 @@ int ps__record_selection(ps__master *m, int32_t grp, char *chosen, size_t cap);
 
 /* A race dropped grid points (ps_sched_drops entries first .. first + count − 1): for each, a
  * /race row and its pruned tasks, except what the file holds already (a resumed race: a
- * point's /race row was stored before its first pruned task). line gets a one-line summary. */
+ * point's /race row was stored before its first pruned task). line gets a one-line summary,
+ * "" when nothing was new. */
 int ps__record_drops(ps__master *m, int32_t first, int32_t count, char *line, size_t cap);
 
 /* ---- drivers ----------------------------------------------------------------------------- */
