@@ -70,13 +70,8 @@ static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *wh
     if (!rc && rec->n_views > 0) {
         char group[64];
         snprintf(group, sizeof group, "weights/%s", rec->row.task_id);
-        if (!ps__exists(fid, "weights")) {
-            hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            if (g < 0)
-                return ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
-            H5Gclose(g);
-        }
-        if (!ps__exists(fid, group))
+        rc = ps__group_ensure(fid, "weights", what, err);
+        if (!rc && !ps__exists(fid, group))
             rc = ps__weights_write(fid, group, rec->views, rec->n_views, rec->state,
                                    rec->n_state, what, err);
         if (rc)

@@ -105,6 +105,17 @@ int ps__exists(hid_t loc, const char *name)
     return H5Lexists(loc, name, H5P_DEFAULT) > 0;
 }
 
+int ps__group_ensure(hid_t loc, const char *name, const char *what, ps_err *err)
+{
+    if (ps__exists(loc, name))
+        return 0;
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot create /%s", what, name);
+    H5Gclose(g);
+    return 0;
+}
+
 /* Field types of a table (types[i] must be closed with close_types). */
 static void make_types(const ps__table *t, hid_t *types, const char **names, size_t *offsets,
                        size_t *sizes)

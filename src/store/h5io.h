@@ -49,6 +49,8 @@ int ps__table_write_row(hid_t loc, const ps__table *t, hsize_t start, const void
 int ps__table_read(hid_t loc, const ps__table *t, void **buf, int32_t *n, int optional,
                    const char *what, ps_err *err);
 int ps__exists(hid_t loc, const char *name);
+/* Creates the group `name` under loc unless it exists. */
+int ps__group_ensure(hid_t loc, const char *name, const char *what, ps_err *err);
 
 /* Root attributes. */
 int ps__attr_set_str(hid_t loc, const char *name, const char *val, const char *what, ps_err *err);

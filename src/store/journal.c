@@ -254,19 +254,9 @@ int ps__journal_add_race(int fd, off_t *end, const ps_store_race_row *row, const
                          ps_err *err)
 {
     ps_store_race_row r;
-    memset(&r, 0, sizeof r); /* no stray bytes in the padding */
-    ps__scopy(r.model, row->model, sizeof r.model);
-    ps__scopy(r.leader_model, row->leader_model, sizeof r.leader_model);
-    ps__scopy(r.test, row->test, sizeof r.test);
-    r.grid = row->grid;
-    r.round = row->round;
-    r.rounds = row->rounds;
-    r.leader_grid = row->leader_grid;
-    r.statistic = row->statistic;
-    r.n = row->n;
-    r.p = row->p;
-    r.p_adjusted = row->p_adjusted;
-    r.pruned = row->pruned;
+    memcpy(&r, row, sizeof r); /* the caller zeroed it, padding included */
+    r.model[sizeof r.model - 1] = r.leader_model[sizeof r.leader_model - 1] = 0;
+    r.test[sizeof r.test - 1] = 0;
     pieces p = {.n = 0, .len = 0};
     piece(&p, &r, sizeof r);
     return append(fd, end, PS__J_RACE, &p, path, err);

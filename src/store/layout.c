@@ -18,14 +18,9 @@ int ps__result_append(hid_t fid, hsize_t index, const ps_store_row *row,
         return rc;
     char group[64];
     snprintf(group, sizeof group, "weights/%s", row->task_id);
-    if (!ps__exists(fid, "weights")) {
-        hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (g < 0)
-            return ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
-        H5Gclose(g);
-    }
-    if (ps__exists(fid, group))
-        return 0;
+    rc = ps__group_ensure(fid, "weights", what, err);
+    if (rc || ps__exists(fid, group))
+        return rc;
     return ps__weights_write(fid, group, views, n_views, state, n_state, what, err);
 }
 

@@ -13,18 +13,13 @@ int ps__outcomes_write(hid_t fid, const char *id, const uint8_t *x, int32_t n, c
 {
     char path[64];
     snprintf(path, sizeof path, "outcomes/%s", id);
-    if (!ps__exists(fid, "outcomes")) {
-        hid_t g = H5Gcreate2(fid, "outcomes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (g < 0)
-            return ps_err_set(err, PS_EIO, "%s: cannot create /outcomes", what);
-        H5Gclose(g);
-    }
-    if (ps__exists(fid, path))
-        return 0;
+    int rc = ps__group_ensure(fid, "outcomes", what, err);
+    if (rc || ps__exists(fid, path))
+        return rc;
     hsize_t dims[1] = {(hsize_t)n};
     hid_t sp = H5Screate_simple(1, dims, NULL);
     hid_t d = H5Dcreate2(fid, path, H5T_STD_U8LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = d < 0 || (n > 0 && H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+    rc = d < 0 || (n > 0 && H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                          x) < 0)
                  ? ps_err_set(err, PS_EIO, "%s: cannot write /%s", what, path) : 0;
     if (d >= 0)
