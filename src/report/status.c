@@ -200,8 +200,10 @@ int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
     int32_t miss = 0;
     if (study_status_tables(&counts, &problems, &cells, r, all, &miss))
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
-    fprintf(out, "%s: study '%s', %d of %d planned tasks stored%s, %s\n", path, r->job_name,
-            (int)r->n_rows, (int)r->planned_tasks,
+    int32_t audit = study_count(r, 2, NULL, 0) + study_count(r, 2, NULL, 1) +
+                    study_count(r, 2, NULL, 2);
+    fprintf(out, "%s: study '%s', %d of %d planned tasks stored%s%s, %s\n", path, r->job_name,
+            (int)(r->n_rows - audit), (int)r->planned_tasks, audit ? " (and audit tasks)" : "",
             r->n_journal ? " (some only in the journal: the writer is running or was killed)"
                          : "",
             r->complete ? "complete" : miss ? "INCOMPLETE" : "not marked complete");
@@ -211,8 +213,7 @@ int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
             (int)(study_count(r, 0, NULL, 2) + study_count(r, 1, NULL, 2)));
     if (r->racing[0])
         fprintf(out, "pruned %d (raced: %s), audit %d, ", (int)study_count(r, 0, NULL, 3),
-                r->racing, (int)(study_count(r, 2, NULL, 0) + study_count(r, 2, NULL, 1) +
-                                 study_count(r, 2, NULL, 2)));
+                r->racing, (int)audit);
     fprintf(out, "missing %d\n\n", (int)miss);
     rt_print(out, &counts, PS_REPORT_TEXT);
     if (problems.nrows)

@@ -237,11 +237,14 @@ int ps__record_drops(ps__master *m, int32_t first, int32_t count, char *line, si
         round = d.round;
     }
     line[0] = '\0'; /* a decision replayed on resume, stored before: nothing to say */
-    if (pruned > 0)
-        snprintf(line, cap, "after round %d of %d, %d grid point%s dropped (leader grid %d); "
-                 "%d task%s pruned", (int)round, (int)ps_job_select_per_point(m->job),
-                 (int)count, count == 1 ? "" : "s", (int)leader_grid, (int)pruned,
-                 pruned == 1 ? "" : "s");
+    if (pruned > 0) {
+        char why[48] = "a diverged or failed task";
+        if (leader_grid >= 0)
+            snprintf(why, sizeof why, "leader grid %d", (int)leader_grid);
+        snprintf(line, cap, "after round %d of %d, %d grid point%s dropped (%s); %d task%s "
+                 "pruned", (int)round, (int)ps_job_select_per_point(m->job), (int)count,
+                 count == 1 ? "" : "s", why, (int)pruned, pruned == 1 ? "" : "s");
+    }
     if (rc)
         ps__master_fail(m, rc);
     return rc;
