@@ -15,9 +15,13 @@ if(TARGET ps_sweep AND TARGET ps_train AND TARGET ps_store)
 endif()
 if(TARGET pairsweep AND TARGET ps_sweep)
   foreach(t tiny interrupt launchers kill_worker refuse diverge holdout shards_deadline_dry
-          bad_jobs task_timeout racing)
+          bad_jobs task_timeout)
     ps_add_script_test(sweep_${t} ${PS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e.py
                        ${t} ${MPIEXEC_EXECUTABLE})
     set_tests_properties(sweep_${t} PROPERTIES TIMEOUT 300)
   endforeach()
+  # racing: 1 rank vs 3 ranks, SciPy's decisions, a kill mid-race, the audit
+  ps_add_script_test(sweep_racing ${PS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e_racing.py
+                     ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(sweep_racing PROPERTIES TIMEOUT 300)
 endif()

@@ -291,5 +291,40 @@ static void test_race_audit(void)
     ps_job_free(&job);
 }
 
-CHECK_MAIN(T(test_race_decisions), T(test_race_independent_of_order), T(test_race_resume),
+/* protocol.racing: off by default, true/false or a mapping, the checks that need the
+ * protocol (a race needs two rounds; min_folds below them; t-corrected two rounds). */
+static void test_racing_key(void)
+{
+    static const struct { const char *protocol; int ok, on; const char *msg; } cases[] = {
+        {"{folds: 3}", 1, 0, NULL},
+        {"{folds: 3, racing: true}", 1, 1, NULL},
+        {"{folds: 3, racing: false}", 1, 0, NULL},
+        {"{folds: 3, racing: {test: t-corrected, alpha: 0.1, min_folds: 2, audit: true}}", 1, 1,
+         NULL},
+        {"{folds: 3, racing: {test: wilcoxon}}", 0, 0, "expected mcnemar or t-corrected"},
+        {"{folds: 3, racing: {min_folds: 3}}", 0, 0, "leaves nothing to prune"},
+        {"{folds: 3, racing: {test: t-corrected, min_folds: 1}}", 0, 0, "needs two rounds"},
+        {"{folds: 3, racing: {alpha: 0.7}}", 0, 0, "protocol.racing.alpha"},
+        {"{kind: holdout, holdout: 20, racing: true}", 0, 0, "this protocol has 1"},
+        {"{kind: holdout, holdout: 20, repetitions: 4, racing: true}", 1, 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "data: {n_train: 60, n_test: 50}\nprotocol: %s\n"
+                 "models:\n  - {name: resnet, grid: {batch_size: 10}}\n", cases[i].protocol);
+        ps_job job;
+        ps_err err = {0};
+        int rc = ps_job_parse(&job, text, strlen(text), "r.yaml", &err);
+        CHECK_EQ_INT(rc == 0, cases[i].ok);
+        if (!cases[i].ok) {
+            CHECK_STR_CONTAINS(err.msg, cases[i].msg);
+            CHECK_STR_CONTAINS(err.msg, "r.yaml:2: ");
+            continue;
+        }
+        CHECK_EQ_INT(job.racing.on, cases[i].on);
+        ps_job_free(&job);
+    }
+}
+
+CHECK_MAIN(T(test_racing_key), T(test_race_decisions), T(test_race_independent_of_order), T(test_race_resume),
            T(test_race_audit))
