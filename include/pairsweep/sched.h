@@ -164,13 +164,16 @@ int ps_sched_mark_outcomes(ps_sched *s, const char *id, const uint8_t *correct, 
 
 /* Queues the work: first the final tasks of each group whose selection the stored tasks
  * complete (in group order; each queues a PS_SCHED_EV_SELECTED event), then the selection
- * tasks not stored, in plan order. Returns 0, PS_ESTATE when called twice, or PS_ENOMEM with
- * err set. */
+ * tasks not stored, in plan order. A raced group's race is first replayed from what was
+ * marked (decisions, PS_SCHED_EV_PRUNED events; a group its pruning completes gets its final
+ * tasks), then only its first open round is queued. Returns 0, PS_ESTATE when called twice,
+ * or PS_ENOMEM with err set. */
 int ps_sched_start(ps_sched *s, ps_err *err);
 
 /* Free worker w asks for work at time now. PS_SCHED_TASK: *task (and *cost, its estimated
  * FLOPs, when cost is not NULL) is the costliest queued task whose cost fits before the
- * deadline at the current rate (ties: the earliest queued); w now runs it. Otherwise nothing
+ * deadline at the current rate (ties: the earliest queued; audit tasks only when no other
+ * queued task fits); w now runs it. Otherwise nothing
  * is handed out: PS_SCHED_END once the hand-out is over (a stop request, the deadline, a
  * halt, or nothing queued that fits while no task runs), else PS_SCHED_WAIT. The first time
  * the deadline refuses every queued task a PS_SCHED_EV_REFUSED event is queued. w must be
@@ -195,7 +198,9 @@ int32_t ps_sched_timeouts(ps_sched *s, double now, int32_t *workers, int32_t cap
  * done; a DONE one with its wall time measures the rate; a selection task counts towards its
  * grid point, and the one that completes its group's selection plans the group's final tasks
  * (the best final.best eligible setups × final.seeds, ties to the earlier model and lower grid
- * point; a group with no eligible setup gets none) and queues PS_SCHED_EV_SELECTED. An
+ * point; a group with no eligible setup gets none) and queues PS_SCHED_EV_SELECTED. A raced
+ * selection task's outcomes are kept; the result that completes a round of its group
+ * triggers the decision (PS_SCHED_EV_PRUNED) and queues the next round. An
  * interrupted task is not finished: it is counted as abandoned and not queued again. Returns 0,
  * PS_ESTATE when w runs nothing, or PS_ENOMEM with err set. */
 int ps_sched_result(ps_sched *s, int32_t w, const ps_sched_outcome *r, double now, ps_err *err);
