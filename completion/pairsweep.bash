@@ -12,7 +12,8 @@ _pairsweep_options() {
     train)  echo "--model --seed --epochs --lr --batch-size --momentum --nesterov --weight-decay
                   --aux-weight --bn --n-train --n-test --lr-step --holdout --fold --kernels --mnist
                   --save --from --task --force --quiet --help --version" ;;
-    run)    echo "--output --mnist --restart --shard --deadline --grace --rate --dry-run --quiet
+    run)    echo "--output --mnist --restart --audit --shard --deadline --grace --rate --dry-run
+                  --survival --quiet
                   --live --lines --help --version" ;;
     report) echo "--format --out --force --help --version" ;;
     status) echo "--all --help --version" ;;

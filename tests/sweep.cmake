@@ -5,6 +5,7 @@
 if(TARGET ps_plan)
   ps_add_test(test_sweep SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sweep.c LIBS ps_plan)
   ps_add_test(test_sched SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sched.c LIBS ps_plan)
+  ps_add_test(test_sched_race SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/test_sched_race.c LIBS ps_plan)
 endif()
 # hparams: the hyper-parameter list entry by entry (declaration, defaults, job keys and
 # ranges, task ids, /grid column, docs/job-format.md's grid table).
@@ -19,4 +20,8 @@ if(TARGET pairsweep AND TARGET ps_sweep)
                        ${t} ${MPIEXEC_EXECUTABLE})
     set_tests_properties(sweep_${t} PROPERTIES TIMEOUT 300)
   endforeach()
+  # racing: 1 rank vs 3 ranks, SciPy's decisions, a kill mid-race, the audit
+  ps_add_script_test(sweep_racing ${PS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e_racing.py
+                     ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(sweep_racing PROPERTIES TIMEOUT 300)
 endif()

@@ -27,7 +27,7 @@ static int parse(ps_job *job, const char *text)
 static ps_sched *start_limited(const ps_job *job, int32_t workers, double deadline,
                                double grace, double rate, double task_timeout)
 {
-    ps_sched_opts o = {job, NULL, workers, 0.0, deadline, grace, rate, task_timeout};
+    ps_sched_opts o = {job, NULL, workers, 0.0, deadline, grace, rate, task_timeout, 0};
     ps_sched *s = NULL;
     ps_err err = {0};
     if (ps_sched_create(&s, &o, &err) || ps_sched_start(s, &err)) {
@@ -54,13 +54,13 @@ static float acc_of(const ps_task *t)
 static int done(ps_sched *s, int32_t w, double wall, double now)
 {
     const ps_task *t = ps_sched_running(s, w);
-    ps_sched_outcome r = {PS_TASK_DONE, t ? acc_of(t) : NAN, wall, 0};
+    ps_sched_outcome r = {PS_TASK_DONE, t ? acc_of(t) : NAN, wall, 0, NULL, 0};
     return ps_sched_result(s, w, &r, now, NULL);
 }
 
 static int status_of(ps_sched *s, int32_t w, int32_t status)
 {
-    ps_sched_outcome r = {status, NAN, 1.0, 0};
+    ps_sched_outcome r = {status, NAN, 1.0, 0, NULL, 0};
     return ps_sched_result(s, w, &r, 0.0, NULL);
 }
 
@@ -194,7 +194,7 @@ static void test_second_signal_abandons(void)
     CHECK_EQ_INT(ps_sched_tick(s, 12.0, w, 3), 1);
     CHECK_EQ_INT(w[0], 2);
     CHECK_EQ_INT(ps_sched_tick(s, 13.0, w, 3), 0);
-    ps_sched_outcome gave_up = {0, NAN, 0, 1};
+    ps_sched_outcome gave_up = {0, NAN, 0, 1, NULL, 0};
     CHECK_EQ_INT(ps_sched_result(s, 0, &gave_up, 13.0, NULL), 0);
     CHECK_EQ_INT(ps_sched_result(s, 2, &gave_up, 13.0, NULL), 0);
     ps_sched_status st;
@@ -371,7 +371,7 @@ static void test_resume_skips_stored(void)
 {
     ps_job job;
     CHECK_EQ_INT(parse(&job, two_groups), 0);
-    ps_sched_opts o = {&job, NULL, 1, 0.0, 0, 0, 0, 0};
+    ps_sched_opts o = {&job, NULL, 1, 0.0, 0, 0, 0, 0, 0};
     ps_sched *s = NULL;
     ps_err err = {0};
     CHECK_EQ_INT(ps_sched_create(&s, &o, &err), 0);

@@ -13,6 +13,7 @@
 #include "pairsweep/common.h"
 #include "pairsweep/data.h"
 #include "pairsweep/hparams.h"
+#include "pairsweep/race.h"
 #include "pairsweep/train.h"
 
 #define PS_JOB_MAX_VALUES 64    /* values of one grid key */
@@ -43,6 +44,17 @@ typedef struct ps_job_model {
     int32_t n_grid;                  /* product of the axes' sizes */
 } ps_job_model;
 
+/* protocol.racing (docs/job-format.md, "Racing"): off unless the key is given. */
+typedef struct ps_job_racing {
+    int32_t on;                      /* 1: the selection of every group is raced */
+    ps_race_test test;               /* default PS_RACE_MCNEMAR */
+    double alpha;                    /* default 0.05 */
+    int32_t min_folds;               /* rounds run by every point before any is dropped;
+                                        default 2 */
+    int32_t audit;                   /* 1: run the pruned tasks afterwards (low priority) */
+    int32_t line;                    /* line of the key, 0 when not given */
+} ps_job_racing;
+
 /* A whole job, as read from its file. Everything is owned by the job (ps_job_free). */
 typedef struct ps_job {
     char path[PS_PATH_MAX];          /* the file it came from */
@@ -65,6 +77,7 @@ typedef struct ps_job {
     int32_t final_best;              /* setups per group that go to the final phase */
     double task_timeout;             /* protocol.task_timeout: seconds a task may run on an MPI
                                         worker before it is failed; 0: derived (sched.h) */
+    ps_job_racing racing;            /* protocol.racing */
     int32_t n_models;
     ps_job_model *models;            /* (n_models) */
     int32_t n_groups;
@@ -133,5 +146,14 @@ int32_t ps_job_select_folds(const ps_job *job);
 
 /* Selection tasks per grid point: repetitions × ps_job_select_folds. */
 int32_t ps_job_select_per_point(const ps_job *job);
+
+/* The round of a selection task (racing): rep × ps_job_select_folds + fold (k-fold), or rep
+ * (holdout); the rounds of a grid point are 0 .. ps_job_select_per_point − 1, in plan order. */
+int32_t ps_job_select_round(const ps_job *job, int32_t rep, int32_t fold);
+
+/* The parameters of the job's race (race.h): its test, alpha and min_folds, and the
+ * validation/training ratio of a selection task (1/(k − 1) for k-fold, holdout/(n_train −
+ * holdout) for holdout). */
+void ps_job_race_params(ps_race_params *p, const ps_job *job);
 
 #endif

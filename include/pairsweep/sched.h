@@ -16,7 +16,27 @@
  *
  * Life of a scheduler: ps_sched_create (plans the selection tasks), ps_sched_mark_stored for
  * each task the results file already holds (resume), ps_sched_start (queues what is left),
- * then events until ps_sched_next answers PS_SCHED_END for every worker and none is busy. */
+ * then events until ps_sched_next answers PS_SCHED_END for every worker and none is busy.
+ *
+ * Racing (the job's protocol.racing; docs/job-format.md "Racing" gives the reasoning). A
+ * grid point's selection tasks are its rounds (ps_job_select_round: fold f of repetition r is
+ * round r × k + f). The selection tasks of a raced group are queued round by round: round
+ * r + 1 of the group only once round r of every grid point of the group has finished (a
+ * dropped point's tasks are finished: pruned). Other groups' tasks and final tasks fill the
+ * workers meanwhile. When a round of a group is complete the scheduler decides: a surviving
+ * point with a diverged or failed task is dropped as ineligible; once racing.min_folds rounds
+ * are complete (and rounds remain), the surviving points are compared with ps_race_decide
+ * (race.h) on the per-example outcomes of the completed rounds, leader the most correct
+ * (ties: the earlier model, the lower grid point), each other point one-sided against it,
+ * Holm across them, adjusted p < alpha dropped. A dropped point's remaining tasks become
+ * pruned (finished without running; the point is no longer eligible), the decision is logged
+ * (ps_sched_drops) and a PS_SCHED_EV_PRUNED event tells the driver, which stores them. Each
+ * decision depends only on the outcomes of the completed rounds (ps_sched_outcome.correct,
+ * ps_sched_mark_outcomes on resume): never on arrival order or the number of workers, and
+ * ps_sched_start replays the decisions of what the file holds. The selection among the
+ * survivors is the same as without racing. With audit (racing.audit, or opts.audit) the
+ * pruned tasks of a group whose selection is complete are planned again as audit tasks
+ * (phase PS_PHASE_AUDIT, ps_plan_audit), handed out only when no other task is queued. */
 #ifndef PAIRSWEEP_SCHED_H
 #define PAIRSWEEP_SCHED_H
 
@@ -24,6 +44,7 @@
 
 #include "pairsweep/common.h"
 #include "pairsweep/job.h"
+#include "pairsweep/race.h"
 #include "pairsweep/sweep.h"
 #include "pairsweep/task.h"
 
@@ -40,6 +61,8 @@ typedef struct ps_sched_opts {
                                   PS_SCHED_DEFAULT_RATE */
     double task_timeout;       /* seconds a task may run before ps_sched_timeouts names its
                                   worker; <= 0: derived (PS_SCHED_TIMEOUT_*) */
+    int audit;                 /* run a raced study's pruned tasks afterwards, as with the
+                                  job's racing.audit */
 } ps_sched_opts;
 
 #define PS_SCHED_DEFAULT_RATE 1.5e10
@@ -63,6 +86,9 @@ typedef struct ps_sched_outcome {
     double wall_seconds;       /* the run's wall time: a DONE result measures the FLOP rate */
     int interrupted;           /* given up on request: not finished (it runs again on resume);
                                   the other fields are ignored */
+    const uint8_t *correct;    /* (n_correct) a raced selection task's per-example outcomes
+                                  (ps_train_result.outcomes); copied. NULL: none */
+    int32_t n_correct;
 } ps_sched_outcome;
 
 /* What happened, for the driver to act on (store the selection, tell the user). */
@@ -74,13 +100,29 @@ typedef enum ps_sched_event_kind {
     PS_SCHED_EV_DEADLINE,      /* the deadline is reached: running tasks are given up */
     PS_SCHED_EV_REFUSED,       /* none of the `count` queued tasks fits before the deadline: no
                                   more are started (reported once) */
+    PS_SCHED_EV_PRUNED,        /* a race dropped `count` grid points of `group`: entries
+                                  first .. first + count − 1 of ps_sched_drops */
 } ps_sched_event_kind;
 
 typedef struct ps_sched_event {
     ps_sched_event_kind kind;
-    int32_t group;             /* SELECTED: the group; else -1 */
-    int32_t count;             /* SELECTED: final tasks planned; REFUSED: tasks queued */
+    int32_t group;             /* SELECTED, PRUNED: the group; else -1 */
+    int32_t count;             /* SELECTED: final tasks planned; REFUSED: tasks queued;
+                                  PRUNED: grid points dropped */
+    int32_t first;             /* PRUNED: the first of them in ps_sched_drops */
 } ps_sched_event;
+
+/* A grid point a race dropped, and why. */
+typedef struct ps_sched_drop {
+    int32_t model, grid;       /* the dropped point */
+    int32_t round;             /* rounds complete at the decision */
+    int32_t leader_model, leader_grid; /* -1 when dropped as ineligible */
+    int32_t test;              /* ps_race_test; -1: ineligible (a diverged or failed task) */
+    ps_race_verdict v;         /* the statistic, n, p and adjusted p (NaN when ineligible) */
+    int32_t first_task;        /* its pruned tasks: ps_sched_select_tasks entries first_task
+                                  .. first_task + n_tasks − 1 (rounds `round` onwards) */
+    int32_t n_tasks;
+} ps_sched_drop;
 
 /* How the scheduling stands (at the end: how it ended). */
 typedef struct ps_sched_status {
@@ -94,6 +136,8 @@ typedef struct ps_sched_status {
     int32_t finished[2];       /* planned tasks finished (stored or a result), per phase */
     int32_t queued, running, abandoned;
     int32_t retired;           /* workers retired by ps_sched_timeouts */
+    int32_t pruned;            /* selection tasks a race pruned (finished without running) */
+    int32_t audit_planned, audit_finished; /* audit tasks (counted in planned and complete) */
     double rate;               /* measured FLOP/s per worker; 0 before a measured result */
 } ps_sched_status;
 
@@ -112,15 +156,24 @@ void ps_sched_free(ps_sched *s);
 int ps_sched_mark_stored(ps_sched *s, const char *id, int32_t phase, int32_t status,
                          float eval_acc);
 
+/* Before ps_sched_start: the per-example outcomes (n bytes, copied) the results file holds for
+ * selection task id of a raced study, from which ps_sched_start replays the race. Returns 0,
+ * 1 when id is not a selection task of the plan (ignored), PS_ESTATE after ps_sched_start, or
+ * PS_ENOMEM. */
+int ps_sched_mark_outcomes(ps_sched *s, const char *id, const uint8_t *correct, int32_t n);
+
 /* Queues the work: first the final tasks of each group whose selection the stored tasks
  * complete (in group order; each queues a PS_SCHED_EV_SELECTED event), then the selection
- * tasks not stored, in plan order. Returns 0, PS_ESTATE when called twice, or PS_ENOMEM with
- * err set. */
+ * tasks not stored, in plan order. A raced group's race is first replayed from what was
+ * marked (decisions, PS_SCHED_EV_PRUNED events; a group its pruning completes gets its final
+ * tasks), then only its first open round is queued. Returns 0, PS_ESTATE when called twice,
+ * or PS_ENOMEM with err set. */
 int ps_sched_start(ps_sched *s, ps_err *err);
 
 /* Free worker w asks for work at time now. PS_SCHED_TASK: *task (and *cost, its estimated
  * FLOPs, when cost is not NULL) is the costliest queued task whose cost fits before the
- * deadline at the current rate (ties: the earliest queued); w now runs it. Otherwise nothing
+ * deadline at the current rate (ties: the earliest queued; audit tasks only when no other
+ * queued task fits); w now runs it. Otherwise nothing
  * is handed out: PS_SCHED_END once the hand-out is over (a stop request, the deadline, a
  * halt, or nothing queued that fits while no task runs), else PS_SCHED_WAIT. The first time
  * the deadline refuses every queued task a PS_SCHED_EV_REFUSED event is queued. w must be
@@ -145,7 +198,9 @@ int32_t ps_sched_timeouts(ps_sched *s, double now, int32_t *workers, int32_t cap
  * done; a DONE one with its wall time measures the rate; a selection task counts towards its
  * grid point, and the one that completes its group's selection plans the group's final tasks
  * (the best final.best eligible setups × final.seeds, ties to the earlier model and lower grid
- * point; a group with no eligible setup gets none) and queues PS_SCHED_EV_SELECTED. An
+ * point; a group with no eligible setup gets none) and queues PS_SCHED_EV_SELECTED. A raced
+ * selection task's outcomes are kept; the result that completes a round of its group
+ * triggers the decision (PS_SCHED_EV_PRUNED) and queues the next round. An
  * interrupted task is not finished: it is counted as abandoned and not queued again. Returns 0,
  * PS_ESTATE when w runs nothing, or PS_ENOMEM with err set. */
 int ps_sched_result(ps_sched *s, int32_t w, const ps_sched_outcome *r, double now, ps_err *err);
@@ -189,5 +244,13 @@ const ps_task *ps_sched_select_tasks(const ps_sched *s, int32_t *n);
 
 /* The selection tracker: per grid point, the selection results so far. */
 const ps_selection *ps_sched_selection(const ps_sched *s);
+
+/* The grid points dropped by races so far, in the order decided: *n of them (valid until the
+ * next call that changes s). */
+const ps_sched_drop *ps_sched_drops(const ps_sched *s, int32_t *n);
+
+/* 1 when task id was marked stored (ps_sched_mark_stored) before the start, else 0: the
+ * driver stores a pruned task only when the file does not hold it yet. */
+int ps_sched_was_stored(const ps_sched *s, const char *id);
 
 #endif

@@ -18,6 +18,10 @@
  *                         attributes name its task (task_id, model, grid, phase, fold, rep, seed)
  *   /models               H5TB table (Table I): model, arch, params, flops (ps_store_write_models)
  *   /plan                 H5TB table: every planned cell (ps_store_write_plan), for status
+ *   /outcomes/<task id>   raced studies only: uint8 (validation pairs), 1 where the task's
+ *                         last epoch classified the pair correctly (ps_train_result.outcomes)
+ *   /race                 raced studies only: H5TB table, one row per grid point a race
+ *                         dropped (ps_store_race_row); root attribute "racing" (the settings)
  * Every metric carries its unit: a `units` attribute on each curve, and on each table a
  * `units` attribute mapping its metric columns to theirs. Tables written once size their
  * strings from the data; tables that grow use the sizes of the C structs below, which hold
@@ -131,6 +135,22 @@ typedef struct ps_store_plan_row {
     int32_t rep;
 } ps_store_plan_row;
 
+/* One row of /race: a grid point dropped by a race, and why. */
+typedef struct ps_store_race_row {
+    char model[PS_NAME_MAX];   /* the dropped grid point */
+    int32_t grid;
+    int32_t round;             /* rounds complete at the decision ("dropped after round 2") */
+    int32_t rounds;            /* rounds of a grid point */
+    char leader_model[PS_NAME_MAX]; /* the leader it was compared with ("" when ineligible) */
+    int32_t leader_grid;       /* -1 when ineligible */
+    char test[16];             /* "mcnemar", "t-corrected", or "ineligible" (a diverged or
+                                  failed task: dropped without a test) */
+    double statistic;          /* mcnemar: pairs only the leader got right; t: the t */
+    int32_t n;                 /* mcnemar: discordant pairs; t: rounds */
+    double p, p_adjusted;      /* one-sided p and its Holm adjustment within the round */
+    int32_t pruned;            /* the point's tasks never run */
+} ps_store_race_row;
+
 /* What the root attributes record besides the job. */
 typedef struct ps_store_meta {
     const char *job_name;
@@ -138,6 +158,9 @@ typedef struct ps_store_meta {
     const char *mnist_sha256[4];
     int32_t ranks;
     int32_t planned_tasks;
+    const char *racing;        /* a raced study's settings ("test=mcnemar alpha=0.05
+                                  min_folds=2 audit=0"), the root attribute "racing"; NULL:
+                                  not raced, no attribute */
 } ps_store_meta;
 
 typedef struct ps_store ps_store;
@@ -165,7 +188,8 @@ int ps_store_write_plan(ps_store *s, const ps_store_plan_row *rows, int32_t n, p
 /* The rows already stored (for resume): *rows is malloc'ed, caller frees. */
 int ps_store_rows(const ps_store *s, ps_store_row **rows, int32_t *n, ps_err *err);
 
-/* Appends one finished task: its row, its curves and (when status is DONE) its weights, and
+/* Appends one finished task: its row, its curves, its outcomes (when res has them: a raced
+ * selection or audit task) and (when status is DONE) its weights, and
  * makes it durable (ps_store_append then ps_store_sync). A task id already present is refused
  * with PS_ESTATE. */
 int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
@@ -178,6 +202,11 @@ int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, i
  * (appended or stored) is refused with PS_ESTATE. */
 int ps_store_append(ps_store *s, const ps_task *task, const ps_train_result *res, int32_t rank,
                     ps_err *err);
+
+/* A race's decision: appends a /race row to the journal as ps_store_append does (durable
+ * with the next ps_store_sync). A row of a grid point /race already holds is not added twice
+ * (at the checkpoint). */
+int ps_store_append_race(ps_store *s, const ps_store_race_row *row, ps_err *err);
 
 /* Makes every result appended so far durable with one fdatasync of the journal, then
  * checkpoints when one is due; returns at once when nothing is pending. On a failed sync the
@@ -244,6 +273,13 @@ int ps_store_checkpoint(ps_store *s, ps_err *err);
  * (0, 0: the automatic policy). */
 void ps_store_set_checkpoint(ps_store *s, int32_t every_n, double every_seconds);
 
+/* The outcomes of one task in a ps_results (ps_results_outcomes finds them). */
+typedef struct ps_store_outcomes {
+    char task_id[PS_TASK_ID_LEN + 1];
+    int32_t n;
+    int64_t offset;            /* into ps_results.outcome_bytes */
+} ps_store_outcomes;
+
 /* Read side, for report/merge/status: a whole file read into memory. */
 typedef struct ps_results {
     int32_t format_version;    /* of the file read (1: written before the attribute existed) */
@@ -267,7 +303,20 @@ typedef struct ps_results {
                                     complete ("": it did not, or the writer was killed) */
     int32_t n_journal;            /* rows that came from FILE.h5.journal (a running or killed
                                      writer's results not yet checkpointed) */
+    char racing[128];             /* the "racing" attribute; "" when the study is not raced */
+    int32_t n_race;
+    ps_store_race_row *race;      /* (n_race) /race */
+    int32_t n_outcomes;
+    ps_store_outcomes *outcomes;  /* (n_outcomes) /outcomes, sorted by task id */
+    uint8_t *outcome_bytes;       /* every task's outcomes, one after the other */
 } ps_results;
+
+/* The outcomes of task id in r: 0 with *x (n bytes) pointing into r, or -1 when r has none. */
+int ps_results_outcomes(const ps_results *r, const char *id, const uint8_t **x, int32_t *n);
+
+/* Adds to dst the outcomes of src's tasks dst has none of (joining the files of one study).
+ * 0 or PS_ENOMEM. */
+int ps_results_join_outcomes(ps_results *dst, const ps_results *src);
 
 /* Reads a results file; a file that is not HDF5 or not a pairsweep file is PS_EFORMAT with a
  * message saying so. */

@@ -41,6 +41,11 @@ int ps_plan_shards(int32_t *group_shard, const ps_job *job, int32_t n_shards, ps
 int ps_plan_select(ps_task **tasks, int32_t *n, const ps_job *job, const uint8_t *group_mask,
                    ps_err *err);
 
+/* Racing's audit of a pruned selection task: the same training (config, outcomes kept) in
+ * phase PS_PHASE_AUDIT, its id the first 16 hex of the SHA-256 of the pruned task's canonical
+ * text followed by "audit=1\n" (so it never collides with a planned task's). */
+void ps_plan_audit(ps_task *audit, const ps_task *pruned);
+
 /* The final tasks of (model, grid point g): job->final_seeds tasks written to tasks. */
 void ps_plan_final(ps_task *tasks, const ps_job *job, int32_t model, int32_t g);
 
@@ -128,7 +133,8 @@ typedef struct ps_sweep_best {
 } ps_sweep_best;
 
 typedef struct ps_sweep_progress {
-    int32_t done[2], total[2]; /* tasks stored / planned, per phase (select, final) */
+    int32_t done[3], total[3]; /* tasks stored / planned, per phase (select, final, audit;
+                                  a pruned task counts as done) */
     int32_t running;           /* tasks on workers now */
     int32_t n_models;
     const ps_sweep_best *best; /* (n_models) */
@@ -143,6 +149,9 @@ typedef struct ps_sweep_opts {
     const char *output;        /* NULL: results/NAME.h5, or results/NAME.shardI-of-N.h5 */
     const char *mnist_dir;     /* NULL: the job's data.mnist, else $PS_MNIST_DIR, else data/mnist */
     int restart;               /* replace a results file of another job */
+    int audit;                 /* a raced study: also run its pruned tasks (racing's audit,
+                                  as with the job's racing.audit); PS_EINVAL when the job does
+                                  not race */
     int32_t shard, n_shards;   /* run shard `shard` (0-based) of n_shards; n_shards 0/1: all */
     double deadline;           /* seconds from the start; 0: none */
     double grace;              /* after a stop signal, seconds running tasks may finish */
@@ -170,6 +179,7 @@ typedef struct ps_sweep_summary {
     int32_t planned, stored;   /* tasks planned, stored (now, in the file) */
     int32_t ran;               /* tasks run by this invocation */
     int32_t diverged, failed;  /* in the file */
+    int32_t pruned;            /* in the file: selection tasks a race dropped (never run) */
     int32_t abandoned;         /* running tasks given up at the stop */
     int ended;                 /* opts->ending was set: the launcher is ending the MPI job (MPI
                                   is not finalised: the workers are being killed) */
@@ -238,7 +248,8 @@ int ps_sweep_find_task(ps_task *task, ps_job *job, const struct ps_results *r, c
 enum { PS_SWEEP_TAG_READY = 11, PS_SWEEP_TAG_TASK, PS_SWEEP_TAG_RESULT, PS_SWEEP_TAG_ABORT,
        PS_SWEEP_TAG_STOP };
 
-/* The head of a packed result; views, 4 curves (epochs each) and state follow, 8-aligned. */
+/* The head of a packed result; views, 4 curves (epochs each), state and outcomes follow,
+ * 8-aligned. */
 typedef struct ps_sweep_wire_head {
     char id[PS_TASK_ID_LEN + 1];
     int32_t interrupted;       /* the task was given up (ABORT); nothing else is valid */
@@ -248,6 +259,7 @@ typedef struct ps_sweep_wire_head {
     int32_t n_views;
     uint64_t n_state;
     double wall_seconds;
+    int32_t n_outcomes;        /* per-example outcomes (racing), bytes after the state */
 } ps_sweep_wire_head;
 
 /* Packs task id's result into one malloc'ed buffer of *len bytes (NULL when out of memory);

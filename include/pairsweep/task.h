@@ -13,7 +13,8 @@
  * Values are stored: never renumber one. */
 #define PS_PHASES(X)                                                                         \
     X(PS_PHASE_SELECT, 0, "select") /* grid point × CV fold (or holdout repetition) */       \
-    X(PS_PHASE_FINAL, 1, "final")   /* chosen grid point × seed, evaluated on the test pairs */
+    X(PS_PHASE_FINAL, 1, "final")   /* chosen grid point × seed, evaluated on the test pairs */ \
+    X(PS_PHASE_AUDIT, 2, "audit")   /* racing's audit: a pruned selection task run afterwards */
 
 typedef enum ps_phase {
 #define PS_PHASE_ENUM(constant, value, name) constant = value,

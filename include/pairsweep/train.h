@@ -48,6 +48,9 @@ typedef struct ps_train_config {
     int32_t holdout;           /* PS_EVAL_HOLDOUT: number of validation pairs */
     ps_nn_kernels kernels;     /* how, not what: the same results up to rounding (nn.h), so
                                   neither in a task's id nor in its stored config */
+    int32_t keep_outcomes;     /* 1: the result carries the per-example outcomes of the last
+                                  epoch's evaluation (racing); more output, not another
+                                  training, so not in a task's id either */
     PS_HPARAMS_ADDED(PS_HP_FIELD) /* hyper-parameters added after the first six */
 } ps_train_config;
 
@@ -64,7 +67,8 @@ void ps_train_config_default(ps_train_config *cfg);
 #define PS_TASK_STATUSES(X)                                                                   \
     X(PS_TASK_DONE, 0, "done")                                                                \
     X(PS_TASK_DIVERGED, 1, "diverged") /* a loss became NaN or infinite: curves stop there */ \
-    X(PS_TASK_FAILED, 2, "failed")     /* an error (reason says which) */
+    X(PS_TASK_FAILED, 2, "failed")     /* an error (reason says which) */                     \
+    X(PS_TASK_PRUNED, 3, "pruned")     /* never run: its grid point was dropped by a race */
 
 /* Status of a finished task. */
 typedef enum ps_task_status {
@@ -100,6 +104,10 @@ typedef struct ps_train_result {
     ps_state_view *views;      /* (n_views) */
     size_t n_state;
     float *state;              /* (n_state) final parameters then buffers */
+    int32_t n_outcomes;        /* evaluation pairs, when config keep_outcomes; else 0 */
+    uint8_t *outcomes;         /* (n_outcomes) 1 where the last epoch's evaluation classified
+                                  the pair correctly (the pairs in the task's order); NULL
+                                  without keep_outcomes or after divergence */
 } ps_train_result;
 
 /* Called after every epoch (may be NULL); returning non-zero stops training (PS_EINTR). */

@@ -21,6 +21,9 @@
 
 #define DEFAULT_GRACE 60.0
 #define DEFAULT_GFLOPS 15.0
+/* --dry-run of a raced job: the fraction of surviving grid points assumed to survive each
+ * decision (docs/racing.md gives what wang2021's races measured) */
+#define DEFAULT_SURVIVAL 0.5
 
 /* The one mutable global of the program: a signal handler can only reach static data. count
  * counts SIGINT/SIGTERM/SIGUSR1 deliveries; the sweep reads it (1: stop handing out tasks,
@@ -60,6 +63,9 @@ static void run_usage(FILE *out)
             "      --mnist DIR       MNIST directory (default: the job's data.mnist, else\n"
             "                        $PS_MNIST_DIR, else searched: see pairsweep data --help)\n"
             "      --restart         replace a results file of another job (or a damaged one)\n"
+            "      --audit           a raced job (protocol.racing): also run the tasks its race\n"
+            "                        pruned, at low priority, to measure the false eliminations\n"
+            "                        (pairsweep report shows them)\n"
             "      --shard I/N       run the I-th (1-based) of N shards of the plan; shards hold\n"
             "                        whole model groups, so each runs its own final phase\n"
             "      --deadline T      start no task that cannot finish within T (seconds or\n"
@@ -71,7 +77,10 @@ static void run_usage(FILE *out)
             "      --rate GFLOPS     FLOP rate per worker assumed until tasks are measured, for\n"
             "                        deadlines and estimates (default %.0f)\n"
             "      --dry-run         print the plan (tasks per phase and model, estimated\n"
-            "                        core-hours, the sbatch line), run nothing\n"
+            "                        core-hours, the sbatch line), run nothing; a raced job\n"
+            "                        also gets its expected raced cost\n"
+            "      --survival F      --dry-run of a raced job: the fraction of the surviving grid\n"
+            "                        points assumed to survive each decision (default %.2f)\n"
             "  -q, --quiet           no progress, only the summary\n"
             "      --live, --lines   progress as one live line, or as plain lines (default:\n"
             "                        live on a terminal, lines otherwise and under mpirun,\n"
@@ -107,7 +116,7 @@ static void run_usage(FILE *out)
             "\n"
             "Exit status: 0 the study is complete; 3 stopped (signal or deadline: run the same\n"
             "command again to resume); 2 bad usage or bad job file; 1 other failures.\n",
-            DEFAULT_GRACE, DEFAULT_GFLOPS);
+            DEFAULT_GRACE, DEFAULT_GFLOPS, DEFAULT_SURVIVAL);
 }
 
 #define MAX_SECONDS 1e9 /* about 31 years: any longer duration is a typing mistake */
@@ -192,9 +201,12 @@ static void on_progress(void *user, const ps_sweep_progress *p)
     char el[32], eta[32], line[512];
     hms(el, sizeof el, p->elapsed);
     hms(eta, sizeof eta, p->eta);
-    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  running %d  ",
-                     (int)p->done[0], (int)p->total[0], (int)p->done[1], (int)p->total[1],
-                     (int)p->running);
+    int n = snprintf(line, sizeof line, "select %d/%d  final %d/%d  ", (int)p->done[0],
+                     (int)p->total[0], (int)p->done[1], (int)p->total[1]);
+    if (p->total[2] > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, "audit %d/%d  ", (int)p->done[2],
+                      (int)p->total[2]);
+    n += snprintf(line + n, sizeof line - (size_t)n, "running %d  ", (int)p->running);
     if (!ps->tty && p->event) {
         printf("[%s] %s  (%sETA %s)\n", el, p->event, line, eta);
         fflush(stdout);
@@ -286,7 +298,37 @@ static void slurm_dir(char out[PS_PATH_MAX])
         snprintf(out, PS_PATH_MAX, "slurm");
 }
 
-static int dry_run(const char *job_path, int32_t n_shards, double gflops)
+/* A raced job's expected cost: per model, its selection tasks if `survival` of the surviving
+ * points survive each decision (ps_race_expected_tasks), against the exhaustive plan. */
+static void dry_run_racing(const ps_job *job, const ps_sweep_plan *plan, double rate,
+                           double survival)
+{
+    int32_t rounds = ps_job_select_per_point(job);
+    double tasks = 0, flops = 0, all_flops = 0;
+    printf("\nracing (%s, alpha %g, min_folds %d%s): assuming %.0f%% of the surviving grid "
+           "points survive each decision (--survival; measured on wang2021: docs/racing.md)\n",
+           ps_race_test_name(job->racing.test), job->racing.alpha, (int)job->racing.min_folds,
+           job->racing.audit ? ", audit" : "", 100 * survival);
+    printf("%-16s %7s %9s %12s %12s\n", "model", "select", "raced", "core-hours", "raced c-h");
+    for (int32_t i = 0; i < plan->n_models; i++) {
+        const ps_sweep_plan_model *m = &plan->models[i];
+        double t = ps_race_expected_tasks(m->n_grid, rounds, job->racing.min_folds, survival);
+        double f = m->n_select ? m->select_flops * t / m->n_select : 0;
+        printf("%-16s %7d %9.0f %12.3f %12.3f\n", m->name, (int)m->n_select, t,
+               (m->select_flops + m->final_flops) / rate / 3600, (f + m->final_flops) / rate / 3600);
+        tasks += t;
+        flops += f + m->final_flops;
+        all_flops += m->select_flops + m->final_flops;
+    }
+    printf("%-16s %7d %9.0f %12.3f %12.3f\n", "total", (int)plan->n_select, tasks,
+           all_flops / rate / 3600, flops / rate / 3600);
+    printf("raced: about %.0f of %d selection tasks (%.1fx fewer), %.2f of %.2f core-hours "
+           "(%.1fx less) with the final phase\n", tasks, (int)plan->n_select,
+           tasks > 0 ? plan->n_select / tasks : 0, flops / rate / 3600, all_flops / rate / 3600,
+           flops > 0 ? all_flops / flops : 0);
+}
+
+static int dry_run(const char *job_path, int32_t n_shards, double gflops, double survival)
 {
     ps_job job;
     ps_err err = {0};
@@ -340,6 +382,8 @@ static int dry_run(const char *job_path, int32_t n_shards, double gflops)
            (int)plan.n_final, hours);
     printf("\n%d tasks, about %.2f core-hours at %.0f GFLOP/s per core (--rate; measure yours "
            "with a short run).\n", (int)(plan.n_select + plan.n_final), hours, gflops);
+    if (job.racing.on)
+        dry_run_racing(&job, &plan, rate, survival);
     char slurm[PS_PATH_MAX];
     slurm_dir(slurm);
     if (n_shards > 1) {
@@ -444,9 +488,12 @@ static void install_signals(void)
 
 static int report_end(const ps_sweep_summary *s, int quiet)
 {
-    printf("%s: %d of %d tasks stored in %s (%d diverged, %d failed); %d run now in %.1f s on "
+    char pruned[48] = "";
+    if (s->pruned)
+        snprintf(pruned, sizeof pruned, ", %d pruned by the race", (int)s->pruned);
+    printf("%s: %d of %d tasks stored in %s (%d diverged, %d failed%s); %d run now in %.1f s on "
            "%d rank%s\n", s->job_name, (int)s->stored, (int)s->planned, s->output,
-           (int)s->diverged, (int)s->failed, (int)s->ran, s->elapsed, (int)s->ranks,
+           (int)s->diverged, (int)s->failed, pruned, (int)s->ran, s->elapsed, (int)s->ranks,
            s->ranks > 1 ? "s" : "");
     if (s->ranks > 1)
         printf("rank 0 (master): %.2f s of CPU while handing out tasks for %.1f s (%.2f%% of a "
@@ -487,12 +534,13 @@ int ps_cmd_run(int argc, char **argv)
         {"rate", required_argument, NULL, 'r'},   {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
         {"live", no_argument, NULL, 'L'},         {"lines", no_argument, NULL, 'P'},
+        {"audit", no_argument, NULL, 'A'},       {"survival", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     ps_sweep_opts o;
     memset(&o, 0, sizeof o);
     o.grace = DEFAULT_GRACE;
-    double gflops = DEFAULT_GFLOPS, deadline = -1;
+    double gflops = DEFAULT_GFLOPS, deadline = -1, survival = DEFAULT_SURVIVAL;
     int dry = 0, quiet = 0, live = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
@@ -500,6 +548,11 @@ int ps_cmd_run(int argc, char **argv)
         case 'o': o.output = optarg; break;
         case 'm': o.mnist_dir = optarg; break;
         case 'R': o.restart = 1; break;
+        case 'A': o.audit = 1; break;
+        case 'S':
+            if (ps_cli_parse_double(optarg, 0, 1, &survival))
+                return ps_cli_bad_value("run", "--survival", "a fraction in [0, 1]", optarg);
+            break;
         case 's':
             if (parse_shard(optarg, &o.shard, &o.n_shards))
                 return ps_cli_bad_value("run", "--shard", "I/N with 1 <= I <= N <= 2147483647",
@@ -542,7 +595,7 @@ int ps_cmd_run(int argc, char **argv)
     }
     o.job_path = argv[optind];
     if (dry)
-        return dry_run(o.job_path, o.n_shards, gflops);
+        return dry_run(o.job_path, o.n_shards, gflops, survival);
     int bad_path = check_paths(&o);
     if (bad_path)
         return bad_path;

@@ -72,7 +72,12 @@ static int join(ps_results *dst, const ps_results *src)
     TAKE(sel, n_sel)
     TAKE(models, n_models)
     TAKE(plan, n_plan)
+    TAKE(race, n_race)
 #undef TAKE
+    if (ps_results_join_outcomes(dst, src))
+        return PS_ENOMEM;
+    if (!dst->racing[0])
+        memcpy(dst->racing, src->racing, sizeof dst->racing);
     dst->complete = dst->complete || src->complete;
     return 0;
 }
@@ -88,7 +93,10 @@ static int clone(ps_results *dst, const ps_results *src)
     dst->sel = NULL;
     dst->models = NULL;
     dst->plan = NULL;
-    dst->n_grid = dst->n_sel = dst->n_models = dst->n_plan = 0;
+    dst->race = NULL;
+    dst->outcomes = NULL;
+    dst->outcome_bytes = NULL;
+    dst->n_grid = dst->n_sel = dst->n_models = dst->n_plan = dst->n_race = dst->n_outcomes = 0;
     dst->train_loss = dst->train_acc = dst->eval_loss = dst->eval_acc = NULL;
     dst->epochs_max = 0;
     dst->n_journal = 0;

@@ -219,6 +219,19 @@ static void selection_row(rtable *t, const ctx *c, const char *model, const gsta
     rt_row(t, (const char *[]){model, gs, hp, cv, nf, rug, rucv});
 }
 
+/* A raced study: only the points that ran every round compete (a dropped point's first folds
+ * may look better than the survivors'); keeps them in g (best first), returns how many. */
+static int32_t raced_points(gstat *g, int32_t ng)
+{
+    int32_t most = 0, k = 0;
+    for (int32_t i = 0; i < ng; i++)
+        most = g[i].s.n > most ? g[i].s.n : most;
+    for (int32_t i = 0; i < ng; i++)
+        if (g[i].s.n == most)
+            g[k++] = g[i];
+    return k;
+}
+
 static int table_selection(rtable *t, const ctx *c, const char **models, int32_t nm)
 {
     static const char *const hcols[] = {"Model", "Grid", "Hyper-parameters", "CV acc. (%)",
@@ -235,12 +248,17 @@ static int table_selection(rtable *t, const ctx *c, const char **models, int32_t
         int32_t ng;
         if (grid_stats(&g, &ng, c->r, models[i], SEL_CV))
             return PS_ENOMEM;
+        if (ng > 0 && c->r->racing[0])
+            ng = raced_points(g, ng);
         if (ng > 0) {
             int32_t chosen = study_chosen(c->r, models[i], SEL_CV);
             if (chosen != g[0].grid)
                 rt_note(t, "%s: the stored choice (grid %d) is not the best mean recomputed "
                         "here (grid %d)", models[i], (int)chosen, (int)g[0].grid);
             selection_row(t, c, models[i], g, ng, chosen);
+            if (c->r->racing[0])
+                racing_selection_note(t, c->r, models[i], chosen,
+                                      ng > 1 ? g[g[0].grid == chosen ? 1 : 0].grid : -1);
         }
         free(g);
     }
@@ -510,6 +528,13 @@ int report_study(FILE *out, const ps_results *r, const char *files, const char *
     if (!rc && has_cv)
         rc = table_selection(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
                                                  : emit(out, &t, o, o->out_dir, stem, err);
+    if (!rc && r->racing[0])
+        rc = racing_table(&t, r, c.machine, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                                                         : emit(out, &t, o, o->out_dir, stem, err);
+    if (!rc && r->racing[0] && study_count(r, PS_PHASE_AUDIT, NULL, PS_TASK_DONE) > 0)
+        rc = racing_audit_table(&t, r, c.machine, models, nm)
+                 ? ps_err_set(err, PS_ENOMEM, "out of memory")
+                 : emit(out, &t, o, o->out_dir, stem, err);
     if (!rc && has_ho)
         rc = table_holdout(&t, &c, models, nm) ? ps_err_set(err, PS_ENOMEM, "out of memory")
                                                : emit(out, &t, o, o->out_dir, stem, err);

@@ -1,9 +1,10 @@
 /* pairsweep report — the statistics: summaries, paired/Welch/Nadeau–Bengio t-tests, Holm.
- * Quantiles and tail probabilities of Student's t come from GSL. */
+ * Holm is race.h's. Quantiles and tail probabilities of Student's t come from GSL. */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 
+#include "pairsweep/race.h"
 #include "pairsweep/report.h"
 
 static double mean_of(const double *x, int32_t n)
@@ -106,31 +107,7 @@ int ps_stats_welch(ps_compare *c, const double *a, int32_t na, const double *b, 
     return finish(c, ma - mb, sqrt(qa + qb), df);
 }
 
-typedef struct { double p; int32_t i; } pidx;
-
-static int cmp_p(const void *x, const void *y)
-{
-    double a = ((const pidx *)x)->p, b = ((const pidx *)y)->p;
-    return a < b ? -1 : a > b;
-}
-
 void ps_stats_holm(double *adjusted, const double *p, int32_t n)
 {
-    pidx *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    int32_t m = 0;
-    for (int32_t i = 0; i < n; i++) {
-        adjusted[i] = NAN;
-        if (v && !isnan(p[i]))
-            v[m++] = (pidx){p[i], i};
-    }
-    if (!v)
-        return;
-    qsort(v, (size_t)m, sizeof *v, cmp_p);
-    double run = 0;
-    for (int32_t j = 0; j < m; j++) {
-        double a = (double)(m - j) * v[j].p;
-        run = a > run ? a : run;
-        adjusted[v[j].i] = run < 1 ? run : 1;
-    }
-    free(v);
+    ps_race_holm(adjusted, p, n); /* one implementation, shared with racing */
 }

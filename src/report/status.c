@@ -1,5 +1,5 @@
-/* pairsweep report — the status of a study: every planned cell done, diverged, failed or
- * missing. With a /plan table (written by the sweep) cells are accounted for one by one;
+/* pairsweep report — the status of a study: every planned cell done, diverged, failed,
+ * pruned (by a race) or missing. With a /plan table (written by the sweep) cells are accounted for one by one;
  * without one, only the stored rows and the planned_tasks total are known. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -8,12 +8,20 @@
 
 #include "study.h"
 
-static const char *const status_names[] = {"done", "diverged", "failed", "missing"};
-static const char *const phase_names[] = {"select", "final"};
+/* Row statuses (ps_task_status) then "missing": the index of a cell's status. */
+enum { ST_PRUNED = 3, ST_MISSING = 4, ST_PLANNED = 5 };
+static const char *const status_names[] = {"done", "diverged", "failed", "pruned", "missing"};
+static const char *const phase_names[] = {"select", "final", "audit"};
 
 static const char *phase_name(int32_t p)
 {
-    return p == 0 || p == 1 ? phase_names[p] : "?";
+    return p >= 0 && p <= 2 ? phase_names[p] : "?";
+}
+
+/* A stored row's status index (an unknown code counts as failed). */
+static int row_status(const ps_store_row *w)
+{
+    return w->status >= 0 && w->status <= ST_PRUNED ? w->status : 2;
 }
 
 /* The row index matching a planned cell, or -1. */
@@ -57,14 +65,14 @@ static int32_t match_group(const ps_results *r, const ps_store_plan_row *c, cons
     return -1;
 }
 
-typedef struct tally { const char *model; int32_t phase, n[5]; } tally; /* done..missing, planned */
+typedef struct tally { const char *model; int32_t phase, n[6]; } tally; /* done..missing, planned */
 
 static tally *tally_of(tally *t, int32_t *nt, const char *model, int32_t phase)
 {
     for (int32_t i = 0; i < *nt; i++)
         if (t[i].phase == phase && !strcmp(t[i].model, model))
             return &t[i];
-    t[*nt] = (tally){model, phase, {0, 0, 0, 0, 0}};
+    t[*nt] = (tally){model, phase, {0, 0, 0, 0, 0, 0}};
     return &t[(*nt)++];
 }
 
@@ -79,26 +87,31 @@ static void cell_row(rtable *cells, const char *model, int32_t phase, int32_t gr
     rt_row(cells, row);
 }
 
-static void count_tables(rtable *counts, const tally *t, int32_t nt, int have_plan)
+/* The counts per model and phase; a raced study's have a Pruned column. */
+static void count_tables(rtable *counts, const tally *t, int32_t nt, int have_plan, int raced)
 {
     static const char *const cols[] = {"Model", "Phase", "Planned", "Done", "Diverged",
                                        "Failed", "Missing", NULL};
-    rt_init(counts, "status", "Status: tasks per model and phase", cols);
-    int32_t tot[5] = {0};
+    static const char *const rcols[] = {"Model", "Phase", "Planned", "Done", "Diverged",
+                                        "Failed", "Pruned", "Missing", NULL};
+    rt_init(counts, "status", "Status: tasks per model and phase", raced ? rcols : cols);
+    int32_t tot[6] = {0};
     for (int32_t i = 0; i <= nt; i++) {
         const int32_t *n = i < nt ? t[i].n : tot;
-        char v[5][16];
-        for (int k = 0; k < 5; k++) {
+        char v[6][16];
+        for (int k = 0; k < 6; k++) {
             if (i < nt)
                 tot[k] += n[k];
-            if (!have_plan && (k == 3 || k == 4))
+            if (!have_plan && (k == ST_MISSING || k == ST_PLANNED))
                 snprintf(v[k], 16, "?");
             else
                 snprintf(v[k], 16, "%d", (int)n[k]);
         }
-        const char *row[] = {i < nt ? t[i].model : "all", i < nt ? phase_name(t[i].phase) : "",
-                             v[4], v[0], v[1], v[2], v[3]};
-        rt_row(counts, row);
+        const char *name = i < nt ? t[i].model : "all", *ph = i < nt ? phase_name(t[i].phase) : "";
+        if (raced)
+            rt_row(counts, (const char *[]){name, ph, v[5], v[0], v[1], v[2], v[3], v[4]});
+        else
+            rt_row(counts, (const char *[]){name, ph, v[5], v[0], v[1], v[2], v[4]});
     }
 }
 
@@ -137,20 +150,19 @@ int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const p
     for (int32_t p = 0; p < r->n_plan; p++) {
         const ps_store_plan_row *c = &r->plan[p];
         int32_t i = at[p];
-        int s = i < 0 ? 3 : r->rows[i].status >= 0 && r->rows[i].status <= 2 ? r->rows[i].status
-                                                                                : 2;
+        int s = i < 0 ? ST_MISSING : row_status(&r->rows[i]);
         tally *y = tally_of(t, &nt, c->model, c->phase);
         y->n[s]++;
-        y->n[4]++;
-        *missing += s == 3;
-        if (all || s != 0)
+        y->n[ST_PLANNED]++;
+        *missing += s == ST_MISSING;
+        if (all || (s != 0 && s != ST_PRUNED))
             cell_row(cells, c->model, c->phase, i >= 0 ? r->rows[i].grid : c->grid, c->fold,
                      c->rep, status_names[s], i >= 0 ? r->rows[i].task_id : c->task_id);
     }
     for (int32_t i = 0; i < r->n_rows; i++) { /* rows outside the plan (or no plan at all) */
         const ps_store_row *w = &r->rows[i];
-        int s = w->status >= 0 && w->status <= 2 ? w->status : 2;
-        if (s != 0) {
+        int s = row_status(w);
+        if (s != 0 && s != ST_PRUNED) {
             char g[16], f[16], p[16];
             snprintf(g, sizeof g, "%d", (int)w->grid);
             snprintf(f, sizeof f, w->fold < 0 ? "-" : "%d", (int)w->fold);
@@ -164,8 +176,8 @@ int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const p
         tally *y = tally_of(t, &nt, w->model, w->phase);
         y->n[s]++;
         if (r->n_plan == 0)
-            y->n[4]++;
-        if (all || s != 0)
+            y->n[ST_PLANNED]++;
+        if (all || (s != 0 && s != ST_PRUNED))
             cell_row(cells, w->model, w->phase, w->grid, w->fold, w->rep, status_names[s],
                      w->task_id);
     }
@@ -174,7 +186,7 @@ int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const p
         rt_note(cells, "This file has no /plan table: %d of %d planned tasks are missing, but "
                 "which cells they are is not recorded.", (int)*missing, (int)r->planned_tasks);
     }
-    count_tables(counts, t, nt, r->n_plan > 0);
+    count_tables(counts, t, nt, r->n_plan > 0, r->racing[0] != 0);
     free(at);
     free(t);
     free(used);
@@ -188,8 +200,10 @@ int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
     int32_t miss = 0;
     if (study_status_tables(&counts, &problems, &cells, r, all, &miss))
         return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
-    fprintf(out, "%s: study '%s', %d of %d planned tasks stored%s, %s\n", path, r->job_name,
-            (int)r->n_rows, (int)r->planned_tasks,
+    int32_t audit = study_count(r, 2, NULL, 0) + study_count(r, 2, NULL, 1) +
+                    study_count(r, 2, NULL, 2);
+    fprintf(out, "%s: study '%s', %d of %d planned tasks stored%s%s, %s\n", path, r->job_name,
+            (int)(r->n_rows - audit), (int)r->planned_tasks, audit ? " (and audit tasks)" : "",
             r->n_journal ? " (some only in the journal: the writer is running or was killed)"
                          : "",
             r->complete ? "complete" : miss ? "INCOMPLETE" : "not marked complete");
@@ -199,10 +213,14 @@ int ps_report_status(FILE *out, const ps_results *r, const char *path, int all,
         fprintf(out, "  the last run has not closed the file: it is still running, or it "
                 "ended without closing it (killed: SIGKILL, a crash, Ctrl-C twice under mpirun; "
                 "or an I/O error); rerun the same pairsweep run command to resume\n");
-    fprintf(out, "  done %d, diverged %d, failed %d, missing %d\n\n",
+    fprintf(out, "  done %d, diverged %d, failed %d, ",
             (int)(study_count(r, 0, NULL, 0) + study_count(r, 1, NULL, 0)),
             (int)(study_count(r, 0, NULL, 1) + study_count(r, 1, NULL, 1)),
-            (int)(study_count(r, 0, NULL, 2) + study_count(r, 1, NULL, 2)), (int)miss);
+            (int)(study_count(r, 0, NULL, 2) + study_count(r, 1, NULL, 2)));
+    if (r->racing[0])
+        fprintf(out, "pruned %d (raced: %s), audit %d, ", (int)study_count(r, 0, NULL, 3),
+                r->racing, (int)audit);
+    fprintf(out, "missing %d\n\n", (int)miss);
     rt_print(out, &counts, PS_REPORT_TEXT);
     if (problems.nrows)
         rt_print(out, &problems, PS_REPORT_TEXT);

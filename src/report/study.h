@@ -2,6 +2,7 @@
 #ifndef PAIRSWEEP_REPORT_STUDY_H
 #define PAIRSWEEP_REPORT_STUDY_H
 
+#include "pairsweep/race.h"
 #include "pairsweep/report.h"
 #include "table.h"
 
@@ -37,6 +38,33 @@ int32_t study_chosen(const ps_results *r, const char *model, int kind);
 /* Builds the status tables of a study (counts per model and phase; problems; cells). */
 int study_status_tables(rtable *counts, rtable *problems, rtable *cells, const ps_results *r,
                         int all, int32_t *missing);
+
+/* ---- a raced study (racing.c) ------------------------------------------------------------ */
+
+/* The race's settings from the "racing" attribute: 0, or -1 when the study is not raced. */
+int racing_params(ps_race_params *p, const ps_results *r);
+
+/* The outcomes of (model, grid) over its rounds 0 .. rounds − 1 (select and audit rows done;
+ * round = rep × folds + fold), concatenated into *x (malloc'ed), each round's size into
+ * round_n, the mean accuracy into *mean (may be NULL). -1 when a round is missing,
+ * PS_ENOMEM. */
+int racing_point(uint8_t **x, int32_t *round_n, const ps_results *r, const char *model,
+                 int32_t grid, int32_t rounds, int32_t folds, double *mean);
+
+/* Grid points ga and gb of a model compared over every round with the race's test: *a_leads
+ * says whether ga has the more correct outcomes (ties: ga), v the other's one-sided verdict.
+ * -1 when an outcome is missing, PS_ENOMEM. */
+int racing_compare(ps_race_verdict *v, int *a_leads, const ps_results *r, const char *model,
+                   int32_t ga, int32_t gb, const ps_race_params *p);
+
+/* The racing table (points alive per round, tasks and core-hours against the exhaustive
+ * plan), the audit table, and the selection's note when the winner is not significantly
+ * better than the runner-up. */
+int racing_table(rtable *t, const ps_results *r, int machine, const char **models, int32_t nm);
+int racing_audit_table(rtable *t, const ps_results *r, int machine, const char **models,
+                       int32_t nm);
+void racing_selection_note(rtable *t, const ps_results *r, const char *model, int32_t chosen,
+                           int32_t runner);
 
 /* Writes the tables (and with opts->out_dir the table files and figures, named
  * <stem><table>.<ext>) of one study. */

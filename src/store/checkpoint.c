@@ -26,7 +26,35 @@ typedef struct frows {
     size_t n_cv, cap_cv;
     int32_t *ep;               /* (n - n_file) epochs of each new row's curves */
     int32_t cols;              /* the most epochs of a new row */
+    ps_store_race_row *race;   /* (n_race) /race rows: the file's [0, race_file), then new */
+    int32_t n_race, race_file;
 } frows;
+
+/* A /race row for a grid point not in f yet. */
+static int add_race(frows *f, const ps_store_race_row *row, const char *what, ps_err *err)
+{
+    for (int32_t i = 0; i < f->n_race; i++)
+        if (f->race[i].grid == row->grid && !strcmp(f->race[i].model, row->model))
+            return 0;
+    ps_store_race_row *q = realloc(f->race, (size_t)(f->n_race + 1) * sizeof *q);
+    if (!q)
+        return ps_err_set(err, PS_ENOMEM, "%s: out of memory", what);
+    f->race = q;
+    f->race[f->n_race++] = *row;
+    return 0;
+}
+
+/* The new /race rows of f into the file (the table made when it has none yet). */
+static int flush_race(hid_t fid, const frows *f, const char *what, ps_err *err)
+{
+    int32_t n = f->n_race - f->race_file;
+    if (n <= 0)
+        return 0;
+    if (!ps__exists(fid, ps__race_table.dset))
+        return ps__table_create(fid, &ps__race_table, (hsize_t)n, f->race + f->race_file, what,
+                                err);
+    return ps__table_append(fid, &ps__race_table, (hsize_t)n, f->race + f->race_file, what, err);
+}
 
 /* Applies one journal record to an open file whose stored rows are f: a selection at once,
  * a result's weights at once and its row and curves into f. */
@@ -36,10 +64,14 @@ static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *wh
         return ps__selection_put(fid, &rec->sel, what, err);
     if (rec->type == PS__J_STOP) /* the root attribute `stopped` says it (close_edit) */
         return 0;
+    if (rec->type == PS__J_RACE)
+        return add_race(f, &rec->race, what, err);
     if (ps_idset_get(&f->ix, rec->row.task_id) >= 0)
         return 0;
-    int rc = rec->n_views > 0 ? ps__weights_put(fid, &rec->row, rec->views, rec->n_views,
-                                                rec->state, rec->n_state, what, err) : 0;
+    int rc = rec->n_out > 0 ? ps__outcomes_write(fid, rec->row.task_id, rec->out, rec->n_out,
+                                                 what, err) : 0;
+    rc = rc ? rc : rec->n_views > 0 ? ps__weights_put(fid, &rec->row, rec->views, rec->n_views,
+                                                     rec->state, rec->n_state, what, err) : 0;
     if (rc)
         return rc;
     size_t ep = rec->epochs > 0 ? (size_t)rec->epochs : 0;
@@ -116,6 +148,9 @@ static int replay(ps_store *s, hid_t fid, ps_err *err)
     f.cap = f.n_file = f.n;
     if (!rc && ps__index_rows(&f.ix, f.r, f.n))
         rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory", s->path);
+    if (!rc)
+        rc = ps__table_read(fid, &ps__race_table, (void **)&f.race, &f.n_race, 1, s->path, err);
+    f.race_file = f.n_race;
     off_t off = PS__JOURNAL_HEADER;
     while (!rc && off < s->jend) {
         ps__jrec rec;
@@ -129,7 +164,10 @@ static int replay(ps_store *s, hid_t fid, ps_err *err)
     }
     if (!rc)
         rc = flush_rows(fid, &f, s->path, err);
+    if (!rc)
+        rc = flush_race(fid, &f, s->path, err);
     free(f.r);
+    free(f.race);
     ps_idset_free(&f.ix);
     free(f.cv);
     free(f.ep);

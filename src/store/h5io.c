@@ -64,6 +64,14 @@ static const ps__field plan_fields[] = {
     F(ps_store_plan_row, model, PS__F_STR),   F(ps_store_plan_row, grid, PS__F_I32),
     F(ps_store_plan_row, fold, PS__F_I32),    F(ps_store_plan_row, rep, PS__F_I32),
 };
+static const ps__field race_fields[] = {
+    F(ps_store_race_row, model, PS__F_STR),        F(ps_store_race_row, grid, PS__F_I32),
+    F(ps_store_race_row, round, PS__F_I32),        F(ps_store_race_row, rounds, PS__F_I32),
+    F(ps_store_race_row, leader_model, PS__F_STR), F(ps_store_race_row, leader_grid, PS__F_I32),
+    F(ps_store_race_row, test, PS__F_STR),         F(ps_store_race_row, statistic, PS__F_F64),
+    F(ps_store_race_row, n, PS__F_I32),            F(ps_store_race_row, p, PS__F_F64),
+    F(ps_store_race_row, p_adjusted, PS__F_F64),   F(ps_store_race_row, pruned, PS__F_I32),
+};
 #define NF(a) ((int)(sizeof a / sizeof a[0]))
 
 const ps__table ps__tasks_table = {"tasks", "finished tasks", sizeof(ps_store_row),
@@ -76,6 +84,8 @@ const ps__table ps__models_table = {"models", "models", sizeof(ps_store_model_ro
                                     NF(models_fields), models_fields, 0};
 const ps__table ps__plan_table = {"plan", "planned tasks", sizeof(ps_store_plan_row),
                                   NF(plan_fields), plan_fields, 0};
+const ps__table ps__race_table = {"race", "grid points dropped by the race",
+                                  sizeof(ps_store_race_row), NF(race_fields), race_fields, 0};
 
 void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_config *cfg)
 {
@@ -99,6 +109,17 @@ void ps__h5_quiet(void)
 int ps__exists(hid_t loc, const char *name)
 {
     return H5Lexists(loc, name, H5P_DEFAULT) > 0;
+}
+
+int ps__group_ensure(hid_t loc, const char *name, const char *what, ps_err *err)
+{
+    if (ps__exists(loc, name))
+        return 0;
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return ps_err_set(err, PS_EIO, "%s: cannot create /%s", what, name);
+    H5Gclose(g);
+    return 0;
 }
 
 hid_t ps__enum_type(ps__ftype kind)

@@ -36,7 +36,7 @@ typedef struct ps__table {
 } ps__table;
 
 extern const ps__table ps__tasks_table, ps__grid_table, ps__sel_table, ps__models_table,
-    ps__plan_table;
+    ps__plan_table, ps__race_table;
 
 /* The HDF5 enum type (int32 based) of PS__F_PHASE or PS__F_STATUS, made from PS_PHASES or
  * PS_TASK_STATUSES: every value the C enum has, by its name. Caller closes it; negative on
@@ -61,6 +61,8 @@ int ps__table_write_row(hid_t loc, const ps__table *t, hsize_t start, const void
 int ps__table_read(hid_t loc, const ps__table *t, void **buf, int32_t *n, int optional,
                    const char *what, ps_err *err);
 int ps__exists(hid_t loc, const char *name);
+/* Creates the group `name` under loc unless it exists. */
+int ps__group_ensure(hid_t loc, const char *name, const char *what, ps_err *err);
 
 /* Root attributes. */
 int ps__attr_set_str(hid_t loc, const char *name, const char *val, const char *what, ps_err *err);
@@ -107,6 +109,16 @@ int ps__weights_write(hid_t loc, const char *group, const ps_state_view *views, 
 /* Sets the attributes naming the task of /weights/<row->task_id> (task_id, model, grid, phase,
  * fold, rep, seed); the group exists. */
 int ps__weights_tag(hid_t fid, const ps_store_row *row, const char *what, ps_err *err);
+
+/* Racing's outcomes (outcomes.c). ps__outcomes_write creates /outcomes/<id> (uint8, n) unless
+ * it exists; ps__outcomes_read adds every /outcomes dataset of fid to out (ps__outcomes_add),
+ * ps__outcomes_add appends one task's to out's arrays, ps__outcomes_sort sorts them by task
+ * id for ps_results_outcomes (a task listed twice keeps its first). */
+int ps__outcomes_write(hid_t fid, const char *id, const uint8_t *x, int32_t n, const char *what,
+                       ps_err *err);
+int ps__outcomes_read(hid_t fid, ps_results *out, const char *what, ps_err *err);
+int ps__outcomes_add(ps_results *out, const char *id, const uint8_t *x, int32_t n);
+void ps__outcomes_sort(ps_results *out);
 
 /* File access for files the store writes: HDF5's core driver without backing store, so that
  * every edit happens in memory and HDF5 itself never writes to disk (a write failing inside

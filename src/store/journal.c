@@ -21,6 +21,7 @@ void ps__jrec_free(ps__jrec *r)
     for (int k = 0; k < 4; k++)
         free(r->curves[k]);
     free(r->views);
+    free(r->out);
     if (!r->payload)
         free(r->state);
     free(r->payload);
@@ -75,7 +76,7 @@ static off_t record_len(int fd, off_t off, off_t size, unsigned char **payload)
     uint64_t len;
     if (off + 16 > size || pread_all(fd, h, 8, off) || pread_all(fd, &len, 8, off + 8))
         return 0;
-    if (h[0] != MAGIC || h[1] < PS__J_RESULT || h[1] > PS__J_STOP ||
+    if (h[0] != MAGIC || h[1] < PS__J_RESULT || h[1] > PS__J_RACE ||
         len > (uint64_t)(size - off - 16) || (off_t)len + 20 > size - off)
         return 0;
     unsigned char *p = malloc(len ? len : 1);
@@ -230,6 +231,12 @@ int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
     piece(&p, jv, (size_t)n_views * sizeof *jv);
     piece(&p, &n_state, 8);
     piece(&p, res->state, (size_t)n_state * sizeof(float));
+    /* a raced task's outcomes end the same record: a kill cannot store one without the other */
+    int32_t n_out = res->outcomes && res->n_outcomes > 0 ? res->n_outcomes : 0;
+    if (n_out) {
+        piece(&p, &n_out, 4);
+        piece(&p, res->outcomes, (size_t)n_out);
+    }
     int rc = append(fd, end, PS__J_RESULT, &p, path, err);
     free(jv);
     return rc;
@@ -257,6 +264,18 @@ int ps__journal_add_stop(int fd, off_t *end, const char *why, const char *path, 
     return append(fd, end, PS__J_STOP, &p, path, err);
 }
 
+int ps__journal_add_race(int fd, off_t *end, const ps_store_race_row *row, const char *path,
+                         ps_err *err)
+{
+    ps_store_race_row r;
+    memcpy(&r, row, sizeof r); /* the caller zeroed it, padding included */
+    r.model[sizeof r.model - 1] = r.leader_model[sizeof r.leader_model - 1] = 0;
+    r.test[sizeof r.test - 1] = 0;
+    pieces p = {.n = 0, .len = 0};
+    piece(&p, &r, sizeof r);
+    return append(fd, end, PS__J_RACE, &p, path, err);
+}
+
 typedef struct rd { const unsigned char *p; size_t n, at; int bad; } rd;
 
 static void get(rd *r, void *dst, size_t n)
@@ -270,26 +289,19 @@ static void get(rd *r, void *dst, size_t n)
     r->at += n;
 }
 
-static int decode_result(rd *r, ps__jrec *rec, int with_state)
+/* The views of a RESULT record (kept when views is not NULL, else skipped). */
+static int decode_views(rd *r, ps__jrec *rec, int keep)
 {
-    get(r, &rec->row, sizeof rec->row);
-    rec->row.task_id[PS_TASK_ID_LEN] = 0;
-    rec->row.model[PS_NAME_MAX - 1] = 0;
-    rec->row.reason[sizeof rec->row.reason - 1] = 0;
-    get(r, &rec->epochs, 4);
-    if (r->bad || rec->epochs < 0 || (size_t)rec->epochs * 16 > r->n - r->at)
-        return -1;
-    for (int k = 0; k < 4; k++) {
-        rec->curves[k] = malloc((size_t)(rec->epochs ? rec->epochs : 1) * sizeof(float));
-        if (!rec->curves[k])
-            return -2;
-        get(r, rec->curves[k], (size_t)rec->epochs * sizeof(float));
-    }
-    if (!with_state)
-        return r->bad ? -1 : 0;
     get(r, &rec->n_views, 4);
     if (r->bad || rec->n_views < 0 || (size_t)rec->n_views > r->n)
         return -1;
+    if (!keep) {
+        size_t skip = (size_t)rec->n_views * sizeof(jview);
+        r->bad |= r->n - r->at < skip;
+        r->at += r->bad ? 0 : skip;
+        rec->n_views = 0;
+        return r->bad ? -1 : 0;
+    }
     rec->views = calloc((size_t)rec->n_views + 1, sizeof(ps_state_view));
     if (!rec->views)
         return -2;
@@ -307,20 +319,73 @@ static int decode_result(rd *r, ps__jrec *rec, int with_state)
         v->offset = (size_t)o;
         v->count = (size_t)c;
     }
+    return r->bad ? -1 : 0;
+}
+
+/* The outcomes that may end a RESULT record (none: n_out 0). */
+static int decode_outcomes(rd *r, ps__jrec *rec)
+{
+    if (r->at == r->n)
+        return 0;
+    get(r, &rec->n_out, 4);
+    if (r->bad || rec->n_out < 0 || (size_t)rec->n_out != r->n - r->at)
+        return -1;
+    rec->out = malloc((size_t)(rec->n_out ? rec->n_out : 1));
+    if (!rec->out)
+        return -2;
+    get(r, rec->out, (size_t)rec->n_out);
+    return r->bad ? -1 : 0;
+}
+
+/* A RESULT record: row, curves, views and state (with_state; else skipped), outcomes. Returns
+ * 1 when the state points into the payload, 0, -1 (malformed) or -2 (out of memory). */
+static int decode_result(rd *r, ps__jrec *rec, int with_state)
+{
+    get(r, &rec->row, sizeof rec->row);
+    rec->row.task_id[PS_TASK_ID_LEN] = 0;
+    rec->row.model[PS_NAME_MAX - 1] = 0;
+    rec->row.reason[sizeof rec->row.reason - 1] = 0;
+    get(r, &rec->epochs, 4);
+    if (r->bad || rec->epochs < 0 || (size_t)rec->epochs * 16 > r->n - r->at)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        rec->curves[k] = malloc((size_t)(rec->epochs ? rec->epochs : 1) * sizeof(float));
+        if (!rec->curves[k])
+            return -2;
+        get(r, rec->curves[k], (size_t)rec->epochs * sizeof(float));
+    }
+    int rc = decode_views(r, rec, with_state);
+    if (rc)
+        return rc;
     uint64_t ns;
     get(r, &ns, 8);
-    if (r->bad || ns * sizeof(float) != r->n - r->at)
+    if (r->bad || ns > (r->n - r->at) / sizeof(float))
         return -1;
-    rec->n_state = (size_t)ns;
-    if (ns > 0 && ((uintptr_t)(r->p + r->at) % _Alignof(float)) == 0) {
+    size_t bytes = (size_t)ns * sizeof(float);
+    int inside = 0;
+    if (!with_state) {
+        r->at += bytes;
+    } else if (ns > 0 && ((uintptr_t)(r->p + r->at) % _Alignof(float)) == 0) {
         rec->state = (float *)(void *)(r->p + r->at); /* no copy: the caller keeps payload */
-        r->at += (size_t)ns * sizeof(float);
-        return 1;
+        r->at += bytes;
+        inside = 1;
+    } else {
+        rec->state = malloc(bytes ? bytes : 1);
+        if (!rec->state)
+            return -2;
+        get(r, rec->state, bytes);
     }
-    rec->state = malloc((size_t)(ns ? ns : 1) * sizeof(float));
-    if (!rec->state)
-        return -2;
-    get(r, rec->state, (size_t)ns * sizeof(float));
+    rec->n_state = with_state ? (size_t)ns : 0;
+    rc = decode_outcomes(r, rec);
+    return rc ? rc : inside;
+}
+
+static int decode_race(rd *r, ps__jrec *rec)
+{
+    get(r, &rec->race, sizeof rec->race);
+    rec->race.model[PS_NAME_MAX - 1] = 0;
+    rec->race.leader_model[PS_NAME_MAX - 1] = 0;
+    rec->race.test[sizeof rec->race.test - 1] = 0;
     return r->bad ? -1 : 0;
 }
 
@@ -342,6 +407,8 @@ int ps__journal_next(int fd, off_t *off, off_t end, ps__jrec *rec, int with_stat
         size_t n = r.n < sizeof rec->why - 1 ? r.n : sizeof rec->why - 1;
         get(&r, rec->why, n);
         rc = 0;
+    } else if (type == PS__J_RACE) {
+        rc = decode_race(&r, rec);
     } else {
         get(&r, &rec->sel, sizeof rec->sel);
         rec->sel.model[PS_NAME_MAX - 1] = 0;

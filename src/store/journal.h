@@ -16,9 +16,10 @@
 
 #include "pairsweep/store.h"
 
-/* RESULT: a finished task; SELECTION: a model's chosen grid point; STOP: why the run ended
- * before the study was complete (one line), written when it stops (ps_store_mark_stopped). */
-enum { PS__J_RESULT = 1, PS__J_SELECTION = 2, PS__J_STOP = 3 };
+/* RESULT: a finished task (in a raced study it ends with its outcomes); SELECTION: a model's
+ * chosen grid point; STOP: why the run ended before the study was complete (one line), written
+ * when it stops (ps_store_mark_stopped); RACE: a /race row. */
+enum { PS__J_RESULT = 1, PS__J_SELECTION = 2, PS__J_STOP = 3, PS__J_RACE = 4 };
 #define PS__JOURNAL_HEADER 80
 
 /* A decoded record; the arrays are malloc'ed (free with ps__jrec_free). */
@@ -34,6 +35,9 @@ typedef struct ps__jrec {
     unsigned char *payload;    /* the record's bytes when state points into them */
     ps_store_selection sel;    /* SELECTION */
     char why[PS_STORE_STOPPED_MAX]; /* STOP */
+    int32_t n_out;             /* RESULT of a raced study: its outcomes, else 0 */
+    uint8_t *out;              /* (n_out) malloc'ed */
+    ps_store_race_row race;    /* RACE */
 } ps__jrec;
 
 void ps__jrec_free(ps__jrec *r);
@@ -47,7 +51,7 @@ int ps__journal_open(int *fd, off_t *end, int *hdr_ok, const char *path, const c
                      int writable, ps_err *err);
 /* Takes an exclusive lock on the journal (another writer → PS_ESTATE). */
 int ps__journal_lock(int fd, const char *path, ps_err *err);
-/* Appends a RESULT record (row, curves, state) at *end and advances *end; NOT durable until
+/* Appends a RESULT record (row, curves, state, outcomes) at *end and advances *end; NOT durable until
  * ps__journal_sync. On failure the journal is cut back to *end, so it stays valid. */
 int ps__journal_add_result(int fd, off_t *end, const ps_store_row *row,
                            const ps_train_result *res, const char *path, ps_err *err);
@@ -56,6 +60,9 @@ int ps__journal_add_selection(int fd, off_t *end, const ps_store_selection *sel,
                               const char *path, ps_err *err);
 /* Appends a STOP record (why: one line), the same way (not durable until ps__journal_sync). */
 int ps__journal_add_stop(int fd, off_t *end, const char *why, const char *path, ps_err *err);
+/* Appends a RACE record, the same way. */
+int ps__journal_add_race(int fd, off_t *end, const ps_store_race_row *row, const char *path,
+                         ps_err *err);
 /* Makes every record appended so far durable (fdatasync). */
 int ps__journal_sync(int fd, const char *path, ps_err *err);
 /* Reads the record at *off (< end) and advances *off; returns 1 when a record was read, 0 at

@@ -14,15 +14,10 @@ int ps__weights_put(hid_t fid, const ps_store_row *row, const ps_state_view *vie
 {
     char group[64];
     snprintf(group, sizeof group, "weights/%s", row->task_id);
-    if (!ps__exists(fid, "weights")) {
-        hid_t g = H5Gcreate2(fid, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (g < 0)
-            return ps_err_set(err, PS_EIO, "%s: cannot create /weights", what);
-        H5Gclose(g);
-    }
-    if (ps__exists(fid, group))
-        return 0;
-    int rc = ps__weights_write(fid, group, views, n_views, state, n_state, what, err);
+    int rc = ps__group_ensure(fid, "weights", what, err);
+    if (rc || ps__exists(fid, group))
+        return rc;
+    rc = ps__weights_write(fid, group, views, n_views, state, n_state, what, err);
     return rc ? rc : ps__weights_tag(fid, row, what, err);
 }
 

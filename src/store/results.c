@@ -27,6 +27,9 @@ void ps_results_free(ps_results *r)
     free(r->eval_acc);
     free(r->models);
     free(r->plan);
+    free(r->race);
+    free(r->outcomes);
+    free(r->outcome_bytes);
     memset(r, 0, sizeof *r);
 }
 
@@ -53,6 +56,7 @@ static int read_root(ps_results *out, hid_t fid, const char *path, ps_err *err)
     copy_attr(fid, "finished", out->finished, sizeof out->finished);
     copy_attr(fid, "pairsweep_version", out->pairsweep_version, sizeof out->pairsweep_version);
     copy_attr(fid, "stopped", out->stopped, sizeof out->stopped); /* older files: none */
+    copy_attr(fid, "racing", out->racing, sizeof out->racing);
     int rc = ps__format_version(fid, &out->format_version, path, err);
     rc = rc ? rc : ps__attr_get_str(fid, "job_text", &out->job_text, path, err);
     rc = rc ? rc : ps__attr_get_i32(fid, "complete", &out->complete, path, err);
@@ -95,6 +99,20 @@ static int read_journal(jlist *jl, const char *path, const char *sha)
     close(fd);
     free(jp);
     return rc;
+}
+
+/* A journal's RACE record into out (a grid point /race holds already keeps its row). */
+static int merge_race_record(ps_results *out, const ps__jrec *r)
+{
+    for (int32_t i = 0; i < out->n_race; i++)
+        if (out->race[i].grid == r->race.grid && !strcmp(out->race[i].model, r->race.model))
+            return 0;
+    ps_store_race_row *q = realloc(out->race, (size_t)(out->n_race + 1) * sizeof *q);
+    if (!q)
+        return PS_ENOMEM;
+    out->race = q;
+    out->race[out->n_race++] = r->race;
+    return 0;
 }
 
 static int find_row(const ps_store_row *rows, int32_t n, const char *id)
@@ -142,6 +160,11 @@ static int merge_journal(ps_results *out, float *fc[4], hsize_t fcols, const jli
             ps__scopy(out->stopped, r->why, sizeof out->stopped);
             continue;
         }
+        if (r->type == PS__J_RACE) {
+            if (merge_race_record(out, r))
+                return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
+            continue;
+        }
         if (r->type == PS__J_SELECTION) {
             int32_t at = -1;
             for (int32_t i = 0; i < out->n_sel; i++)
@@ -159,6 +182,8 @@ static int merge_journal(ps_results *out, float *fc[4], hsize_t fcols, const jli
         }
         if (find_row(out->rows, nr, r->row.task_id))
             continue;
+        if (r->n_out > 0 && ps__outcomes_add(out, r->row.task_id, r->out, r->n_out))
+            return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
         out->rows[nr] = r->row;
         const float *src[4] = {r->curves[0], r->curves[1], r->curves[2], r->curves[3]};
         for (int k = 0; k < 4; k++)
@@ -185,8 +210,11 @@ static int read_tables(ps_results *out, hid_t fid, const char *path, ps_err *err
                                   err);
     rc = rc ? rc : ps__table_read(fid, &ps__models_table, (void **)&out->models, &out->n_models,
                                   1, path, err);
-    return rc ? rc : ps__table_read(fid, &ps__plan_table, (void **)&out->plan, &out->n_plan, 1,
-                                    path, err);
+    rc = rc ? rc : ps__table_read(fid, &ps__plan_table, (void **)&out->plan, &out->n_plan, 1,
+                                  path, err);
+    rc = rc ? rc : ps__table_read(fid, &ps__race_table, (void **)&out->race, &out->n_race, 1,
+                                  path, err);
+    return rc ? rc : ps__outcomes_read(fid, out, path, err);
 }
 
 int ps_results_read_trusted(ps_results *out, const char *path, ps_err *err)
@@ -210,6 +238,8 @@ int ps_results_read_trusted(ps_results *out, const char *path, ps_err *err)
         rc = ps_err_set(err, PS_ENOMEM, "%s: out of memory reading the journal", path);
     if (!rc)
         rc = merge_journal(out, fc, fcols, &jl, path, err);
+    if (!rc)
+        ps__outcomes_sort(out);
     for (int32_t j = 0; j < jl.n; j++)
         ps__jrec_free(&jl.r[j]);
     free(jl.r);

@@ -126,6 +126,8 @@ static int write_root(hid_t fid, const ps_store_meta *m, const char *sha, const 
     rc = rc ? rc : ps__attr_set_i32(fid, "complete", 0, what, err);
     rc = rc ? rc : ps__attr_set_i32(fid, "planned_tasks", m->planned_tasks, what, err);
     rc = rc ? rc : ps__attr_set_str(fid, "stopped", "", what, err);
+    if (!rc && m->racing) /* only raced studies have it: other files stay as they were */
+        rc = ps__attr_set_str(fid, "racing", m->racing, what, err);
     return rc;
 }
 
@@ -243,8 +245,7 @@ static int load_journal(ps_store *s, ps_err *err)
         if (rec.type == PS__J_RESULT && ps_idset_get(&s->ix, rec.row.task_id) < 0 &&
             rows_push(s, &rec.row))
             r = -1;
-        if (rec.type == PS__J_RESULT || rec.type == PS__J_SELECTION)
-            s->jcount++;
+        s->jcount++;
         ps__jrec_free(&rec);
         if (r < 0)
             break;
@@ -457,6 +458,17 @@ int ps_store_add(ps_store *s, const ps_task *task, const ps_train_result *res, i
 {
     int rc = ps_store_append(s, task, res, rank, err);
     return rc ? rc : ps_store_sync(s, err);
+}
+
+int ps_store_append_race(ps_store *s, const ps_store_race_row *row, ps_err *err)
+{
+    int rc = ps__journal_add_race(s->jfd, &s->jend, row, s->jpath, err);
+    if (rc)
+        return rc;
+    s->jcount++;
+    if (s->pending++ == 0)
+        s->pending_since = ps_now();
+    return 0;
 }
 
 int ps_store_set_selection(ps_store *s, const ps_store_selection *sel, ps_err *err)

@@ -129,12 +129,12 @@ static int parse_final(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 static int parse_protocol(ps__jctx *c, ps_job *job, const yaml_node_t *n)
 {
     static const char *const keys[] = {"kind",  "folds", "holdout", "repetitions",
-                                       "final", "task_timeout", NULL};
+                                       "final", "task_timeout", "racing", NULL};
     unsigned seen = 0;
     char kind[32] = "kfold";
     int kind_line = ps__yaml_line(n);
     int rc = ps__yaml_mapping(c, n, "protocol", "kind, folds, holdout, repetitions, final, "
-                              "task_timeout");
+                              "task_timeout, racing");
     PS__YAML_FOR_PAIRS(n, p) {
         if (rc)
             break;
@@ -157,6 +157,7 @@ static int parse_protocol(ps__jctx *c, ps_job *job, const yaml_node_t *n)
         case 5:
             rc = ps__yaml_num(c, v, "protocol.task_timeout", 0, 1, 1e9, &job->task_timeout);
             break;
+        case 6: rc = ps__job_parse_racing(c, &job->racing, v); break;
         default: break;
         }
     }
@@ -402,7 +403,7 @@ static int cross_check(ps__jctx *c, ps_job *job)
                                      "training pairs of a selection task", (int)i, ax->v[k],
                                      (int)avail);
     }
-    return 0;
+    return ps__job_check_racing(c, job);
 }
 
 static int set_groups(ps_job *job, ps_err *err)
@@ -450,6 +451,7 @@ static void job_defaults(ps_job *job, const char *path)
     job->select_reps = 1;
     job->final_seeds = 15;
     job->final_best = 1;
+    ps__job_racing_defaults(&job->racing);
 }
 
 int ps_job_parse(ps_job *out, const char *text, size_t len, const char *path, ps_err *err)

@@ -11,6 +11,7 @@
 
 #include "pairsweep/common.h"
 #include "pairsweep/hparams.h"
+#include "pairsweep/job.h"
 
 /* The reading of one job file. */
 typedef struct ps__jctx {
@@ -77,5 +78,17 @@ int ps__yaml_key(ps__jctx *c, const yaml_node_t *k, const char *section,
  * a bad text or YAML (PS_ENOMEM when libyaml cannot start). */
 int ps__yaml_load(ps__jctx *c, const char *text, size_t len,
                   int (*root)(ps__jctx *c, const yaml_node_t *n, void *user), void *user);
+
+/* ---- protocol.racing (job_racing.c) ------------------------------------------------------ */
+
+/* The defaults: off, mcnemar, alpha 0.05, min_folds 2, no audit. */
+void ps__job_racing_defaults(ps_job_racing *r);
+
+/* protocol.racing: true/false, or a mapping {test, alpha, min_folds, audit} (racing on). */
+int ps__job_parse_racing(ps__jctx *c, ps_job_racing *r, const yaml_node_t *n);
+
+/* Once the protocol is read: a race needs two rounds or more, min_folds below the rounds,
+ * t-corrected two rounds before its first decision. */
+int ps__job_check_racing(ps__jctx *c, const ps_job *job);
 
 #endif

@@ -40,7 +40,11 @@ int ps__master_init(ps__master *m, const ps_sweep_opts *o, const ps_job *job, in
         .grace = o->grace,
         .rate = o->rate,
         .task_timeout = job->task_timeout,
+        .audit = o->audit,
     };
+    if (o->audit && !job->racing.on)
+        return ps_err_set(err, PS_EINVAL, "%s: --audit: the job does not race (no "
+                          "protocol.racing)", job->path);
     return ps_sched_create(&m->sched, &so, err);
 }
 
@@ -65,6 +69,7 @@ static void report(ps__master *m, const char *ev)
     ps_sched_progress(m->sched, now, &p, m->best);
     p.done[0] = m->stored[0];
     p.done[1] = m->stored[1];
+    p.done[2] = m->stored[2];
     p.event = ev;
     m->o->progress(m->o->user, &p);
 }
@@ -98,11 +103,12 @@ int ps__master_commit(ps__master *m)
     }
     for (int32_t i = 0; i < n; i++) {
         const ps__pending *p = &m->pend[i];
-        m->stored[p->phase == PS_PHASE_FINAL]++;
-        m->ran++;
+        m->stored[p->phase >= 0 && p->phase <= 2 ? p->phase : 0]++;
+        m->ran += p->status != PS_TASK_PRUNED;
         m->diverged += p->status == PS_TASK_DIVERGED;
         m->failed += p->status == PS_TASK_FAILED;
-        if (m->o->progress)
+        m->pruned += p->status == PS_TASK_PRUNED;
+        if (m->o->progress && p->event[0])
             report(m, p->event);
     }
     return 0;
@@ -171,6 +177,19 @@ static int handle_events(ps__master *m)
             ps__master_event(m, "deadline: the %d queued tasks cannot finish in time; no more "
                              "are started", (int)ev.count);
             break;
+        case PS_SCHED_EV_PRUNED: {
+            char line[256];
+            if (m->failed_rc)
+                break;
+            int rc = ps__record_drops(m, ev.first, ev.count, line, sizeof line);
+            if (rc) {
+                ps__master_fail(m, rc);
+                return rc;
+            }
+            if (line[0])
+                ps__master_event(m, "race %s: %s", m->job->groups[ev.group], line);
+            break;
+        }
         }
     }
     return 0;
@@ -224,6 +243,8 @@ int ps__master_result(ps__master *m, int32_t w, const ps_train_result *r, int in
         .eval_acc = r->epochs > 0 && r->eval_acc ? r->eval_acc[r->epochs - 1] : NAN,
         .wall_seconds = r->wall_seconds,
         .interrupted = interrupted,
+        .correct = r->outcomes,
+        .n_correct = r->n_outcomes,
     };
     int rc = ps_sched_result(m->sched, w, &out, ps_now(), m->err);
     ps__master_fail(m, rc);
@@ -250,16 +271,18 @@ int32_t ps__master_timeouts(ps__master *m, int32_t *retired, int32_t cap, int32_
     return n;
 }
 
-/* The line that reports a stored result. */
+/* The line that reports a stored result ("" for a pruned task: its race reports it). */
 static void result_line(char *buf, size_t cap, const ps_task *t, const ps_train_result *r,
                         int32_t rank)
 {
     static const char *const st[] = {"done", "diverged", "failed"};
     const char *what = r->status >= 0 && r->status <= 2 ? st[r->status] : "?";
     float acc = r->epochs > 0 ? r->eval_acc[r->epochs - 1] : NAN;
-    if (t->phase == PS_PHASE_SELECT)
-        snprintf(buf, cap, "select %s grid %d %s %d: %s, val acc %.4f (rank %d, %.1f s)%s%s",
-                 t->cfg.model, (int)t->grid, t->fold >= 0 ? "fold" : "rep",
+    if (r->status == PS_TASK_PRUNED)
+        buf[0] = '\0';
+    else if (t->phase != PS_PHASE_FINAL)
+        snprintf(buf, cap, "%s %s grid %d %s %d: %s, val acc %.4f (rank %d, %.1f s)%s%s",
+                 t->phase == PS_PHASE_AUDIT ? "audit" : "select", t->cfg.model, (int)t->grid, t->fold >= 0 ? "fold" : "rep",
                  (int)(t->fold >= 0 ? t->fold : t->rep), what, acc, (int)rank, r->wall_seconds,
                  r->reason[0] ? ": " : "", r->reason);
     else
@@ -291,6 +314,17 @@ static int store_result(ps__master *m, const ps_task *t, const ps_train_result *
     return 0;
 }
 
+int ps__master_store_pruned(ps__master *m, const ps_task *t, const char *reason)
+{
+    ps_train_result r;
+    memset(&r, 0, sizeof r);
+    r.status = PS_TASK_PRUNED;
+    snprintf(r.reason, sizeof r.reason, "%s", reason);
+    int rc = store_result(m, t, &r, 0, 1);
+    ps__master_fail(m, rc);
+    return rc;
+}
+
 int ps__master_record(ps__master *m, const ps_task *t, const ps_train_result *r, int interrupted,
                       int32_t rank, int group)
 {
@@ -298,8 +332,9 @@ int ps__master_record(ps__master *m, const ps_task *t, const ps_train_result *r,
         char where[32] = "";
         if (rank > 0)
             snprintf(where, sizeof where, " on rank %d", (int)rank);
+        static const char *const ph[] = {"select", "final", "audit"};
         ps__master_event(m, "%s %s grid %d given up%s (it will run again on resume)",
-                         t->phase == PS_PHASE_SELECT ? "select" : "final", t->cfg.model,
+                         ph[t->phase >= 0 && t->phase <= 2 ? t->phase : 0], t->cfg.model,
                          (int)t->grid, where);
         return handle_events(m);
     }

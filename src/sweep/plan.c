@@ -70,12 +70,27 @@ static void make_select(ps_task *t, const ps_job *job, int32_t m, int32_t g, int
     } else {
         t->cfg.holdout = job->holdout;
     }
+    t->cfg.keep_outcomes = job->racing.on; /* not in the id: the same training */
     t->phase = PS_PHASE_SELECT;
     t->model = m;
     t->grid = g;
     t->fold = job->select_eval == PS_EVAL_KFOLD ? fold : -1;
     t->rep = rep;
     ps_task_make_id(t->id, &t->cfg);
+}
+
+void ps_plan_audit(ps_task *audit, const ps_task *pruned)
+{
+    char text[1100], hex[65];
+    *audit = *pruned;
+    audit->phase = PS_PHASE_AUDIT;
+    audit->cfg.keep_outcomes = 1;
+    int n = ps_task_canonical(text, sizeof text - 16, &pruned->cfg);
+    n = n > 0 ? n : 0;
+    n += snprintf(text + n, sizeof text - (size_t)n, "audit=1\n");
+    ps_sha256_hex(hex, text, (size_t)n);
+    memcpy(audit->id, hex, PS_TASK_ID_LEN);
+    audit->id[PS_TASK_ID_LEN] = '\0';
 }
 
 void ps_plan_final(ps_task *tasks, const ps_job *job, int32_t m, int32_t g)

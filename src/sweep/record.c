@@ -99,6 +99,23 @@ static int32_t model_index(const ps_job *job, const char *name)
     return -1;
 }
 
+/* A raced study's stored outcomes, for the scheduler to replay its race. The store's open
+ * checkpointed the journal into the file: the file holds them all. */
+static int resume_outcomes(ps__master *m, const char *path)
+{
+    ps_results r;
+    int rc = ps_results_read_trusted(&r, path, m->err);
+    if (rc)
+        return rc;
+    for (int32_t i = 0; !rc && i < r.n_outcomes; i++) {
+        const ps_store_outcomes *o = &r.outcomes[i];
+        if (ps_sched_mark_outcomes(m->sched, o->task_id, r.outcome_bytes + o->offset, o->n) < 0)
+            rc = ps_err_set(m->err, PS_ENOMEM, "out of memory");
+    }
+    ps_results_free(&r);
+    return rc;
+}
+
 int ps__record_resume(ps__master *m, const char *path)
 {
     ps_store_row *rows = NULL;
@@ -119,10 +136,13 @@ int ps__record_resume(ps__master *m, const char *path)
             rc = rc < 0 ? ps_err_set(m->err, rc, "out of memory") : 0;
             continue;
         }
-        m->stored[row->phase == PS_PHASE_FINAL]++;
+        m->stored[row->phase >= 0 && row->phase <= 2 ? row->phase : 0]++;
         m->diverged += row->status == PS_TASK_DIVERGED;
         m->failed += row->status == PS_TASK_FAILED;
+        m->pruned += row->status == PS_TASK_PRUNED;
     }
+    if (!rc && n > 0 && m->job->racing.on)
+        rc = resume_outcomes(m, path);
     free(rows);
     return rc;
 }
@@ -158,4 +178,75 @@ int ps__record_selection(ps__master *m, int32_t grp, char *chosen, size_t cap)
                      "failed task", len ? "; " : "", row.model);
     }
     return 0;
+}
+
+/* The /race row of drop d and the reason of its pruned tasks. */
+static void drop_row(ps_store_race_row *row, char *reason, size_t cap, const ps_job *job,
+                     const ps_sched_drop *d)
+{
+    int32_t rounds = ps_job_select_per_point(job);
+    memset(row, 0, sizeof *row);
+    snprintf(row->model, sizeof row->model, "%s", job->models[d->model].name);
+    row->grid = d->grid;
+    row->round = d->round;
+    row->rounds = rounds;
+    row->leader_grid = d->leader_grid;
+    row->statistic = d->v.statistic;
+    row->n = d->v.n;
+    row->p = d->v.p;
+    row->p_adjusted = d->v.p_adj;
+    row->pruned = d->n_tasks;
+    if (d->test < 0) {
+        snprintf(row->test, sizeof row->test, "ineligible");
+        snprintf(reason, cap, "raced out after round %d of %d: a diverged or failed task",
+                 (int)d->round, (int)rounds);
+        return;
+    }
+    snprintf(row->leader_model, sizeof row->leader_model, "%s",
+             job->models[d->leader_model].name);
+    snprintf(row->test, sizeof row->test, "%s", ps_race_test_name((ps_race_test)d->test));
+    snprintf(reason, cap, "raced out after round %d of %d: worse than %s grid %d (%s, p_holm "
+             "%.3g)", (int)d->round, (int)rounds, row->leader_model, (int)d->leader_grid,
+             row->test, d->v.p_adj);
+}
+
+int ps__record_drops(ps__master *m, int32_t first, int32_t count, char *line, size_t cap)
+{
+    int32_t n_drops, n_sel, pruned = 0, leader_grid = -1, round = 0;
+    const ps_sched_drop *drops = ps_sched_drops(m->sched, &n_drops);
+    int rc = 0;
+    for (int32_t k = first; !rc && k < first + count && k < n_drops; k++) {
+        ps_sched_drop d = drops[k];
+        const ps_task *tasks = ps_sched_select_tasks(m->sched, &n_sel);
+        ps_store_race_row row;
+        char reason[256];
+        drop_row(&row, reason, sizeof reason, m->job, &d);
+        int any_stored = 0;
+        for (int32_t j = 0; j < d.n_tasks; j++)
+            any_stored |= ps_sched_was_stored(m->sched, tasks[d.first_task + j].id);
+        if (!any_stored)
+            rc = ps_store_append_race(m->store, &row, m->err);
+        for (int32_t j = 0; !rc && j < d.n_tasks; j++) {
+            ps_task t = tasks[d.first_task + j]; /* storing may commit: no pointer kept */
+            if (!ps_sched_was_stored(m->sched, t.id)) {
+                rc = ps__master_store_pruned(m, &t, reason);
+                pruned++;
+            }
+            tasks = ps_sched_select_tasks(m->sched, &n_sel);
+        }
+        leader_grid = d.leader_grid >= 0 ? d.leader_grid : leader_grid;
+        round = d.round;
+    }
+    line[0] = '\0'; /* a decision replayed on resume, stored before: nothing to say */
+    if (pruned > 0) {
+        char why[48] = "a diverged or failed task";
+        if (leader_grid >= 0)
+            snprintf(why, sizeof why, "leader grid %d", (int)leader_grid);
+        snprintf(line, cap, "after round %d of %d, %d grid point%s dropped (%s); %d task%s "
+                 "pruned", (int)round, (int)ps_job_select_per_point(m->job), (int)count,
+                 count == 1 ? "" : "s", why, (int)pruned, pruned == 1 ? "" : "s");
+    }
+    if (rc)
+        ps__master_fail(m, rc);
+    return rc;
 }

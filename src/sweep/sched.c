@@ -1,5 +1,5 @@
 /* The scheduling rules of a study (include/pairsweep/sched.h): a state machine without clock,
- * I/O or MPI. The progress and the ETA are in sched_progress.c. */
+ * I/O or MPI. The races are in sched_race.c, the progress and the ETA in sched_progress.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +26,7 @@ static void estimate_finals(ps_sched *s)
     }
 }
 
-/* Room for n tasks in tasks[] and state[]. */
-static int reserve(ps_sched *s, int32_t n)
+int ps__sched_reserve(ps_sched *s, int32_t n)
 {
     if (n <= s->cap)
         return 0;
@@ -83,6 +82,7 @@ int ps_sched_create(ps_sched **out, const ps_sched_opts *o, ps_err *err)
     s->rate0 = o->rate > 0 ? o->rate : PS_SCHED_DEFAULT_RATE;
     s->task_timeout = o->task_timeout;
     ps_queue_init(&s->q);
+    ps_queue_init(&s->q_low);
     s->mask = malloc((size_t)job->n_groups);
     s->final_planned = malloc((size_t)job->n_groups * sizeof *s->final_planned);
     s->final_estimate = calloc((size_t)job->n_groups, sizeof *s->final_estimate);
@@ -99,6 +99,7 @@ int ps_sched_create(ps_sched **out, const ps_sched_opts *o, ps_err *err)
         s->w[i] = (slot){.task = -1};
     rc = rc ? rc : init_tasks(s, err);
     rc = rc ? rc : ps_selection_init(&s->sel, job, s->mask, err);
+    rc = rc ? rc : ps__race_init(s, o->audit, err);
     if (rc) {
         ps_sched_free(s);
         return rc;
@@ -123,18 +124,32 @@ void ps_sched_free(ps_sched *s)
     ps_idset_free(&s->stored);
     ps_selection_free(&s->sel);
     ps_queue_free(&s->q);
+    ps_queue_free(&s->q_low);
+    ps__race_free(s);
     free(s);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
 
+void ps__sched_event(ps_sched *s, ps_sched_event_kind kind, int32_t group, int32_t count,
+                     int32_t first)
+{
+    if (s->n_ev == s->ev_cap) { /* races: a PRUNED event per round and group */
+        ps_sched_event *e = realloc(s->ev, (size_t)s->ev_cap * 2 * sizeof *e);
+        if (e) {
+            s->ev = e;
+            s->ev_cap *= 2;
+        } else { /* out of memory: the oldest event is lost rather than the newest */
+            memmove(s->ev, s->ev + 1, (size_t)(s->n_ev - 1) * sizeof *s->ev);
+            s->n_ev--;
+        }
+    }
+    s->ev[s->n_ev++] = (ps_sched_event){kind, group, count, first};
+}
+
 static void push_event(ps_sched *s, ps_sched_event_kind kind, int32_t group, int32_t count)
 {
-    if (s->n_ev == s->ev_cap) { /* cannot happen: SELECTED once per group, the rest once */
-        memmove(s->ev, s->ev + 1, (size_t)(s->n_ev - 1) * sizeof *s->ev);
-        s->n_ev--;
-    }
-    s->ev[s->n_ev++] = (ps_sched_event){kind, group, count};
+    ps__sched_event(s, kind, group, count, 0);
 }
 
 int ps_sched_poll(ps_sched *s, ps_sched_event *ev)
@@ -149,8 +164,7 @@ int ps_sched_poll(ps_sched *s, ps_sched_event *ev)
 
 /* ---- the plan ---------------------------------------------------------------------------- */
 
-/* Queues task i (its state becomes QUEUED). */
-static int enqueue(ps_sched *s, int32_t i, ps_err *err)
+int ps__sched_enqueue(ps_sched *s, int32_t i, ps_err *err)
 {
     int rc = ps_queue_push(&s->q, &s->tasks[i], err);
     if (!rc)
@@ -159,14 +173,14 @@ static int enqueue(ps_sched *s, int32_t i, ps_err *err)
 }
 
 /* Group grp's selection is complete: its final tasks join the plan; those not stored are
- * queued, the others count as finished. */
-static int plan_finals(ps_sched *s, int32_t grp, ps_err *err)
+ * queued, the others count as finished. Then a raced group's audit tasks. */
+int ps__sched_plan_finals(ps_sched *s, int32_t grp, ps_err *err)
 {
     const ps_job *job = s->job;
     int32_t models[64], grids[64];
     int32_t k = ps_selection_final_setups(&s->sel, grp, models, grids, 64);
     int32_t seeds = job->final_seeds;
-    if (reserve(s, s->n_tasks + k * seeds))
+    if (ps__sched_reserve(s, s->n_tasks + k * seeds))
         return ps_err_set(err, PS_ENOMEM, "out of memory");
     for (int32_t j = 0; j < k; j++) {
         int32_t at = s->n_tasks;
@@ -181,7 +195,7 @@ static int plan_finals(ps_sched *s, int32_t grp, ps_err *err)
                 s->state[i] = T_FINISHED;
                 s->finished[PS_PHASE_FINAL]++;
             } else {
-                rc = enqueue(s, i, err);
+                rc = ps__sched_enqueue(s, i, err);
             }
             if (rc)
                 return rc;
@@ -189,7 +203,7 @@ static int plan_finals(ps_sched *s, int32_t grp, ps_err *err)
     }
     s->final_planned[grp] = k * seeds;
     push_event(s, PS_SCHED_EV_SELECTED, grp, k * seeds);
-    return 0;
+    return ps__race_plan_audit(s, grp, err);
 }
 
 int ps_sched_mark_stored(ps_sched *s, const char *id, int32_t phase, int32_t status,
@@ -205,8 +219,20 @@ int ps_sched_mark_stored(ps_sched *s, const char *id, int32_t phase, int32_t sta
         return 0; /* a final task: recognised when its group's final phase is planned */
     s->state[i] = T_FINISHED;
     s->finished[PS_PHASE_SELECT]++;
+    s->pruned += status == PS_TASK_PRUNED;
+    ps__race_status(s, i, status);
     (void)ps_selection_add(&s->sel, &s->tasks[i], status, eval_acc);
     return 0;
+}
+
+int ps_sched_mark_outcomes(ps_sched *s, const char *id, const uint8_t *correct, int32_t n)
+{
+    if (s->started)
+        return PS_ESTATE;
+    int32_t i = ps_idset_get(&s->index, id);
+    if (i < 0 || i >= s->n_select || !s->race_on)
+        return 1;
+    return ps__race_keep(s, i, correct, n);
 }
 
 int ps_sched_start(ps_sched *s, ps_err *err)
@@ -215,12 +241,16 @@ int ps_sched_start(ps_sched *s, ps_err *err)
         return ps_err_set(err, PS_ESTATE, "the scheduler was started before");
     s->started = 1;
     int rc = 0;
+    for (int32_t g = 0; !rc && g < s->job->n_groups; g++) /* replays what the file decided */
+        if (ps__race_group(s, g))
+            rc = ps__race_advance(s, g, err);
     for (int32_t g = 0; !rc && g < s->job->n_groups; g++)
-        if (s->mask[g] && ps_selection_group_complete(&s->sel, g))
-            rc = plan_finals(s, g, err);
+        if (s->mask[g] && ps_selection_group_complete(&s->sel, g) && s->final_planned[g] < 0)
+            rc = ps__sched_plan_finals(s, g, err);
     for (int32_t i = 0; !rc && i < s->n_select; i++)
-        if (s->state[i] == T_PLANNED)
-            rc = enqueue(s, i, err);
+        if (s->state[i] == T_PLANNED && !ps__race_group(s, s->job->models[s->tasks[i].model]
+                                                              .group_index))
+            rc = ps__sched_enqueue(s, i, err);
     return rc;
 }
 
@@ -251,7 +281,7 @@ ps_sched_answer ps_sched_next(ps_sched *s, int32_t w, double now, ps_task *task,
         double left = s->deadline - now;
         max_cost = left > 0 ? left * ps__sched_rate(s) / PS_SCHED_DEADLINE_MARGIN : 0;
     }
-    if (ps_queue_pop(&s->q, max_cost, task, &c)) {
+    if (ps_queue_pop(&s->q, max_cost, task, &c) || ps_queue_pop(&s->q_low, max_cost, task, &c)) {
         int32_t i = ps_idset_get(&s->index, task->id);
         s->state[i] = T_RUNNING;
         s->w[w] = (slot){.task = i, .start = now, .cost = c};
@@ -259,9 +289,9 @@ ps_sched_answer ps_sched_next(ps_sched *s, int32_t w, double now, ps_task *task,
             *cost = c;
         return PS_SCHED_TASK;
     }
-    if (s->q.n > 0 && !s->deadline_hit) {
+    if (s->q.n + s->q_low.n > 0 && !s->deadline_hit) {
         s->deadline_hit = 1;
-        push_event(s, PS_SCHED_EV_REFUSED, -1, s->q.n);
+        push_event(s, PS_SCHED_EV_REFUSED, -1, s->q.n + s->q_low.n);
     }
     return ps__sched_n_running(s) > 0 ? PS_SCHED_WAIT : PS_SCHED_END;
 }
@@ -281,15 +311,26 @@ int ps_sched_result(ps_sched *s, int32_t w, const ps_sched_outcome *r, double no
     }
     const ps_task *t = &s->tasks[i];
     s->state[i] = T_FINISHED;
-    s->finished[t->phase == PS_PHASE_FINAL]++;
     if (r->status == PS_TASK_DONE && r->wall_seconds > 0) {
         s->flops_done += cost;
         s->wall_done += r->wall_seconds;
     }
+    if (t->phase == PS_PHASE_AUDIT) {
+        s->audit_finished++;
+        return 0;
+    }
+    s->finished[t->phase == PS_PHASE_FINAL]++;
     if (t->phase != PS_PHASE_SELECT)
         return 0;
+    int32_t g = s->job->models[t->model].group_index;
+    ps__race_status(s, i, r->status);
+    int rc = ps__race_group(s, g) && r->correct && r->status == PS_TASK_DONE
+                 ? ps__race_keep(s, i, r->correct, r->n_correct) : 0;
+    if (rc)
+        return ps_err_set(err, rc, "out of memory");
     int32_t grp = ps_selection_add(&s->sel, t, r->status, r->eval_acc);
-    return grp >= 0 ? plan_finals(s, grp, err) : 0;
+    rc = grp >= 0 ? ps__sched_plan_finals(s, grp, err) : 0;
+    return !rc && ps__race_group(s, g) ? ps__race_advance(s, g, err) : rc;
 }
 
 /* ---- workers that stop answering --------------------------------------------------------- */
@@ -382,4 +423,15 @@ const ps_task *ps_sched_select_tasks(const ps_sched *s, int32_t *n)
 const ps_selection *ps_sched_selection(const ps_sched *s)
 {
     return &s->sel;
+}
+
+const ps_sched_drop *ps_sched_drops(const ps_sched *s, int32_t *n)
+{
+    *n = s->n_drops;
+    return s->drops;
+}
+
+int ps_sched_was_stored(const ps_sched *s, const char *id)
+{
+    return ps_idset_get(&s->stored, id) >= 0;
 }

@@ -1,8 +1,10 @@
-/* The scheduler's state, shared by its rules (sched.c) and its progress (sched_progress.c). */
+/* The scheduler's state, shared by its rules (sched.c), its races (sched_race.c) and its
+ * progress (sched_progress.c). */
 #ifndef PAIRSWEEP_SCHED_INTERNAL_H
 #define PAIRSWEEP_SCHED_INTERNAL_H
 
 #include "pairsweep/idset.h"
+#include "pairsweep/race.h"
 #include "pairsweep/sched.h"
 
 /* The state of a task of the plan. */
@@ -37,7 +39,63 @@ struct ps_sched {
     int started, stopping, deadline_hit, halted;
     ps_sched_event *ev;        /* (ev_cap) events not taken yet, oldest first */
     int32_t n_ev, ev_cap;
+    /* racing (sched_race.c); race_on 0: none of it is allocated */
+    int race_on, audit;
+    ps_race_params rp;
+    int32_t rounds;            /* rounds of a grid point */
+    int32_t *round;            /* (n_groups) a raced group's round queued now */
+    int32_t *point_task;       /* (Σ n_grid, indexed as sel.stat) a point's first task in
+                                  tasks[]; -1 when its group is not run */
+    double *point_cost;        /* (Σ n_grid) FLOPs of one of its selection tasks */
+    uint8_t *alive;            /* (Σ n_grid) 0 once a race dropped the point */
+    uint8_t **correct;         /* (n_select) a finished task's outcomes (malloc'ed) or NULL */
+    int32_t *n_correct;        /* (n_select) */
+    uint8_t *bad;              /* (n_select) 1: the task diverged or failed */
+    ps_sched_drop *drops;      /* (cap_drops) the decisions, in order */
+    int32_t n_drops, cap_drops, pruned;
+    ps_queue q_low;            /* audit tasks: handed out when nothing else is queued */
+    int32_t audit_planned, audit_finished;
 };
+
+/* Queues task i (its state becomes QUEUED) on q. */
+int ps__sched_enqueue(ps_sched *s, int32_t i, ps_err *err);
+
+/* Group grp's selection is complete: plans its final tasks (and its audit tasks). */
+int ps__sched_plan_finals(ps_sched *s, int32_t grp, ps_err *err);
+
+/* Room for n tasks in tasks[] and state[]; 0 or PS_ENOMEM. */
+int ps__sched_reserve(ps_sched *s, int32_t n);
+
+/* ---- racing (sched_race.c) ---------------------------------------------------------------- */
+
+/* At creation: the race's state when the job races (else nothing). */
+int ps__race_init(ps_sched *s, int audit, ps_err *err);
+void ps__race_free(ps_sched *s);
+
+/* 1 when group g is raced. */
+int ps__race_group(const ps_sched *s, int32_t g);
+
+/* Selection task i finished with this status (stored, or a result). */
+void ps__race_status(ps_sched *s, int32_t i, int32_t status);
+
+/* Keeps the outcomes (n bytes, copied) of selection task i. 0 or PS_ENOMEM. */
+int ps__race_keep(ps_sched *s, int32_t i, const uint8_t *x, int32_t n);
+
+/* Raced group g: decides every complete round not decided yet (dropping points, pruning their
+ * tasks, logging and announcing the drops; a pruned task may complete the group's selection),
+ * then queues the tasks of the open round not queued yet. */
+int ps__race_advance(ps_sched *s, int32_t g, ps_err *err);
+
+/* Group g's selection is complete: with audit, its pruned tasks are planned again as audit
+ * tasks (those the file holds count as finished, the others go to q_low). */
+int ps__race_plan_audit(ps_sched *s, int32_t g, ps_err *err);
+
+/* The estimated FLOPs of the raced groups' rounds not queued yet (surviving points only). */
+double ps__race_flops_ahead(const ps_sched *s);
+
+/* Queues an event. */
+void ps__sched_event(ps_sched *s, ps_sched_event_kind kind, int32_t group, int32_t count,
+                     int32_t first);
 
 /* FLOP/s per worker: measured, else assumed. */
 double ps__sched_rate(const ps_sched *s);

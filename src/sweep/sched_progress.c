@@ -13,11 +13,13 @@ static int32_t final_total(const ps_sched *s)
     return n;
 }
 
-/* Estimated FLOPs left at time now: the queue, the running tasks' remaining part, the final
- * phases not planned yet. */
+/* Estimated FLOPs left at time now: the queues, the running tasks' remaining part, the raced
+ * rounds not queued yet (surviving points only: pruned tasks never run), the final phases not
+ * planned yet. */
 static double flops_left(const ps_sched *s, double now)
 {
-    double left = ps_queue_cost(&s->q), rate = ps__sched_rate(s);
+    double left = ps_queue_cost(&s->q) + ps_queue_cost(&s->q_low) + ps__race_flops_ahead(s);
+    double rate = ps__sched_rate(s);
     for (int32_t w = 0; w < s->workers; w++)
         if (s->w[w].task >= 0) {
             double rest = s->w[w].cost - (now - s->w[w].start) * rate;
@@ -53,6 +55,8 @@ void ps_sched_progress(const ps_sched *s, double now, ps_sweep_progress *p, ps_s
     p->done[1] = s->finished[1];
     p->total[0] = s->n_select;
     p->total[1] = final_total(s);
+    p->done[2] = s->audit_finished;
+    p->total[2] = s->audit_planned;
     p->running = ps__sched_n_running(s);
     p->n_models = s->job->n_models;
     p->best = best;
@@ -68,14 +72,18 @@ void ps_sched_get_status(const ps_sched *s, ps_sched_status *st)
         if (s->mask[g] && !ps_selection_group_complete(&s->sel, g))
             groups_done = 0;
     st->running = ps__sched_n_running(s);
-    st->queued = s->q.n;
+    st->queued = s->q.n + s->q_low.n;
     st->complete = s->started && groups_done && st->queued == 0 && st->running == 0 &&
-                   s->finished[0] >= s->n_select && s->finished[1] >= fin;
+                   s->finished[0] >= s->n_select && s->finished[1] >= fin &&
+                   s->audit_finished >= s->audit_planned;
     st->stopping = s->stopping;
     st->stopped = s->stopping && !s->deadline_hit && !s->halted;
     st->deadline_hit = s->deadline_hit;
     st->halted = s->halted;
-    st->planned = s->n_select + fin;
+    st->planned = s->n_select + fin + s->audit_planned;
+    st->pruned = s->pruned;
+    st->audit_planned = s->audit_planned;
+    st->audit_finished = s->audit_finished;
     st->finished[0] = s->finished[0];
     st->finished[1] = s->finished[1];
     st->abandoned = s->abandoned;

@@ -54,12 +54,19 @@ static int open_store(ps__master *m, const ps_mnist *mn, int32_t ranks, const ch
     }
     ps_sched_status st;
     ps_sched_get_status(m->sched, &st);
+    char racing[128];
+    ps_race_params rp;
+    ps_job_race_params(&rp, job);
+    snprintf(racing, sizeof racing, "test=%s alpha=%.10g min_folds=%d audit=%d ratio=%.10g",
+             ps_race_test_name(job->racing.test), job->racing.alpha, (int)job->racing.min_folds,
+             (int)job->racing.audit, rp.test_train_ratio);
     ps_store_meta meta = {
         .job_name = job->name,
         .job_text = job->text,
         .mnist_sha256 = {mn->sha256[0], mn->sha256[1], mn->sha256[2], mn->sha256[3]},
         .ranks = ranks,
         .planned_tasks = st.planned,
+        .racing = job->racing.on ? racing : NULL,
     };
     return ps_store_open(&m->store, path, &meta, m->o->restart, m->err);
 }
@@ -77,7 +84,7 @@ static int prepare(ps__master *m, const ps_mnist *mn, int32_t ranks, const char 
     ps_sched_progress(m->sched, ps_now(), &p, m->best);
     ps__master_event(m, "study %s: %d tasks planned (%d selection, %d final), %d already in %s; "
                      "%d rank%s", m->job->name, (int)(p.total[0] + p.total[1]), (int)p.total[0],
-                     (int)p.total[1], (int)(m->stored[0] + m->stored[1]), path, (int)ranks,
+                     (int)p.total[1], (int)(m->stored[0] + m->stored[1] + m->stored[2]), path, (int)ranks,
                      ranks > 1 ? "s" : "");
     return 0;
 }
@@ -124,7 +131,8 @@ static int finish(ps__master *m, int rc, ps_sweep_summary *sum, ps_err *err)
     sum->stopped = st.stopped;
     sum->deadline_hit = st.deadline_hit;
     sum->planned = st.planned;
-    sum->stored = m->stored[0] + m->stored[1];
+    sum->stored = m->stored[0] + m->stored[1] + m->stored[2];
+    sum->pruned = m->pruned;
     sum->ran = m->ran;
     sum->diverged = m->diverged;
     sum->failed = m->failed;

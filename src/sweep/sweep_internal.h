@@ -53,9 +53,10 @@ typedef struct ps__master {
     uint8_t *mask;             /* (n_groups) the groups of this shard */
     ps_sched *sched;
     ps_store *store;
-    int32_t stored[2];         /* tasks durable in the file, per phase */
+    int32_t stored[3];         /* tasks durable in the file, per phase (select, final,
+                                  audit) */
     int32_t ran;               /* tasks run (and stored) by this run */
-    int32_t diverged, failed;  /* in the file */
+    int32_t diverged, failed, pruned; /* in the file */
     int32_t signals;           /* signals seen (the count in o->stop already read) */
     double first_signal;       /* when the first was seen */
     ps__pending *pend;         /* (PS__PEND_MAX) appended, not yet synced */
@@ -104,6 +105,10 @@ int ps__master_result(ps__master *m, int32_t w, const ps_train_result *r, int in
 int ps__master_record(ps__master *m, const ps_task *t, const ps_train_result *r, int interrupted,
                       int32_t rank, int group);
 
+/* Stores selection task t as pruned by a race (no curves, no weights; reason says why), with
+ * group commit like a result; no line is reported for it. */
+int ps__master_store_pruned(ps__master *m, const ps_task *t, const char *reason);
+
 /* Makes every appended result durable (one sync), then counts and reports them in order.
  * A failed sync stops the run; the results it lost run again on resume. */
 int ps__master_commit(ps__master *m);
@@ -132,6 +137,12 @@ int ps__record_resume(ps__master *m, const char *path);
 /* Group grp's selection is complete: one /selection row per model of the group; chosen gets
  * a one-line summary of the choices. */
 int ps__record_selection(ps__master *m, int32_t grp, char *chosen, size_t cap);
+
+/* A race dropped grid points (ps_sched_drops entries first .. first + count − 1): for each, a
+ * /race row and its pruned tasks, except what the file holds already (a resumed race: a
+ * point's /race row was stored before its first pruned task). line gets a one-line summary,
+ * "" when nothing was new. */
+int ps__record_drops(ps__master *m, int32_t first, int32_t count, char *line, size_t cap);
 
 /* ---- drivers ----------------------------------------------------------------------------- */
 

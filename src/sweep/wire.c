@@ -1,4 +1,4 @@
-/* A task's result as it crosses MPI (one message: head, views, 4 curves, state); shared by the
+/* A task's result as it crosses MPI (one message: head, views, 4 curves, state, outcomes); shared by the
  * sweep's master and workers and by bench/bench_master, so the format lives in one place. */
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +23,13 @@ void *ps_sweep_result_pack(size_t *len, const char *id, const ps_train_result *r
         h.n_views = r->n_views;
         h.n_state = r->n_state;
         h.wall_seconds = r->wall_seconds;
+        h.n_outcomes = r->outcomes ? r->n_outcomes : 0;
     }
     size_t off_views = align8(sizeof h);
     size_t off_curves = off_views + (size_t)h.n_views * sizeof(ps_state_view);
     size_t off_state = off_curves + 4 * (size_t)h.epochs * sizeof(float);
-    size_t total = off_state + (size_t)h.n_state * sizeof(float);
+    size_t off_outcomes = off_state + (size_t)h.n_state * sizeof(float);
+    size_t total = off_outcomes + (size_t)h.n_outcomes;
     char *buf = calloc(1, total);
     if (!buf)
         return NULL;
@@ -40,6 +42,8 @@ void *ps_sweep_result_pack(size_t *len, const char *id, const ps_train_result *r
                (size_t)h.epochs * sizeof(float));
     if (h.n_state)
         memcpy(buf + off_state, r->state, (size_t)h.n_state * sizeof(float));
+    if (h.n_outcomes)
+        memcpy(buf + off_outcomes, r->outcomes, (size_t)h.n_outcomes);
     *len = total;
     return buf;
 }
@@ -52,7 +56,9 @@ int ps_sweep_result_unpack(ps_train_result *r, ps_sweep_wire_head *h, char *buf,
     size_t off_views = align8(sizeof *h);
     size_t off_curves = off_views + (size_t)h->n_views * sizeof(ps_state_view);
     size_t off_state = off_curves + 4 * (size_t)h->epochs * sizeof(float);
-    if (h->n_views < 0 || h->epochs < 0 || off_state + h->n_state * sizeof(float) != len)
+    size_t off_outcomes = off_state + h->n_state * sizeof(float);
+    if (h->n_views < 0 || h->epochs < 0 || h->n_outcomes < 0 ||
+        off_outcomes + (size_t)h->n_outcomes != len)
         return -1;
     memset(r, 0, sizeof *r);
     r->status = (ps_task_status)h->status;
@@ -68,5 +74,7 @@ int ps_sweep_result_unpack(ps_train_result *r, ps_sweep_wire_head *h, char *buf,
     r->n_state = (size_t)h->n_state;
     r->state = h->n_state ? (float *)(void *)(buf + off_state) : NULL;
     r->wall_seconds = h->wall_seconds;
+    r->n_outcomes = h->n_outcomes;
+    r->outcomes = h->n_outcomes ? (uint8_t *)(buf + off_outcomes) : NULL;
     return 0;
 }

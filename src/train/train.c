@@ -223,23 +223,34 @@ static void gather(trainer *t, const ps_pairs *p, const int32_t *idx, int32_t n)
     }
 }
 
-static int32_t argmax10(const float *z)
+/* The first largest of c logits (ps_nn_softmax_ce's prediction). */
+static int32_t argmax_of(const float *z, int32_t c)
 {
     int32_t best = 0;
-    for (int32_t j = 1; j < 10; j++)
+    for (int32_t j = 1; j < c; j++)
         if (z[j] > z[best])
             best = j;
     return best;
 }
 
-/* Digit-based predictions (siamese_v2) and the implied target cross-entropy (sum). */
-static double digits_predict(const float *d, const int32_t *target, int32_t n, int32_t *correct)
+static int32_t argmax10(const float *z)
+{
+    return argmax_of(z, 10);
+}
+
+/* Digit-based predictions (siamese_v2) and the implied target cross-entropy (sum); each
+ * pair's outcome into hit (n entries, 1 correct) when hit is not NULL. */
+static double digits_predict(const float *d, const int32_t *target, int32_t n, int32_t *correct,
+                             uint8_t *hit)
 {
     double loss = 0.0;
     int32_t right = 0;
     for (int32_t i = 0; i < n; i++) {
         const float *z1 = d + (size_t)(2 * i) * 10, *z2 = z1 + 10;
-        right += (argmax10(z1) <= argmax10(z2)) == (target[i] == 1);
+        int ok = (argmax10(z1) <= argmax10(z2)) == (target[i] == 1);
+        right += ok;
+        if (hit)
+            hit[i] = (uint8_t)ok;
         double p1[10], p2[10], s1 = 0, s2 = 0, m1 = z1[argmax10(z1)], m2 = z2[argmax10(z2)];
         for (int j = 0; j < 10; j++) {
             p1[j] = exp((double)z1[j] - m1);
@@ -273,7 +284,7 @@ static double batch_loss(trainer *t, int32_t n, int grad, int32_t *correct)
         float *dd = grad ? ps_net_dout(net, t->digits) : NULL;
         loss = 2.0 * ps_nn_softmax_ce(dd, ps_net_out(net, t->digits), t->bc, 2 * n, 10, 2.0f,
                                       NULL);
-        digits_predict(ps_net_out(net, t->digits), t->bt, n, correct);
+        digits_predict(ps_net_out(net, t->digits), t->bt, n, correct, NULL);
         return loss;
     }
     loss = ps_nn_softmax_ce(dt, tl, t->bt, n, 2, 1.0f, correct);
@@ -317,7 +328,10 @@ static int train_epoch(trainer *t, const ps_pairs *fit, ps_rng *batch_rng, ps_rn
     return 0;
 }
 
-static void evaluate(trainer *t, const ps_pairs *val, float *loss_out, float *acc_out)
+/* The evaluation on val: mean loss and accuracy; each pair's outcome into hit (val->n
+ * entries, 1 correct) when hit is not NULL. */
+static void evaluate(trainer *t, const ps_pairs *val, float *loss_out, float *acc_out,
+                     uint8_t *hit)
 {
     double sum = 0.0;
     int64_t right = 0;
@@ -328,10 +342,13 @@ static void evaluate(trainer *t, const ps_pairs *val, float *loss_out, float *ac
         gather(t, val, t->order, n);
         ps_net_forward(t->net, t->bx, n, 0, NULL);
         if (t->info.loss == PS_LOSS_DIGITS) {
-            sum += digits_predict(ps_net_out(t->net, t->digits), t->bt, n, &c);
+            sum += digits_predict(ps_net_out(t->net, t->digits), t->bt, n, &c,
+                                  hit ? hit + b0 : NULL);
         } else {
-            sum += n * ps_nn_softmax_ce(NULL, ps_net_out(t->net, t->target), t->bt, n, 2, 0.0f,
-                                        &c);
+            const float *z = ps_net_out(t->net, t->target); /* (n, 2) */
+            sum += n * ps_nn_softmax_ce(NULL, z, t->bt, n, 2, 0.0f, &c);
+            for (int32_t b = 0; hit && b < n; b++)
+                hit[b0 + b] = argmax_of(z + 2 * (size_t)b, 2) == t->bt[b];
         }
         right += c;
     }
@@ -351,6 +368,7 @@ void ps_train_result_free(ps_train_result *r)
     free(r->eval_acc);
     free(r->views);
     free(r->state);
+    free(r->outcomes);
     memset(r, 0, sizeof *r);
 }
 
@@ -445,6 +463,9 @@ static void mark_diverged(ps_train_result *r, int32_t epoch, const char *what)
     snprintf(r->reason, sizeof r->reason, "%s loss not finite in epoch %d", what, epoch + 1);
     for (int32_t e = epoch; e < r->epochs; e++)
         r->train_loss[e] = r->train_acc[e] = r->eval_loss[e] = r->eval_acc[e] = NAN;
+    free(r->outcomes);
+    r->outcomes = NULL;
+    r->n_outcomes = 0;
 }
 
 int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_mnist *m,
@@ -491,7 +512,15 @@ int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_m
             mark_diverged(result, e, "training");
             break;
         }
-        evaluate(&t, &val, &result->eval_loss[e], &result->eval_acc[e]);
+        int last = e == cfg->epochs - 1 && cfg->keep_outcomes;
+        if (last && !(result->outcomes = malloc((size_t)(val.n ? val.n : 1)))) {
+            rc = ps_err_set(err, PS_ENOMEM, "train: out of memory for the outcomes");
+            break;
+        }
+        evaluate(&t, &val, &result->eval_loss[e], &result->eval_acc[e],
+                 last ? result->outcomes : NULL);
+        if (last)
+            result->n_outcomes = val.n;
         if (!isfinite(result->eval_loss[e])) {
             mark_diverged(result, e, "evaluation");
             break;

@@ -41,8 +41,9 @@ def check_tasks(path):
           "query on model finds nothing")
     check(all(isinstance(m, str) for m in t.model) and all(isinstance(i, str) for i in t.task_id),
           "strings are not str")
-    check(list(t.phase.cat.categories) == ["select", "final"], "phase categories")
-    check(list(t.status.cat.categories) == ["done", "diverged", "failed"], "status categories")
+    check(list(t.phase.cat.categories) == ["select", "final", "audit"], "phase categories")
+    check(list(t.status.cat.categories) == ["done", "diverged", "failed", "pruned"],
+          "status categories")
     check((t.phase.cat.codes.to_numpy() == raw["phase"]).all(), "phase codes")
     check(np.array_equal(t.eval_acc.to_numpy(), 100.0 * raw["eval_acc"].astype(np.float64)),
           "eval_acc in percent")
@@ -90,9 +91,10 @@ def other_layout(src, dst):
     """src rewritten as another writer may: variable-length strings, enum names with a
     prefix, no units."""
     str_t = h5py.string_dtype()
-    phase_t = h5py.enum_dtype({"PS_PHASE_SELECT": 0, "PS_PHASE_FINAL": 1}, basetype="i4")
-    status_t = h5py.enum_dtype({"PS_TASK_DONE": 0, "PS_TASK_DIVERGED": 1, "PS_TASK_FAILED": 2},
-                               basetype="i4")
+    phase_t = h5py.enum_dtype({"PS_PHASE_SELECT": 0, "PS_PHASE_FINAL": 1, "PS_PHASE_AUDIT": 2},
+                              basetype="i4")
+    status_t = h5py.enum_dtype({"PS_TASK_DONE": 0, "PS_TASK_DIVERGED": 1, "PS_TASK_FAILED": 2,
+                                "PS_TASK_PRUNED": 3}, basetype="i4")
     with h5py.File(src, "r") as f, h5py.File(dst, "w") as g:
         for k, v in f.attrs.items():
             g.attrs[k] = v

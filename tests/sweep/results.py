@@ -124,3 +124,44 @@ def compare(path_a, path_b):
         expect(a[k].sort_values(list(a[k].columns[:2])).reset_index(drop=True).equals(
             b[k].sort_values(list(b[k].columns[:2])).reset_index(drop=True)), f"/{k} differs")
     return len(ta)
+
+
+def load_race(path):
+    """A raced study's extra: /race as a DataFrame, /outcomes as {task id: uint8 array}, the
+    racing attribute."""
+    with h5py.File(path, "r") as f:
+        race = table(f, "race") if "race" in f else pd.DataFrame()
+        outcomes = {k: f["outcomes"][k][:] for k in f["outcomes"]} if "outcomes" in f else {}
+        racing = f.attrs.get("racing", b"")
+    return race, outcomes, racing.decode() if isinstance(racing, bytes) else str(racing)
+
+
+def compare_raced(path_a, path_b):
+    """Two runs of one raced job: the same tasks (pruned rows, whose figures are NaN,
+    included), curves and weights, the same /race rows and outcomes."""
+    a, b = load(path_a), load(path_b)
+    cols = ["phase", "model", "grid", "fold", "rep", "seed", "status", "reason", "train_loss",
+            "train_acc", "eval_loss", "eval_acc", "epochs"]
+    ta = a["tasks"].set_index("task_id").sort_index()[cols]
+    tb = b["tasks"].set_index("task_id").sort_index()[cols]
+    expect(ta.equals(tb), "the two files hold different tasks or rows")
+    pos_a = {tid: i for i, tid in enumerate(a["tasks"].task_id)}
+    pos_b = {tid: i for i, tid in enumerate(b["tasks"].task_id)}
+    for k in a["curves"]:
+        for tid in ta.index:
+            expect(np.array_equal(a["curves"][k][pos_a[tid]], b["curves"][k][pos_b[tid]],
+                                  equal_nan=True), f"curve {k} of {tid} differs")
+    for tid in ta.index:
+        wa, wb = a["weights"].get(tid, {}), b["weights"].get(tid, {})
+        expect(wa.keys() == wb.keys() and all(np.array_equal(wa[k], wb[k]) for k in wa),
+               f"weights of {tid} differ")
+    ra, oa, _ = load_race(path_a)
+    rb, ob, _ = load_race(path_b)
+    key = ["model", "grid"]
+    expect(ra.sort_values(key).reset_index(drop=True).equals(
+        rb.sort_values(key).reset_index(drop=True)), f"/race differs:\n{ra}\n{rb}")
+    expect(oa.keys() == ob.keys() and all(np.array_equal(oa[k], ob[k]) for k in oa),
+           "/outcomes differ")
+    expect(a["selection"].sort_values("model").reset_index(drop=True).equals(
+        b["selection"].sort_values("model").reset_index(drop=True)), "/selection differs")
+    return len(ta)
