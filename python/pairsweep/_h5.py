@@ -13,10 +13,12 @@ import h5py
 import numpy as np
 import pandas as pd
 
-# The names of the codes of format 1 files, which have no enum types (include/pairsweep/task.h
-# PS_PHASES and train.h PS_TASK_STATUSES as they were then). Format 2 files name their codes.
-PHASES = ("select", "final")
-STATUSES = ("done", "diverged", "failed")
+# The names of the codes for format 1 files, which have no enum types (include/pairsweep/task.h
+# PS_PHASES and train.h PS_TASK_STATUSES: codes never change meaning, and a format 1 file has
+# no audit or pruned rows, but the categories are those of a format 2 file, so frames of old
+# and new files compare and concatenate). Format 2 files name their codes.
+PHASES = ("select", "final", "audit")
+STATUSES = ("done", "diverged", "failed", "pruned")
 
 
 @contextlib.contextmanager

@@ -33,7 +33,7 @@ def check_tasks(path):
         raw = f["tasks"][()]
         check(int(f.attrs["format_version"]) == 2, "format_version")
         check(h5py.check_enum_dtype(raw.dtype.fields["status"][0]) ==
-              {"done": 0, "diverged": 1, "failed": 2}, "status is not an HDF5 enum")
+              {"done": 0, "diverged": 1, "failed": 2, "pruned": 3}, "status is not an HDF5 enum")
     check(t.attrs["units"].get("train_loss") == "nats" and t.attrs["units"]["eval_acc"] == "%",
           "units %s" % t.attrs["units"])
     check(len(t) == len(raw), "row count")

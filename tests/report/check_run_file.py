@@ -15,7 +15,7 @@ with h5py.File(path, "r") as f:
     assert f.attrs["seed"].decode() == "12345678901234"
     assert int(f.attrs["format_version"]) == 2
     assert h5py.check_enum_dtype(f.attrs.get_id("status").dtype) == \
-        {"done": 0, "diverged": 1, "failed": 2}
+        {"done": 0, "diverged": 1, "failed": 2, "pruned": 3}
     assert f.attrs["units"]["wall_seconds"] == b"s"
     for k, name in enumerate(["train_loss", "train_acc", "eval_loss", "eval_acc"]):
         c = f["curves/" + name][()]

@@ -37,9 +37,9 @@ def main():
     with h5py.File(path, "r") as f:
         assert int(f.attrs["format_version"]) == 2, f.attrs.get("format_version")
         tasks = f["tasks"][()]
-        check_enum(tasks.dtype, "phase", {"select": 0, "final": 1})
-        check_enum(tasks.dtype, "status", {"done": 0, "diverged": 1, "failed": 2})
-        check_enum(f["plan"].dtype, "phase", {"select": 0, "final": 1})
+        check_enum(tasks.dtype, "phase", {"select": 0, "final": 1, "audit": 2})
+        check_enum(tasks.dtype, "status", {"done": 0, "diverged": 1, "failed": 2, "pruned": 3})
+        check_enum(f["plan"].dtype, "phase", {"select": 0, "final": 1, "audit": 2})
         check_units(f["tasks"], TASK_UNITS)
         check_units(f["selection"], SELECTION_UNITS)
         check_units(f["models"], MODEL_UNITS)

@@ -280,11 +280,30 @@ def test_task_timeout(tmp):
         f.write(text.replace("  folds: 2\n", "  folds: 2\n  task_timeout: 15\n"))
     env = dict(os.environ, PS_TEST_HANG_TASK=hang)
     t0 = time.time()
-    p = subprocess.run([MPIEXEC, "-x", "PS_TEST_HANG_TASK", "-np", "3", BIN, "run", "-q", job],
-                       cwd=d, env=env, capture_output=True, text=True, timeout=180 * SCALE)
+    p = subprocess.Popen([MPIEXEC, "-x", "PS_TEST_HANG_TASK", "-np", "3", BIN, "run", "-q", job],
+                         cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    teardown = ""
+    try:
+        out, err = p.communicate(timeout=120 * SCALE)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        teardown = "hung"
     took = time.time() - t0
-    results.expect(p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}")
-    results.expect("1 worker rank stopped answering" in p.stderr, f"stderr: {p.stderr}")
+    results.expect("1 worker rank stopped answering" in err, f"stderr: {err}")
+    # pairsweep has closed the file and called MPI_Abort(0) when it prints that line. Open MPI
+    # 4.1.4's mpirun then crashes now and then while tearing the job down (about 1 run in 6 on
+    # 2 loaded cores: "ORTE_ERROR_LOG: Data unpack would read past end of buffer in
+    # show_help.c", a segfault in PMIx_server_finalize; seen once as a hang): that is
+    # mpirun's bug, after every result is stored, so it is reported here and the file is
+    # checked as usual. Any other exit status fails.
+    if p.returncode != 0 and "Data unpack would read past end of buffer" in err:
+        teardown = f"crashed (status {p.returncode})"
+    results.expect(p.returncode == 0 or teardown, f"exit {p.returncode}\n{out}\n{err}")
+    if teardown:
+        print(f"NOTE: mpirun {teardown} after pairsweep's MPI_Abort (Open MPI 4.1 teardown "
+              "bug); the results file is checked as usual")
     tasks = results.load(os.path.join(d, "results", "tiny.h5"))["tasks"]
     failed = tasks[tasks.status == 2]
     results.expect(len(tasks) == 12 and len(failed) == 1, f"tasks:\n{tasks}")
