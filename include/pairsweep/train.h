@@ -48,12 +48,16 @@ typedef struct ps_train_config {
     int32_t holdout;           /* PS_EVAL_HOLDOUT: number of validation pairs */
     ps_nn_kernels kernels;     /* how, not what: the same results up to rounding (nn.h), so
                                   neither in a task's id nor in its stored config */
+    int32_t eval_last;         /* 1: evaluate only after the last epoch (the other epochs'
+                                  eval_loss and eval_acc are NaN), to time the training alone
+                                  (`pairsweep train --eval last`); neither in a task's id nor
+                                  in its stored config: sweeps always evaluate every epoch */
     PS_HPARAMS_ADDED(PS_HP_FIELD) /* hyper-parameters added after the first six */
 } ps_train_config;
 
 /* Fills cfg with the defaults: every hyper-parameter's (hparams.h: batch 100, lr 0.01,
  * momentum 0.9, use_bn -1, aux_weight 1, no weight decay), 25 epochs, no Nesterov, constant lr,
- * seed 0, 1000/1000 pairs, PS_EVAL_TEST, PS_NN_KERNELS_AUTO. */
+ * seed 0, 1000/1000 pairs, PS_EVAL_TEST, PS_NN_KERNELS_AUTO, evaluation every epoch. */
 void ps_train_config_default(ps_train_config *cfg);
 
 /* Status of a finished task. */

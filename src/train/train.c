@@ -491,8 +491,12 @@ int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_m
             mark_diverged(result, e, "training");
             break;
         }
-        evaluate(&t, &val, &result->eval_loss[e], &result->eval_acc[e]);
-        if (!isfinite(result->eval_loss[e])) {
+        int skip_eval = cfg->eval_last && e + 1 < cfg->epochs; /* --eval last */
+        if (skip_eval)
+            result->eval_loss[e] = result->eval_acc[e] = NAN;
+        else
+            evaluate(&t, &val, &result->eval_loss[e], &result->eval_acc[e]);
+        if (!skip_eval && !isfinite(result->eval_loss[e])) {
             mark_diverged(result, e, "evaluation");
             break;
         }
