@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "twin"))
-import twin  # noqa: E402
+import twin  # noqa: E402  (the loss)
+from pairsweep.torch_models import build_model  # noqa: E402  (the models, via twin's path)
 
 
 def idx(path, images):
@@ -50,7 +51,7 @@ def main():
     xt, tt, _ = pairs(vx, vy, 1000, rng)
     mu, sd = x.mean(), x.std()
     x, xt = (x - mu) / sd, (xt - mu) / sd
-    model = twin.make(model_name)
+    model = build_model(model_name)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     acc = 0.0
     for _ in range(25):

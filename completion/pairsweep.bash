@@ -10,7 +10,7 @@ _pairsweep_options() {
     data)   echo "--mnist --pairs --seed --help --version" ;;
     models) echo "--report --bn --help --version" ;;
     train)  echo "--model --seed --epochs --lr --batch-size --momentum --nesterov --weight-decay
-                  --aux-weight --bn --n-train --n-test --lr-step --holdout --fold --kernels --mnist
+                  --aux-weight --bn --n-train --n-test --lr-step --holdout --fold --eval --kernels --mnist
                   --save --from --task --force --quiet --help --version" ;;
     run)    echo "--output --mnist --restart --audit --shard --deadline --grace --rate --dry-run
                   --survival --quiet
@@ -40,7 +40,8 @@ _pairsweep() {
     --report) COMPREPLY=($(compgen -W "000 002" -- "$cur")); return 0 ;;
     --bn) COMPREPLY=($(compgen -W "on off" -- "$cur")); return 0 ;;
     --format) COMPREPLY=($(compgen -W "text markdown csv latex" -- "$cur")); return 0 ;;
-    --kernels) COMPREPLY=($(compgen -W "auto gemm" -- "$cur")); return 0 ;;
+    --kernels) COMPREPLY=($(compgen -W "auto avx2 gemm" -- "$cur")); return 0 ;;
+    --eval) COMPREPLY=($(compgen -W "every last" -- "$cur")); return 0 ;;
     --model)
       COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" models 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
       return 0 ;;

@@ -209,7 +209,9 @@ typedef struct direct_case {
  * outputs: blocks of 32, 32, 16 / 16), 3×3 valid to 12 (not a direct shape) and to 10;
  * report 002's 5×5 and 3×3 "same" on 14×14, 7×7 and 3×3 planes (and 5×3: not square, row
  * by row), with groups; first layers of 1 input (5×5: direct) and of 2 (3×3, 18
- * multiply-adds per output: im2col + GEMM). */
+ * multiply-adds per output: im2col + GEMM). The AVX2 kernels take the 3×3 "same" layers on
+ * square 7×7 and 3×3 planes in blocks of rows (cd_block_rows: "c" of the 7×7 case, "b" of
+ * the 3×3 one, forward and dx), the 5×3 plane row by row. */
 static const direct_case direct_cases[] = {
     {16, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 80, 3, 1, 1), DC_RELU("ra"),
                   DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c", "a c"},

@@ -23,4 +23,20 @@ for bad in "--model nope" "--model cnn --bn maybe" "--model cnn --epochs 0" "--s
     test $rc -eq 2 || { echo "train $bad: exit $rc, expected 2"; exit 1; }
 done
 "$p" train --help | grep -q -- '--lr-step'
+# --eval last: the same training (train curves, weights), tested after the last epoch only
+"$p" train --model shared_A1_k3 --seed 3 --epochs 2 --n-train 200 --n-test 100 \
+    --batch-size 50 --lr-step 1:0.1 > "$w/cli_every.out"
+"$p" train --model shared_A1_k3 --seed 3 --epochs 2 --n-train 200 --n-test 100 \
+    --batch-size 50 --lr-step 1:0.1 --eval last > "$w/cli_last.out"
+grep -q '^epoch   1/2  train loss [0-9.]*  train acc  *[0-9.]*%  [0-9.]* s$' "$w/cli_last.out" ||
+    { echo "--eval last: epoch 1 should have no test figures"; exit 1; }
+grep '^epoch   2/2' "$w/cli_last.out" | grep -q 'test acc'
+strip() { sed -n 's/^\(epoch   [12]\/2  train loss [0-9.]*  train acc *[0-9.]*%\).*/\1/p; s/^\(final test accuracy [0-9.]*%\).*/\1/p' "$1"; }
+test "$(strip "$w/cli_every.out")" = "$(strip "$w/cli_last.out")" ||
+    { echo "--eval last changed the training"; exit 1; }
+test "$(strip "$w/cli_last.out" | wc -l)" -eq 3
+rc=0
+"$p" train --model cnn --eval sometimes 2>/dev/null >/dev/null || rc=$?
+test $rc -eq 2 || { echo "train --eval sometimes: exit $rc, expected 2"; exit 1; }
+"$p" train --help | grep -q -- '--eval every|last'
 echo ok

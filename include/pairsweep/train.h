@@ -51,12 +51,16 @@ typedef struct ps_train_config {
     int32_t keep_outcomes;     /* 1: the result carries the per-example outcomes of the last
                                   epoch's evaluation (racing); more output, not another
                                   training, so not in a task's id either */
+    int32_t eval_last;         /* 1: evaluate only after the last epoch (the other epochs'
+                                  eval_loss and eval_acc are NaN), to time the training alone
+                                  (`pairsweep train --eval last`); neither in a task's id nor
+                                  in its stored config: sweeps always evaluate every epoch */
     PS_HPARAMS_ADDED(PS_HP_FIELD) /* hyper-parameters added after the first six */
 } ps_train_config;
 
 /* Fills cfg with the defaults: every hyper-parameter's (hparams.h: batch 100, lr 0.01,
  * momentum 0.9, use_bn -1, aux_weight 1, no weight decay), 25 epochs, no Nesterov, constant lr,
- * seed 0, 1000/1000 pairs, PS_EVAL_TEST, PS_NN_KERNELS_AUTO. */
+ * seed 0, 1000/1000 pairs, PS_EVAL_TEST, PS_NN_KERNELS_AUTO, evaluation every epoch. */
 void ps_train_config_default(ps_train_config *cfg);
 
 /* The statuses of a finished task, as X(constant, value, name): the one list of them. The C

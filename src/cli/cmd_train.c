@@ -59,7 +59,7 @@ static void train_usage(FILE *out)
             "bit-identical runs), prints a line per epoch and the final test accuracy.\n"
             "With --from, re-runs task ID of the study FILE.h5 (its /tasks table) with\n"
             "its stored config: the same curves and weights, bit for bit. Only --save, --force,\n"
-            "--quiet, --mnist and --kernels go with --from.\n"
+            "--quiet, --mnist, --kernels and --eval go with --from.\n"
             "Exit status 0 when the run finished, 1 when it diverged or failed, 2 on bad usage.\n"
             "\n"
             "  --model NAME          model (required)\n"
@@ -73,6 +73,9 @@ static void train_usage(FILE *out)
             "  --lr-step EPOCH:GAMMA multiply the lr by GAMMA from EPOCH on (e.g. 15:0.1)\n"
             "  --holdout N           validate on the last N training pairs instead of testing\n"
             "  --fold K:F            validate on fold F of a K-fold split of the training pairs\n"
+            "  --eval every|last     evaluate after every epoch (default), or only after the\n"
+            "                        last one: times the training alone (the other epochs'\n"
+            "                        lines and a --save file's curves have no test figures)\n"
             "  --kernels auto|avx2|gemm\n"
             "                        auto: the direct forward convolution where a layer suits\n"
             "                        it, in AVX-512 or else AVX2 + FMA as the CPU has, else\n"
@@ -129,7 +132,10 @@ typedef struct printer {
 static int print_epoch(void *user, int32_t e, const ps_train_result *r)
 {
     const printer *p = user;
-    if (!p->quiet)
+    if (!p->quiet && isnan(r->eval_loss[e])) /* --eval last: not evaluated */
+        printf("epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %.1f s\n", e + 1, r->epochs,
+               (double)r->train_loss[e], 100.0 * r->train_acc[e], r->wall_seconds);
+    else if (!p->quiet)
         printf("epoch %3d/%d  train loss %.4f  train acc %6.2f%%  %s loss %.4f  %s acc %6.2f%%"
                "  %.1f s\n",
                e + 1, r->epochs, (double)r->train_loss[e], 100.0 * r->train_acc[e], p->eval_name,
@@ -172,7 +178,7 @@ static int parse_hparam(ps_train_config *cfg, ps_axis a, const char *arg)
 typedef struct train_opts {
     ps_train_config cfg;
     const char *mnist, *save;
-    int force, quiet, kernels_given;
+    int force, quiet, kernels_given, eval_last;
     const char *from, *task;   /* --from FILE.h5 --task ID: re-run a stored task */
     char other[64];            /* the first option that --from does not take, or "" */
 } train_opts;
@@ -181,7 +187,7 @@ typedef struct train_opts {
 static int from_allows(int c)
 {
     return c == 'q' || c == 'o' || c == 'f' || c == 'd' || c == 'K' || c == 'R' || c == 'I' ||
-           c == 'h';
+           c == 'E' || c == 'h';
 }
 
 /* The checks after the options: --from with --task and alone, else --model. */
@@ -220,7 +226,7 @@ static int parse_options(train_opts *o, int argc, char **argv)
         {"save", required_argument, NULL, 'o'},       {"quiet", no_argument, NULL, 'q'},
         {"force", no_argument, NULL, 'f'},            {"help", no_argument, NULL, 'h'},
         {"kernels", required_argument, NULL, 'K'},    {"from", required_argument, NULL, 'R'},
-        {"task", required_argument, NULL, 'I'},
+        {"task", required_argument, NULL, 'I'},       {"eval", required_argument, NULL, 'E'},
         {NULL, 0, NULL, 0},
     };
     /* the hyper-parameters' options (hparams.h), then the fixed ones */
@@ -280,6 +286,11 @@ static int parse_options(train_opts *o, int argc, char **argv)
             if (ps_nn_kernels_parse(&cfg->kernels, optarg, NULL))
                 return ps_cli_bad_value("train", "--kernels", "auto, avx2 or gemm", optarg);
             o->kernels_given = 1;
+            break;
+        case 'E':
+            if (strcmp(optarg, "every") && strcmp(optarg, "last"))
+                return ps_cli_bad_value("train", "--eval", "every or last", optarg);
+            o->eval_last = !strcmp(optarg, "last");
             break;
         case 'd': o->mnist = optarg; break;
         case 'o': o->save = optarg; break;
@@ -343,6 +354,7 @@ int ps_cmd_train(int argc, char **argv)
     ps_err err = {0, ""};
     if (o.from && (rc = config_from(&o, dir, sizeof dir, &err)))
         return ps_cli_fail("train", rc, &err);
+    o.cfg.eval_last = o.eval_last;
     const ps_train_config cfg = o.cfg;
     const char *save = o.save;
     int quiet = o.quiet, force = o.force;

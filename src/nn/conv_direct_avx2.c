@@ -2,7 +2,10 @@
  * AVX2 + FMA: 8 floats per vector, 16 vector registers. Forward (and input gradient): blocks
  * of up to 6 outputs of a row × 2 vectors of channels (≤ 12 accumulators: rows of 14 outputs
  * as 5 + 5 + 4, measured faster than 7 + 7; rows of 10 as 5 + 5), 7-wide rows as one block of
- * 7 (14 accumulators, faster than 4 + 3), 3-wide rows as 3 outputs × 4 vectors. Each tap
+ * 7 (14 accumulators, faster than 4 + 3), 3-wide rows as 3 outputs × 4 vectors; but 3×3
+ * layers on square 7×7 and 3×3 planes in blocks of up to 3 rows × 4 columns × 1 vector
+ * (cd_block_rows: each input value broadcast once for the 3 output rows it feeds; forward
+ * 10–30% faster than rows of 7 × 2 vectors, which spill; 5×5 layers 15–30% slower so). Each tap
  * broadcasts its input values anew, but on 3-wide inputs, where the compiler may keep a row's
  * 3 values in registers across taps (elsewhere the values it keeps spill accumulators).
  * Weight gradient: the 3×3 window × 1 vector (9 accumulators; 3 taps × 4 vectors measured
@@ -29,6 +32,9 @@ typedef __m256 cd_vec;
 #define CD_PLANE(wo) 0
 #define CD_NV_PLANE 1
 #define CD_LAUNDER(wi) ((wi) > 3)
+#define CD_ROWS(k, wo) ((k) == 3 && (wo) <= 7 ? 3 : 1)
+#define CD_RCOLS(k, wo) 4
+#define CD_RNV(k, wo) 1
 #define CD_ENTRY ps__nn_conv_direct_avx2
 #include "conv_direct_kernel.h"
 #define CD_DW_JR(k) ((k) == 3 ? 3 : 1)

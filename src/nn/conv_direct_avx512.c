@@ -26,6 +26,9 @@ typedef __m512 cd_vec;
 #define CD_PLANE(wo) ((wo) <= 3)
 #define CD_NV_PLANE 2
 #define CD_LAUNDER(wi) 1
+#define CD_ROWS(k, wo) 1
+#define CD_RCOLS(k, wo) 1
+#define CD_RNV(k, wo) 1
 #define CD_ENTRY ps__nn_conv_direct_avx512
 #include "conv_direct_kernel.h"
 #define CD_DW_JR(k) ((k) == 3 ? 3 : 1)

@@ -11,6 +11,9 @@
  *                    the compiler may keep a row's values in registers across taps
  *   CD_PLANE(wo)     1: a square plane of wo × wo outputs makes one block (≤ CD_MAX_P)
  *   CD_NV_PLANE      vectors of output channels of such a block
+ *   CD_ROWS(k, wo)   > 1: a square plane of wo × wo outputs (not CD_PLANE) in blocks of up
+ *                    to CD_ROWS rows (≤ CD_MAX_R) × CD_RCOLS(k, wo) columns × CD_RNV(k, wo)
+ *                    vectors (cd_block_rows); 1: row by row
  *   CD_ENTRY         the name of the entry point (conv.h)
  *
  * The method. A block is S consecutive outputs of one output row (or, for the smallest
@@ -30,6 +33,7 @@
 
 #define CD_MAX_P 14 /* positions (accumulators per vector of channels) of a block */
 #define CD_MAX_NV 4
+#define CD_MAX_R 3 /* rows of a block of cd_block_rows */
 #define CD_INLINE static inline __attribute__((always_inline))
 
 /* The terms of one tap of one input channel: NV weight vectors at w; the input value of each
@@ -66,6 +70,42 @@ CD_TARGET CD_INLINE void cd_tap(cd_vec (*a)[CD_MAX_NV], const float *xr, const f
     }
 }
 
+/* The sums of a block of P positions × NV vectors start from the bias (b, or NULL: 0). */
+CD_TARGET CD_INLINE void cd_start(cd_vec (*a)[CD_MAX_NV], const float *b, const int P,
+                                  const int NV)
+{
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+        cd_vec bv = b ? CD_LOAD(b + CD_VW * v) : CD_SET1(0.0f);
+#pragma GCC unroll 14
+        for (int p = 0; p < P; p++)
+            a[p][v] = bv;
+    }
+}
+
+/* The sums of a block of R×S positions (r, s) × NV vectors, ReLU'd when d->relu, transposed
+ * into the channel-major y (channel stride l, rows of WO, at the block's first output):
+ * stored, or added when d->acc. */
+CD_TARGET CD_INLINE void cd_finish(const ps__nn_direct *d, float *y, size_t l,
+                                   cd_vec (*a)[CD_MAX_NV], const int WO, const int S,
+                                   const int R, const int NV)
+{
+    float buf[CD_MAX_P][CD_MAX_NV * CD_VW];
+#pragma GCC unroll 14
+    for (int p = 0; p < R * S; p++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            CD_STORE(buf[p] + CD_VW * v, d->relu ? CD_RELU(a[p][v]) : a[p][v]);
+    for (int o = 0; o < NV * CD_VW; o++)
+#pragma GCC unroll 3
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 14
+            for (int s = 0; s < S; s++) {
+                float *yo = y + (size_t)o * l + (size_t)r * WO + s;
+                *yo = d->acc ? *yo + buf[r * S + s][o] : buf[r * S + s][o];
+            }
+}
+
 /* One block of layer d: NV·CD_VW output channels of one image at R×S positions: columns
  * X0 .. X0+S−1 of row oy (R = 1), or of every row of the image's plane (R > 1: oy = 0, h =
  * R + K − 1 − 2·PAD, and every tap is unrolled, so rows of padding are left out at compile
@@ -78,13 +118,7 @@ CD_TARGET CD_INLINE void cd_block(const ps__nn_direct *d, float *y, size_t l, co
 {
     cd_vec a[CD_MAX_P][CD_MAX_NV];
     int h = d->h, cg = d->cg, og = d->og;
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
-        cd_vec bv = b ? CD_LOAD(b + CD_VW * v) : CD_SET1(0.0f);
-#pragma GCC unroll 14
-        for (int p = 0; p < R * S; p++)
-            a[p][v] = bv;
-    }
+    cd_start(a, b, R * S, NV);
     if (R == 1) {   /* the rows of taps outside the input: ky's range */
         int ky0 = PAD - oy > 0 ? PAD - oy : 0, ky1 = h + PAD - oy < K ? h + PAD - oy : K;
         for (int c = 0; c < cg; c++)
@@ -103,30 +137,113 @@ CD_TARGET CD_INLINE void cd_block(const ps__nn_direct *d, float *y, size_t l, co
                 for (int kx = 0; kx < K; kx++)
                     cd_tap(a, x + (size_t)c * cs, wt + (size_t)((c * K + ky) * K + kx) * og, R,
                            S, NV, X0, kx, PAD, WI, ky - PAD, R + K - 1 - 2 * PAD);
-    float buf[CD_MAX_P][CD_MAX_NV * CD_VW];
-#pragma GCC unroll 14
-    for (int p = 0; p < R * S; p++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            CD_STORE(buf[p] + CD_VW * v, d->relu ? CD_RELU(a[p][v]) : a[p][v]);
-    for (int o = 0; o < NV * CD_VW; o++)
-#pragma GCC unroll 3
-        for (int r = 0; r < R; r++)
-#pragma GCC unroll 14
-            for (int s = 0; s < S; s++) {
-                float *yo = y + (size_t)o * l + (size_t)r * WO + s;
-                *yo = d->acc ? *yo + buf[r * S + s][o] : buf[r * S + s][o];
-            }
+    cd_finish(d, y, l, a, WO, S, R, NV);
 }
 
-/* Column blocks of a row of WO outputs: CD_NB of them (≤ 3), of at most CD_SMAX(WO) columns;
- * block j starts at column CD_BX and has CD_BS columns (constants for a constant WO). */
-#define CD_NB(WO) (((WO) + CD_SMAX(WO) - 1) / CD_SMAX(WO))
-#define CD_BS(WO, j) ((WO) / CD_NB(WO) + ((j) < (WO) % CD_NB(WO)))
-#define CD_BX(WO, j) ((j) * ((WO) / CD_NB(WO)) + ((j) < (WO) % CD_NB(WO) ? (j) : (WO) % CD_NB(WO)))
+/* A block of R output rows oy .. oy + R − 1 (R > 1, every row inside the plane) × S columns
+ * from X0 × NV vectors, walking the input rows once: each input value is broadcast once into
+ * the FMAs of every output row it feeds (output row r takes input row i through tap row
+ * ky = i − r), with R·NV weight vectors per input row and column tap. Per output the terms
+ * still come in the order c, ky, kx (i ascending is ky ascending), so the sums are the same
+ * bits as cd_block's. Input rows outside the plane (padding) are skipped at run time. */
+CD_TARGET CD_INLINE void cd_block_rows(const ps__nn_direct *d, float *y, size_t l,
+                                       const float *x, size_t cs, int oy, const float *wt,
+                                       const float *b, const int K, const int PAD,
+                                       const int WI, const int WO, const int X0, const int S,
+                                       const int R, const int NV)
+{
+    cd_vec a[CD_MAX_P][CD_MAX_NV];
+    int h = d->h, cg = d->cg, og = d->og;
+    cd_start(a, b, R * S, NV);
+    for (int c = 0; c < cg; c++) {
+        const float *wc = wt + (size_t)c * K * K * og;
+#pragma GCC unroll 7
+        for (int i = 0; i < R + K - 1; i++) {
+            int iy = oy + i - PAD;
+            if (iy < 0 || iy >= h)
+                continue;
+            const float *xr = x + (size_t)c * cs + (size_t)iy * WI;
+#pragma GCC unroll 5
+            for (int kx = 0; kx < K; kx++) {
+                if (CD_LAUNDER(WI))
+                    __asm__ volatile("" : "+r"(xr));
+                cd_vec wv[CD_MAX_R][CD_MAX_NV];
+#pragma GCC unroll 3
+                for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+                    for (int v = 0; v < NV; v++)
+                        if (i - r >= 0 && i - r < K)
+                            wv[r][v] = CD_LOAD(wc + (size_t)((i - r) * K + kx) * og + CD_VW * v);
+#pragma GCC unroll 14
+                for (int s = 0; s < S; s++) {
+                    const int col = X0 + s + kx - PAD;
+                    if (col < 0 || col >= WI)
+                        continue;
+                    cd_vec xv = CD_SET1(xr[col]);
+#pragma GCC unroll 3
+                    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+                        for (int v = 0; v < NV; v++)
+                            if (i - r >= 0 && i - r < K)
+                                a[r * S + s][v] = CD_FMA(xv, wv[r][v], a[r * S + s][v]);
+                }
+            }
+        }
+    }
+    cd_finish(d, y, l, a, WO, S, R, NV);
+}
+
+/* N outputs in CD_SPLIT_N(N, M) ≤ 3 blocks of at most M (as equal as can be): block j starts at
+ * CD_SPLIT_X and has CD_SPLIT_S outputs (constants for constant N, M). Column blocks of a row
+ * of WO outputs: at most CD_SMAX(WO) columns. */
+#define CD_SPLIT_N(N, M) (((N) + (M) - 1) / (M))
+#define CD_SPLIT_S(N, M, j) ((N) / CD_SPLIT_N(N, M) + ((j) < (N) % CD_SPLIT_N(N, M)))
+#define CD_SPLIT_X(N, M, j)                                                                    \
+    ((j) * ((N) / CD_SPLIT_N(N, M)) +                                                          \
+     ((j) < (N) % CD_SPLIT_N(N, M) ? (j) : (N) % CD_SPLIT_N(N, M)))
+#define CD_NB(WO) CD_SPLIT_N(WO, CD_SMAX(WO))
+#define CD_BS(WO, j) CD_SPLIT_S(WO, CD_SMAX(WO), j)
+#define CD_BX(WO, j) CD_SPLIT_X(WO, CD_SMAX(WO), j)
+
+/* The blocks of cd_block_rows over rows OY .. OY + R − 1 of an image: its columns in blocks
+ * of at most CD_RCOLS(K, WO). */
+CD_TARGET CD_INLINE void cd_rows(const ps__nn_direct *a, float *y, size_t l, const float *x,
+                                 size_t cs, const float *wt, const float *b, const int K,
+                                 const int PAD, const int WI, const int WO, const int OY,
+                                 const int R, const int NV)
+{
+    const int M = CD_RCOLS(K, WO);
+    float *yr = y + (size_t)OY * WO;
+    cd_block_rows(a, yr + CD_SPLIT_X(WO, M, 0), l, x, cs, OY, wt, b, K, PAD, WI, WO,
+                  CD_SPLIT_X(WO, M, 0), CD_SPLIT_S(WO, M, 0), R, NV);
+    if (CD_SPLIT_N(WO, M) > 1)
+        cd_block_rows(a, yr + CD_SPLIT_X(WO, M, 1), l, x, cs, OY, wt, b, K, PAD, WI, WO,
+                      CD_SPLIT_X(WO, M, 1), CD_SPLIT_S(WO, M, 1), R, NV);
+    if (CD_SPLIT_N(WO, M) > 2)
+        cd_block_rows(a, yr + CD_SPLIT_X(WO, M, 2), l, x, cs, OY, wt, b, K, PAD, WI, WO,
+                      CD_SPLIT_X(WO, M, 2), CD_SPLIT_S(WO, M, 2), R, NV);
+}
+
+/* One image of a square plane of WO × WO outputs in blocks of at most CD_ROWS(K, WO) rows. */
+CD_TARGET CD_INLINE void cd_image_rows(const ps__nn_direct *a, float *y, size_t l,
+                                       const float *x, size_t cs, const float *wt,
+                                       const float *b, const int K, const int PAD,
+                                       const int WI, const int WO, const int NV)
+{
+    const int M = CD_ROWS(K, WO);
+    cd_rows(a, y, l, x, cs, wt, b, K, PAD, WI, WO, CD_SPLIT_X(WO, M, 0), CD_SPLIT_S(WO, M, 0),
+            NV);
+    if (CD_SPLIT_N(WO, M) > 1)
+        cd_rows(a, y, l, x, cs, wt, b, K, PAD, WI, WO, CD_SPLIT_X(WO, M, 1),
+                CD_SPLIT_S(WO, M, 1), NV);
+    if (CD_SPLIT_N(WO, M) > 2)
+        cd_rows(a, y, l, x, cs, wt, b, K, PAD, WI, WO, CD_SPLIT_X(WO, M, 2),
+                CD_SPLIT_S(WO, M, 2), NV);
+}
 
 /* Output channels o0 .. o0 + NV·CD_VW − 1 of group gi, images m0 .. m1 − 1: per image, one
- * block of the whole plane (R > 1), or one block per row and column block. */
+ * block of the whole plane (R > 1), blocks of rows (R = 0: cd_image_rows), or one block per
+ * row and column block (R = 1). */
 CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int m0, int m1,
                                      const int K, const int PAD, const int WO, const int R,
                                      const int NV)
@@ -139,6 +256,10 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
     for (int mm = m0; mm < m1; mm++) {
         const float *x = a->x + ((size_t)gi * a->cg * a->m + mm) * hw;
         float *y = a->y + ((size_t)gi * a->og + o0) * l + mm * ohw;
+        if (R == 0) {
+            cd_image_rows(a, y, l, x, cs, wt, b, K, PAD, WI, WO, NV);
+            continue;
+        }
         if (R > 1) {
             cd_block(a, y, l, x, cs, 0, wt, b, K, PAD, WI, WO, 0, WO, R, NV);
             continue;
@@ -190,6 +311,8 @@ CD_TARGET CD_INLINE void cd_layer(const ps__nn_direct *a, const int K, const int
 {
     if (CD_PLANE(WO) && a->ho == WO)
         cd_layer_blocks(a, K, PAD, WO, WO, CD_NV_PLANE);
+    else if (CD_ROWS(K, WO) > 1 && a->ho == WO)
+        cd_layer_blocks(a, K, PAD, WO, 0, CD_RNV(K, WO));
     else
         cd_layer_blocks(a, K, PAD, WO, 1, CD_NV(CD_BS(WO, 0)));
 }

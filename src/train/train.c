@@ -513,15 +513,19 @@ int ps_train_run(ps_train_result *result, const ps_train_config *cfg, const ps_m
             break;
         }
         int last = e == cfg->epochs - 1 && cfg->keep_outcomes;
+        int skip_eval = cfg->eval_last && e + 1 < cfg->epochs; /* --eval last */
         if (last && !(result->outcomes = malloc((size_t)(val.n ? val.n : 1)))) {
             rc = ps_err_set(err, PS_ENOMEM, "train: out of memory for the outcomes");
             break;
         }
-        evaluate(&t, &val, &result->eval_loss[e], &result->eval_acc[e],
-                 last ? result->outcomes : NULL);
+        if (skip_eval)
+            result->eval_loss[e] = result->eval_acc[e] = NAN;
+        else
+            evaluate(&t, &val, &result->eval_loss[e], &result->eval_acc[e],
+                     last ? result->outcomes : NULL);
         if (last)
             result->n_outcomes = val.n;
-        if (!isfinite(result->eval_loss[e])) {
+        if (!skip_eval && !isfinite(result->eval_loss[e])) {
             mark_diverged(result, e, "evaluation");
             break;
         }
