@@ -21,6 +21,11 @@ if(TARGET pairsweep)
                          ${MPIEXEC_EXECUTABLE})
       set_tests_properties(hardening_${t} PROPERTIES TIMEOUT 300 LABELS hardening)
     endforeach()
+    # label launcher: what Open MPI's mpirun does with SIGINT and with a process group's
+    # Ctrl-C; rank 0 meets them on the path hardening_mpirun_sigterm takes (mpirun's SIGTERM),
+    # so the sanitizer stage runs that one alone (scripts/check-sanitize.sh: -LE launcher)
+    set_tests_properties(hardening_mpirun_sigint hardening_mpirun_ctrl_c PROPERTIES
+                         LABELS "hardening;launcher")
     foreach(t kill_worker kill_master)
       ps_add_script_test(hardening_${t} bash ${CMAKE_CURRENT_LIST_DIR}/hardening/faults.sh
                          ${t} $<TARGET_FILE:pairsweep> ${CMAKE_CURRENT_BINARY_DIR}/hardening

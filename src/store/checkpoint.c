@@ -85,7 +85,7 @@ static int apply_record(hid_t fid, const ps__jrec *rec, frows *f, const char *wh
         f->cv = q;
         f->cap_cv = c;
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; ep > 0 && k < 4; k++) /* a pruned row has no curves (NULL, 0 epochs) */
         memcpy(f->cv + f->n_cv + (size_t)k * ep, rec->curves[k], ep * sizeof(float));
     f->n_cv += 4 * ep;
     if (rec->epochs > f->cols)
@@ -127,7 +127,7 @@ static int flush_rows(hid_t fid, const frows *f, const char *what, ps_err *err)
     size_t at = 0;
     for (int32_t i = 0; i < n; i++) {
         size_t ep = (size_t)f->ep[i];
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; ep > 0 && k < 4; k++)
             memcpy(blk + (size_t)k * cells + (size_t)i * (size_t)f->cols,
                    f->cv + at + (size_t)k * ep, ep * sizeof(float));
         at += 4 * ep;

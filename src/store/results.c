@@ -150,7 +150,7 @@ static int merge_journal(ps_results *out, float *fc[4], hsize_t fcols, const jli
     for (int k = 0; k < 4; k++) {
         for (size_t c = 0; c < cells; c++)
             cv[k][c] = NAN;
-        for (int32_t i = 0; i < nr; i++)
+        for (int32_t i = 0; fcols > 0 && i < nr; i++)
             memcpy(cv[k] + (size_t)i * (size_t)emax, fc[k] + (size_t)i * fcols,
                    (size_t)fcols * sizeof(float));
     }
@@ -186,7 +186,7 @@ static int merge_journal(ps_results *out, float *fc[4], hsize_t fcols, const jli
             return ps_err_set(err, PS_ENOMEM, "%s: out of memory", path);
         out->rows[nr] = r->row;
         const float *src[4] = {r->curves[0], r->curves[1], r->curves[2], r->curves[3]};
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; r->epochs > 0 && k < 4; k++) /* a pruned row: no curves */
             memcpy(cv[k] + (size_t)nr * (size_t)emax, src[k], (size_t)r->epochs * sizeof(float));
         nr++;
         out->n_journal++;

@@ -77,7 +77,8 @@ int ps__race_keep(ps_sched *s, int32_t i, const uint8_t *x, int32_t n)
     uint8_t *c = malloc((size_t)(n > 0 ? n : 1));
     if (!c)
         return PS_ENOMEM;
-    memcpy(c, x, (size_t)(n > 0 ? n : 0));
+    if (n > 0)
+        memcpy(c, x, (size_t)n);
     free(s->correct[i]);
     s->correct[i] = c;
     s->n_correct[i] = n;
