@@ -61,6 +61,8 @@ typedef struct merged {
     int32_t n_grid;
     ps_store_model_row *models;/* (n_models) union of the shards' model tables */
     int32_t n_models;
+    ps_store_race_row *race;   /* (n_race) union of the shards' /race tables (raced studies) */
+    int32_t n_race;
 } merged;
 
 /* Weights of rows that came from a shard's journal, read back from that journal. */
@@ -121,6 +123,12 @@ static int same_plan(const void *x, const void *y)
            && a->grid == b->grid && a->fold == b->fold && a->rep == b->rep;
 }
 
+static int same_race(const void *x, const void *y)
+{
+    const ps_store_race_row *a = x, *b = y;
+    return !strcmp(a->model, b->model) && a->grid == b->grid;
+}
+
 static int same_model(const void *x, const void *y)
 {
     return !strcmp(((const ps_store_model_row *)x)->model, ((const ps_store_model_row *)y)->model);
@@ -139,6 +147,9 @@ static int add_tables(merged *m, const ps_results *r, ps_err *err)
     if (!rc)
         rc = append_unique((void **)&m->plan, &m->n_plan, r->plan, r->n_plan, sizeof *r->plan,
                            same_plan, m->what, err);
+    if (!rc) /* a grid point's drop is decided once: the shards that hold it agree */
+        rc = append_unique((void **)&m->race, &m->n_race, r->race, r->n_race, sizeof *r->race,
+                           same_race, m->what, err);
     return rc;
 }
 
@@ -170,6 +181,10 @@ static int add_shard(merged *m, const char *shard, const ps_results *r, ps_err *
         int32_t ep = row->epochs < (int32_t)E ? row->epochs : (int32_t)E;
         rc = ps__result_append(m->fid, (hsize_t)m->n, row, cv, ep, NULL, 0, NULL, 0, m->what,
                                err);
+        const uint8_t *x;
+        int32_t nx;
+        if (!rc && ps_results_outcomes(r, row->task_id, &x, &nx) == 0) /* a raced task's */
+            rc = ps__outcomes_write(m->fid, row->task_id, x, nx, m->what, err);
         char g[64];
         snprintf(g, sizeof g, "weights/%s", row->task_id);
         if (!rc && ps__exists(sf, "weights") && ps__exists(sf, g)) {
@@ -252,6 +267,8 @@ static int build(merged *m, const char *tmp, const char *const *shards, int n_sh
                               err);
     if (!rc && m->n_plan)
         rc = ps__table_create(m->fid, &ps__plan_table, (hsize_t)m->n_plan, m->plan, m->what, err);
+    if (!rc && m->n_race)
+        rc = ps__table_create(m->fid, &ps__race_table, (hsize_t)m->n_race, m->race, m->what, err);
     if (!rc) rc = ps__attr_set_i32(m->fid, "planned_tasks", m->planned, m->what, err);
     if (!rc) /* a shard's stop is not the merged file's */
         rc = ps__attr_set_str(m->fid, "stopped", "", m->what, err);
@@ -320,5 +337,6 @@ int ps_store_merge(const char *out, const char *const *shards, int n_shards, int
     free(m.plan);
     free(m.grid);
     free(m.models);
+    free(m.race);
     return rc;
 }

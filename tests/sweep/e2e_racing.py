@@ -113,6 +113,16 @@ def test_racing(tmp):
     three = os.path.join(d3, "results", "tiny-raced.h5")
     n = results.compare_raced(one, three)
     print(f"1 rank vs 3 ranks: {n} rows identical, {n_drops} points dropped as SciPy says")
+    # merge carries the race: the two files of one study merged hold the same rows, /race and
+    # /outcomes (and the racing attribute: the report of the merged file has the racing table)
+    merged = os.path.join(tmp, "merged.h5")
+    ok(subprocess.run([BIN, "merge", merged, one, three], capture_output=True, text=True),
+       "merge of the 1-rank and 3-rank files")
+    results.compare_raced(one, merged)
+    p = subprocess.run([BIN, "report", merged], capture_output=True, text=True)
+    ok(p, "report of the merged file")
+    results.expect("Racing: grid points alive" in p.stdout, f"merged report:\n{p.stdout}")
+    print("merged: the same rows, /race and /outcomes")
     # a kill mid-race (SIGKILL: no grace, no clean close), then a resume under 3 ranks
     slow = os.path.join(tmp, "raced12.yaml")
     with open(RACED) as f:
