@@ -326,6 +326,69 @@ static void test_group_commit(void)
     ps_results_free(&r);
 }
 
+/* Rows without curves (a race's pruned tasks: 0 epochs, NULL curves, no weights), first in
+ * the file, through every path: the journal read back while the writer is away (the results of
+ * a killed writer), the journal replayed at the next open, the checkpoint, a read of the
+ * closed file. Under the sanitizers this is where a NULL reached memcpy (UBSan). */
+static void pruned_child(const char *p, int wfd)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, 6);
+    ps_err err = {0};
+    ps_store *s;
+    if (ps_store_open(&s, p, &m, 0, &err))
+        _exit(3);
+    ps_store_set_checkpoint(s, 1000, 0);
+    for (int i = 0; i < 3; i++) {
+        ps_task t;
+        fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+        ps_train_result r;
+        memset(&r, 0, sizeof r);
+        r.status = PS_TASK_PRUNED;
+        snprintf(r.reason, sizeof r.reason, "pruned %d", i);
+        if (ps_store_add(s, &t, &r, 1, &err))
+            _exit(3);
+    }
+    dprintf(wfd, "A\n");
+    _exit(0); /* as a killed writer: the rows in the journal, the file not closed */
+}
+
+static void test_rows_without_curves(void)
+{
+    const char *p = tpath("pruned.h5");
+    CHECK(finish_in_child(pruned_child, p));
+    ps_err err = {0};
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0); /* rows in the journal only */
+    CHECK_EQ_INT(r.n_rows, 3);
+    CHECK_EQ_INT(r.n_journal, 3);
+    ps_results_free(&r);
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, 6);
+    ps_store *s;
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0); /* replays the journal */
+    ps_store_row *rows;
+    int32_t n;
+    CHECK_EQ_INT(ps_store_rows(s, &rows, &n, &err), 0);
+    free(rows);
+    CHECK_EQ_INT(n, 3);
+    int rc;
+    for (int i = 3; i < 6; i++) { /* then rows with curves, after the ones without */
+        add_final(s, i, 3, 1, &err, &rc);
+        CHECK_EQ_INT(rc, 0);
+    }
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0);
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, 6);
+    CHECK_EQ_INT(r.epochs_max, 3);
+    for (int i = 0; i < r.n_rows && r.epochs_max == 3; i++) {
+        CHECK_EQ_INT(r.rows[i].status, i < 3 ? PS_TASK_PRUNED : PS_TASK_DONE);
+        CHECK_EQ_INT(r.rows[i].epochs, i < 3 ? 0 : 3);
+        CHECK(i < 3 ? isnan(r.eval_acc[(size_t)i * 3]) : !isnan(r.eval_acc[(size_t)i * 3 + 2]));
+    }
+    ps_results_free(&r);
+}
+
 /* A writer that dies with results appended but not synced: the file opens and holds every
  * synced result; the machine losing the unsynced tail of the journal (cut anywhere after the
  * last sync, or zero-filled as a crash can leave a file whose size grew before its data was
@@ -547,6 +610,7 @@ int main(void)
         T(test_crash_kill),
         T(test_torn_journal),
         T(test_group_commit),
+        T(test_rows_without_curves),
         T(test_group_commit_crash),
         T(test_group_commit_kill),
     };
