@@ -4,7 +4,7 @@
 # Configures build-asan (Debug with -O1 as the sanitizers advise, -DPS_SANITIZE=ON: -fsanitize=address,undefined with
 # -fno-sanitize-recover=undefined), builds everything, runs every ctest test except the
 # "slurm" label (a real SLURM cluster: slow, and it runs the Release binary) and the "launcher"
-# label (two of the three signal-to-mpirun tests: see below). Every sanitizer
+# label (launchers x signals: see below). Every sanitizer
 # report of every process (tests, the pairsweep binary under the script tests, mpirun ranks,
 # forked children) ends in a distinctive status (86 ASan, 87 UBSan), never the 1 or 2 a
 # bad-input test expects; ASan's reports also go to a file under build-asan/sanitizer-logs/.
@@ -53,9 +53,11 @@ export PS_TEST_TIMEOUT_SCALE=${PS_TEST_TIMEOUT_SCALE:-4}
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 
 exclude=${PS_SANITIZE_EXCLUDE:-}
-# -LE: not the SLURM tests, and not the launcher ones (hardening_mpirun_sigint, _ctrl_c: Open
-# MPI's handling of a signal; rank 0 takes the same path as in hardening_mpirun_sigterm, which
-# runs here): each is 200 s under the sanitizers, and the CI run must stay under 30 minutes.
+# -LE: not the SLURM tests, and not the launcher ones: hardening_mpirun_sigint and _ctrl_c
+# (Open MPI's handling of a signal; rank 0 takes the path of hardening_mpirun_sigterm, which
+# runs here) and sweep_launchers (launchers x signals; rank 0's paths are sweep_interrupt's,
+# which runs here). They take 200-530 s each under the sanitizers, and CI must stay under 30
+# minutes; the Release stage runs them all.
 args=(--test-dir "$dir" --output-on-failure -j"${PS_TEST_JOBS:-2}" --timeout 900 -LE 'slurm|launcher')
 [ -n "$exclude" ] && args+=(-E "$exclude")
 say "running ctest ${args[*]}"

@@ -20,6 +20,10 @@ if(TARGET pairsweep AND TARGET ps_sweep)
                        ${t} ${MPIEXEC_EXECUTABLE})
     set_tests_properties(sweep_${t} PROPERTIES TIMEOUT 300)
   endforeach()
+  # label launcher: the matrix of launchers x signals (plain, study.sh, mpirun; SIGINT, SIGTERM,
+  # SIGUSR1 twice, Ctrl-C). Rank 0's stop and grace paths it reaches are also sweep_interrupt's,
+  # which the sanitizer stage runs; this one (530 s there) runs in the Release stage only.
+  set_tests_properties(sweep_launchers PROPERTIES LABELS launcher)
   # racing: 1 rank vs 3 ranks, SciPy's decisions, a kill mid-race, the audit
   ps_add_script_test(sweep_racing ${PS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/e2e_racing.py
                      ${MPIEXEC_EXECUTABLE})

@@ -34,8 +34,9 @@ ref_s=$(sed -n 's/.* run now in \([0-9.]*\) s on .*/\1/p' "ref/pairsweep-$id.out
 compare_check ref/results/requeue.h5
 log "reference run: job $id, the study took $ref_s s"
 
-# 2. The interrupted run. Signal offset into the job: 0.4 T (at least 2 s, at most 20 s).
-off=$(awk -v s="$ref_s" 'BEGIN { o = 0.4 * s; if (o < 2) o = 2; if (o > 20) o = 20; printf "%.1f", o }')
+# 2. The interrupted run. Signal offset into the job: 0.4 T (at least 3 s: the job's start-up,
+#    mpirun and MNIST, comes before the first result; at most 20 s).
+off=$(awk -v s="$ref_s" 'BEGIN { o = 0.4 * s; if (o < 3) o = 3; if (o > 20) o = 20; printf "%.1f", o }')
 now=$(date +%s.%N)
 wait_s=$(awk -v t0="$t0" -v now="$now" -v o="$off" 'BEGIN {
   # the first check time at least o + 1 s from now; submit so that the job starts o before it
