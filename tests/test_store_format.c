@@ -85,6 +85,45 @@ static void test_self_describing(void)
     CHECK_EQ_INT(check_file("check_selfdesc.py", p, "cnn 300"), 0);
 }
 
+/* /race grows at each checkpoint: a later row's longer names keep every character (a table
+ * sized from its first rows cut "resnet_ws_aux" to "res" after a first "cnn"). */
+static void test_race_rows_grow(void)
+{
+    const char *p = tpath("race.h5");
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, N_PLAN);
+    ps_err err = {0};
+    ps_store *s;
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    static const char *const names[] = {"cnn", "resnet_ws_aux", "siamese_v2"};
+    for (int k = 0; k < 3; k++) {
+        ps_store_race_row row;
+        memset(&row, 0, sizeof row);
+        strcpy(row.model, names[k]);
+        strcpy(row.leader_model, names[2 - k]);
+        strcpy(row.test, k ? "t-corrected" : "mcnemar");
+        row.grid = k;
+        row.round = 1;
+        row.rounds = 5;
+        row.pruned = 4;
+        CHECK_EQ_INT(ps_store_append_race(s, &row, &err), 0);
+        int rc;
+        add_plan_result(s, k, &err, &rc); /* ps_store_add: synced, then a checkpoint */
+        CHECK_EQ_INT(rc, 0);
+        CHECK_EQ_INT(ps_store_checkpoint(s, &err), 0);
+    }
+    CHECK_EQ_INT(ps_store_close(s, 0, &err), 0);
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_race, 3);
+    for (int k = 0; k < 3 && k < r.n_race; k++) {
+        CHECK(!strcmp(r.race[k].model, names[k]));
+        CHECK(!strcmp(r.race[k].leader_model, names[2 - k]));
+        CHECK(!strcmp(r.race[k].test, k ? "t-corrected" : "mcnemar"));
+    }
+    ps_results_free(&r);
+}
+
 /* Every row and curve of a and b the same, bit for bit (NaN included). */
 static void check_same_results(const ps_results *a, const ps_results *b)
 {
@@ -182,6 +221,7 @@ int main(void)
     fixture_setup();
     static const check_test tests[] = {
         T(test_self_describing),
+        T(test_race_rows_grow),
         T(test_format1_read_and_resume),
         T(test_format1_merge),
         T(test_newer_format_refused),

@@ -85,7 +85,7 @@ const ps__table ps__models_table = {"models", "models", sizeof(ps_store_model_ro
 const ps__table ps__plan_table = {"plan", "planned tasks", sizeof(ps_store_plan_row),
                                   NF(plan_fields), plan_fields, 0};
 const ps__table ps__race_table = {"race", "grid points dropped by the race",
-                                  sizeof(ps_store_race_row), NF(race_fields), race_fields, 0};
+                                  sizeof(ps_store_race_row), NF(race_fields), race_fields, 1};
 
 void ps_store_grid_row_set(ps_store_grid_row *row, int32_t grid, const ps_train_config *cfg)
 {
