@@ -15,11 +15,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 start_mpi_test "$@"
 
 # The study: jobs/tiny.yaml's shape (2 models, 4 grid points, 2 folds, then 2 seeds each: 12
-# tasks) with more epochs, so that a kill lands while tasks run and results are stored.
-cat >faults.yaml <<'EOF'
+# tasks) with more epochs, so that a kill lands while tasks run and results are stored (8; a
+# build that runs `scale` times slower, the sanitizer stage's 4, needs 8 / scale for the same).
+scale=${PS_TEST_TIMEOUT_SCALE:-1}
+ep=$(( 8 / scale )); [ "$ep" -ge 2 ] || ep=2
+cat >faults.yaml <<EOF
 name: faults
 seed: 9
-epochs: 8
+epochs: $ep
 data: {n_train: 400, n_test: 400}
 optimizer: {momentum: 0.9}
 protocol: {kind: kfold, folds: 2, final: {seeds: 2, best: 1}}
