@@ -56,6 +56,35 @@ static void test_holm_reference(void)
     CHECK_NEAR(adj[0], 0.06, 1e-15);
 }
 
+/* Benjamini–Hochberg by hand (R's p.adjust(p, "BH")): sorted 0.005, 0.01, 0.03, 0.04, 0.5
+ * of m = 5 give min over k >= j of p_(k) 5 / k: 0.025, 0.025, 0.05, 0.05, 0.5. */
+static void test_bh_reference(void)
+{
+    const double p[] = {0.01, 0.04, 0.03, 0.005, 0.5, NAN};
+    const double want[] = {0.025, 0.05, 0.05, 0.025, 0.5};
+    double adj[6];
+    ps_race_bh(adj, p, 6);
+    for (int i = 0; i < 5; i++)
+        CHECK_NEAR(adj[i], want[i], 1e-15);
+    CHECK(isnan(adj[5]));
+    /* where the two differ: Holm keeps all three at alpha 0.05 (0.06 each), BH drops all
+     * three (0.04 each: the largest, 0.04 · 3 / 3, caps the others) */
+    const double close[] = {0.02, 0.03, 0.04};
+    ps_race_holm(adj, close, 3);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(adj[i], 0.06, 1e-15);
+    ps_race_bh(adj, close, 3);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(adj[i], 0.04, 1e-15);
+    ps_race_correction c;
+    CHECK_EQ_INT(ps_race_correction_parse(&c, "bh"), 0);
+    CHECK_EQ_INT(c, PS_RACE_BH);
+    CHECK_EQ_INT(ps_race_correction_parse(&c, "holm"), 0);
+    CHECK_EQ_INT(c, PS_RACE_HOLM);
+    CHECK_EQ_INT(ps_race_correction_parse(&c, "bonferroni"), PS_EINVAL);
+    CHECK(!strcmp(ps_race_correction_name(PS_RACE_BH), "bh"));
+}
+
 /* Four points on two rounds (10 and 8 examples): 0 the leader (17 right), 1 a little worse,
  * 2 near chance, 3 the same outcomes as 0 (a tie: 0 leads by its lower index). */
 static const char *const outcomes[4] = {
@@ -63,7 +92,8 @@ static const char *const outcomes[4] = {
     "0000110000" "00100000", "1111111111" "11111110",
 };
 
-static void decide(ps_race_verdict v[4], int32_t *leader, ps_race_test test, int32_t min_folds)
+static void decide_with(ps_race_verdict v[4], int32_t *leader, ps_race_test test,
+                        int32_t min_folds, ps_race_correction correction)
 {
     static uint8_t x[4][18];
     const uint8_t *px[4];
@@ -73,9 +103,14 @@ static void decide(ps_race_verdict v[4], int32_t *leader, ps_race_test test, int
         px[i] = x[i];
     }
     const int32_t round_n[2] = {10, 8};
-    ps_race_params pr = {test, 0.05, min_folds, 0.25};
+    ps_race_params pr = {test, 0.05, min_folds, 0.25, correction};
     *leader = -2;
     (void)ps_race_decide(v, leader, px, 4, round_n, 2, &pr);
+}
+
+static void decide(ps_race_verdict v[4], int32_t *leader, ps_race_test test, int32_t min_folds)
+{
+    decide_with(v, leader, test, min_folds, PS_RACE_HOLM);
 }
 
 static void test_decide_mcnemar(void)
@@ -96,6 +131,20 @@ static void test_decide_mcnemar(void)
     decide(v, &leader, PS_RACE_MCNEMAR, 3); /* too few rounds to drop anything */
     CHECK(!v[1].dropped && !v[2].dropped && !v[3].dropped);
     CHECK_NEAR(v[2].p_adj, 0.00018310546875, 1e-15);
+}
+
+/* The same data, Benjamini–Hochberg: p 0.3125, 6.1e-5, 1 of m = 3 adjust to 0.46875,
+ * 1.83e-4 (as Holm's), 1: the same point dropped, the others' adjusted p smaller. */
+static void test_decide_bh(void)
+{
+    ps_race_verdict v[4];
+    int32_t leader;
+    decide_with(v, &leader, PS_RACE_MCNEMAR, 2, PS_RACE_BH);
+    CHECK_EQ_INT(leader, 0);
+    CHECK_NEAR(v[1].p_adj, 0.46875, 1e-12);
+    CHECK_NEAR(v[2].p_adj, 0.00018310546875, 1e-15);
+    CHECK(v[3].p_adj == 1.0);
+    CHECK(!v[1].dropped && v[2].dropped && !v[3].dropped);
 }
 
 static void test_decide_corrected_t(void)
@@ -135,4 +184,5 @@ static void test_expected_tasks(void)
 }
 
 CHECK_MAIN(T(test_expected_tasks), T(test_mcnemar_reference), T(test_corrected_t_reference), T(test_holm_reference),
-           T(test_decide_mcnemar), T(test_decide_corrected_t), T(test_names))
+           T(test_bh_reference), T(test_decide_mcnemar), T(test_decide_bh),
+           T(test_decide_corrected_t), T(test_names))

@@ -295,18 +295,21 @@ static void test_race_audit(void)
  * protocol (a race needs two rounds; min_folds below them; t-corrected two rounds). */
 static void test_racing_key(void)
 {
-    static const struct { const char *protocol; int ok, on; const char *msg; } cases[] = {
-        {"{folds: 3}", 1, 0, NULL},
-        {"{folds: 3, racing: true}", 1, 1, NULL},
-        {"{folds: 3, racing: false}", 1, 0, NULL},
+    static const struct { const char *protocol; int ok, on; const char *msg; int bh; } cases[] = {
+        {"{folds: 3}", 1, 0, NULL, 0},
+        {"{folds: 3, racing: true}", 1, 1, NULL, 0},
+        {"{folds: 3, racing: false}", 1, 0, NULL, 0},
         {"{folds: 3, racing: {test: t-corrected, alpha: 0.1, min_folds: 2, audit: true}}", 1, 1,
-         NULL},
-        {"{folds: 3, racing: {test: wilcoxon}}", 0, 0, "expected mcnemar or t-corrected"},
-        {"{folds: 3, racing: {min_folds: 3}}", 0, 0, "leaves nothing to prune"},
-        {"{folds: 3, racing: {test: t-corrected, min_folds: 1}}", 0, 0, "needs two rounds"},
-        {"{folds: 3, racing: {alpha: 0.7}}", 0, 0, "protocol.racing.alpha"},
-        {"{kind: holdout, holdout: 20, racing: true}", 0, 0, "this protocol has 1"},
-        {"{kind: holdout, holdout: 20, repetitions: 4, racing: true}", 1, 1, NULL},
+         NULL, 0},
+        {"{folds: 3, racing: {correction: bh}}", 1, 1, NULL, 1},
+        {"{folds: 3, racing: {correction: holm, alpha: 0.1}}", 1, 1, NULL, 0},
+        {"{folds: 3, racing: {correction: fdr}}", 0, 0, "expected holm or bh, got 'fdr'", 0},
+        {"{folds: 3, racing: {test: wilcoxon}}", 0, 0, "expected mcnemar or t-corrected", 0},
+        {"{folds: 3, racing: {min_folds: 3}}", 0, 0, "leaves nothing to prune", 0},
+        {"{folds: 3, racing: {test: t-corrected, min_folds: 1}}", 0, 0, "needs two rounds", 0},
+        {"{folds: 3, racing: {alpha: 0.7}}", 0, 0, "protocol.racing.alpha", 0},
+        {"{kind: holdout, holdout: 20, racing: true}", 0, 0, "this protocol has 1", 0},
+        {"{kind: holdout, holdout: 20, repetitions: 4, racing: true}", 1, 1, NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[512];
@@ -322,6 +325,10 @@ static void test_racing_key(void)
             continue;
         }
         CHECK_EQ_INT(job.racing.on, cases[i].on);
+        CHECK_EQ_INT(job.racing.correction, cases[i].bh ? PS_RACE_BH : PS_RACE_HOLM);
+        ps_race_params rp;
+        ps_job_race_params(&rp, &job);
+        CHECK_EQ_INT(rp.correction, job.racing.correction);
         ps_job_free(&job);
     }
 }

@@ -49,6 +49,7 @@ typedef struct ps_job_racing {
     int32_t on;                      /* 1: the selection of every group is raced */
     ps_race_test test;               /* default PS_RACE_MCNEMAR */
     double alpha;                    /* default 0.05 */
+    ps_race_correction correction;   /* default PS_RACE_HOLM */
     int32_t min_folds;               /* rounds run by every point before any is dropped;
                                         default 2 */
     int32_t audit;                   /* 1: run the pruned tasks afterwards (low priority) */

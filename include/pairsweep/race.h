@@ -31,13 +31,29 @@ const char *ps_race_test_name(ps_race_test test);
 /* Parses a test's name into *test: 0, or PS_EINVAL. */
 int ps_race_test_parse(ps_race_test *test, const char *name);
 
+/* How the p-values of one decision are adjusted for the points compared together. */
+typedef enum ps_race_correction {
+    PS_RACE_HOLM = 0,          /* Holm's step-down: the family-wise error (any point dropped
+                                  wrongly) at most alpha */
+    PS_RACE_BH = 1,            /* Benjamini–Hochberg's step-up: the false-discovery rate (the
+                                  expected share of wrongly dropped points among those dropped)
+                                  at most alpha, for independent or positively dependent tests */
+} ps_race_correction;
+#define PS_RACE_N_CORRECTIONS 2
+
+/* The job key's name of a correction: "holm", "bh". */
+const char *ps_race_correction_name(ps_race_correction c);
+/* Parses a correction's name into *c: 0, or PS_EINVAL. */
+int ps_race_correction_parse(ps_race_correction *c, const char *name);
+
 /* How a race decides. */
 typedef struct ps_race_params {
     ps_race_test test;
-    double alpha;              /* Holm-adjusted p below alpha drops a point */
+    double alpha;              /* adjusted p below alpha drops a point */
     int32_t min_folds;         /* rounds that must be complete before a point may be dropped */
     double test_train_ratio;   /* validation / training examples of one task: the variance
                                   correction of the corrected t (1/(k − 1) for k-fold) */
+    ps_race_correction correction; /* default (0) PS_RACE_HOLM */
 } ps_race_params;
 
 /* The one-sided exact McNemar p-value that a point is worse than the leader: b pairs only the
@@ -56,12 +72,17 @@ double ps_race_corrected_t(double *t, const double *d, int32_t n, double ratio);
  * every entry NaN. */
 void ps_race_holm(double *adjusted, const double *p, int32_t n);
 
+/* Benjamini–Hochberg's step-up adjustment, the same way: adjusted p of the j-th smallest of m
+ * is min over k >= j of p_(k) · m / k, at most 1. */
+void ps_race_bh(double *adjusted, const double *p, int32_t n);
+
 /* What a decision says of one point. */
 typedef struct ps_race_verdict {
     int32_t dropped;           /* 1: significantly worse than the leader (p_adj < alpha) */
     double statistic;          /* McNemar: b, the pairs only the leader got right; t: t */
     int32_t n;                 /* McNemar: discordant pairs b + c; t: rounds */
-    double p, p_adj;           /* one-sided p, Holm-adjusted over the points compared; NaN
+    double p, p_adj;           /* one-sided p, adjusted over the points compared (Holm or
+                                  Benjamini–Hochberg: params->correction); NaN
                                   for the leader and when the test cannot run */
 } ps_race_verdict;
 
@@ -70,7 +91,7 @@ typedef struct ps_race_verdict {
  * examples after those of the rounds before. The leader is the point with the most correct
  * outcomes (ties: the lowest index — the caller orders points by model, then grid point);
  * every other point is tested one-sided against it (params->test) and the n − 1 p-values are
- * Holm-adjusted together; a point is dropped when its adjusted p is below params->alpha and
+ * adjusted together (params->correction); a point is dropped when its adjusted p is below params->alpha and
  * rounds >= params->min_folds. v (n entries) gets each point's verdict, *leader the leader's
  * index (-1 when n is 0). Returns 0, or PS_ENOMEM (v and *leader untouched). */
 int ps_race_decide(ps_race_verdict *v, int32_t *leader, const uint8_t *const *x, int32_t n,

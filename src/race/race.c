@@ -1,5 +1,5 @@
 /* pairsweep — racing statistics (include/pairsweep/race.h): exact one-sided McNemar, the
- * one-sided Nadeau–Bengio corrected t, Holm, and the decision of a round. Binomial and
+ * one-sided Nadeau–Bengio corrected t, Holm and Benjamini–Hochberg, and the decision of a round. Binomial and
  * Student's t tail probabilities come from GSL. */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -20,6 +20,23 @@ int ps_race_test_parse(ps_race_test *test, const char *name)
     for (int i = 0; i < PS_RACE_N_TESTS; i++)
         if (!strcmp(name, test_names[i])) {
             *test = (ps_race_test)i;
+            return 0;
+        }
+    return PS_EINVAL;
+}
+
+static const char *const correction_names[PS_RACE_N_CORRECTIONS] = {"holm", "bh"};
+
+const char *ps_race_correction_name(ps_race_correction c)
+{
+    return c >= 0 && c < PS_RACE_N_CORRECTIONS ? correction_names[c] : "?";
+}
+
+int ps_race_correction_parse(ps_race_correction *c, const char *name)
+{
+    for (int i = 0; i < PS_RACE_N_CORRECTIONS; i++)
+        if (!strcmp(name, correction_names[i])) {
+            *c = (ps_race_correction)i;
             return 0;
         }
     return PS_EINVAL;
@@ -63,23 +80,45 @@ static int cmp_p(const void *x, const void *y)
     return (a->i > b->i) - (a->i < b->i);
 }
 
-void ps_race_holm(double *adjusted, const double *p, int32_t n)
+/* The p-values of p that are not NaN, sorted ascending (ties by index) into *v (malloc'ed);
+ * adjusted all NaN first. Returns how many, or -1 when out of memory. */
+static int32_t sorted_p(pidx **v, double *adjusted, const double *p, int32_t n)
 {
-    pidx *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    *v = malloc((size_t)(n > 0 ? n : 1) * sizeof **v);
     int32_t m = 0;
     for (int32_t i = 0; i < n; i++) {
         adjusted[i] = NAN;
-        if (v && !isnan(p[i]))
-            v[m++] = (pidx){p[i], i};
+        if (*v && !isnan(p[i]))
+            (*v)[m++] = (pidx){p[i], i};
     }
-    if (!v)
-        return;
-    qsort(v, (size_t)m, sizeof *v, cmp_p);
+    if (!*v)
+        return -1;
+    qsort(*v, (size_t)m, sizeof **v, cmp_p);
+    return m;
+}
+
+void ps_race_holm(double *adjusted, const double *p, int32_t n)
+{
+    pidx *v;
+    int32_t m = sorted_p(&v, adjusted, p, n);
     double run = 0;
-    for (int32_t j = 0; j < m; j++) {
+    for (int32_t j = 0; j < m; j++) { /* step down: the running maximum of (m − j) p_(j) */
         double a = (double)(m - j) * v[j].p;
         run = a > run ? a : run;
         adjusted[v[j].i] = run < 1 ? run : 1;
+    }
+    free(v);
+}
+
+void ps_race_bh(double *adjusted, const double *p, int32_t n)
+{
+    pidx *v;
+    int32_t m = sorted_p(&v, adjusted, p, n);
+    double run = 1;
+    for (int32_t j = m - 1; j >= 0; j--) { /* step up: the running minimum of p_(j) m / (j + 1) */
+        double a = v[j].p * (double)m / (double)(j + 1);
+        run = a < run ? a : run;
+        adjusted[v[j].i] = run;
     }
     free(v);
 }
@@ -146,7 +185,10 @@ int ps_race_decide(ps_race_verdict *v, int32_t *leader, const uint8_t *const *x,
         test_one(&v[i], x[i], x[best], round_n, rounds, pr, d);
         p[i] = v[i].p;
     }
-    ps_race_holm(p + n, p, n);
+    if (pr->correction == PS_RACE_BH)
+        ps_race_bh(p + n, p, n);
+    else
+        ps_race_holm(p + n, p, n);
     for (int32_t i = 0; i < n; i++) {
         v[i].p_adj = p[n + i];
         v[i].dropped = rounds >= pr->min_folds && p[n + i] < pr->alpha;

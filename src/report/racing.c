@@ -21,6 +21,9 @@ int racing_params(ps_race_params *p, const ps_results *r)
         ps_race_test_parse(&p->test, test))
         return -1;
     p->min_folds = min_folds;
+    const char *c = strstr(r->racing, " correction="); /* absent (files before it): holm */
+    if (c && ps_race_correction_parse(&p->correction, c + strlen(" correction=")))
+        return -1;
     return 0;
 }
 

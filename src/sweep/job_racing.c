@@ -10,13 +10,15 @@ void ps__job_racing_defaults(ps_job_racing *r)
     memset(r, 0, sizeof *r);
     r->test = PS_RACE_MCNEMAR;
     r->alpha = 0.05;
+    r->correction = PS_RACE_HOLM;
     r->min_folds = 2;
 }
 
-/* racing: {test, alpha, min_folds, audit} */
+/* racing: {test, alpha, min_folds, audit, correction} */
 static int parse_mapping(ps__jctx *c, ps_job_racing *r, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"test", "alpha", "min_folds", "audit", NULL};
+    static const char *const keys[] = {"test", "alpha", "min_folds", "audit", "correction",
+                                       NULL};
     unsigned seen = 0;
     int rc = 0;
     PS__YAML_FOR_PAIRS(n, p) {
@@ -37,6 +39,12 @@ static int parse_mapping(ps__jctx *c, ps_job_racing *r, const yaml_node_t *n)
             rc = ps__yaml_int(c, v, "protocol.racing.min_folds", 1, 100000, &r->min_folds);
             break;
         case 3: rc = ps__yaml_bool(c, v, "protocol.racing.audit", &r->audit); break;
+        case 4:
+            rc = ps__yaml_name(c, v, "protocol.racing.correction", name, sizeof name);
+            if (!rc && ps_race_correction_parse(&r->correction, name))
+                rc = ps__yaml_fail(c, ps__yaml_line(v), "protocol.racing.correction: expected "
+                                   "holm or bh, got '%s'", name);
+            break;
         default: break;
         }
     }
@@ -48,8 +56,8 @@ int ps__job_parse_racing(ps__jctx *c, ps_job_racing *r, const yaml_node_t *n)
     r->line = ps__yaml_line(n);
     if (n->type == YAML_SCALAR_NODE)
         return ps__yaml_bool(c, n, "protocol.racing", &r->on);
-    int rc = ps__yaml_mapping(c, n, "protocol.racing", "test, alpha, min_folds, audit (or "
-                              "true/false)");
+    int rc = ps__yaml_mapping(c, n, "protocol.racing", "test, alpha, min_folds, audit, "
+                              "correction (or true/false)");
     r->on = 1;
     return rc ? rc : parse_mapping(c, r, n);
 }
@@ -83,6 +91,7 @@ void ps_job_race_params(ps_race_params *p, const ps_job *job)
     p->test = job->racing.test;
     p->alpha = job->racing.alpha;
     p->min_folds = job->racing.min_folds;
+    p->correction = job->racing.correction;
     if (job->select_eval == PS_EVAL_KFOLD)
         p->test_train_ratio = 1.0 / (job->folds - 1);
     else

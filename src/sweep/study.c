@@ -57,9 +57,10 @@ static int open_store(ps__master *m, const ps_mnist *mn, int32_t ranks, const ch
     char racing[128];
     ps_race_params rp;
     ps_job_race_params(&rp, job);
-    snprintf(racing, sizeof racing, "test=%s alpha=%.10g min_folds=%d audit=%d ratio=%.10g",
+    snprintf(racing, sizeof racing, "test=%s alpha=%.10g min_folds=%d audit=%d ratio=%.10g%s",
              ps_race_test_name(job->racing.test), job->racing.alpha, (int)job->racing.min_folds,
-             (int)job->racing.audit, rp.test_train_ratio);
+             (int)job->racing.audit, rp.test_train_ratio,
+             rp.correction == PS_RACE_BH ? " correction=bh" : ""); /* absent: holm */
     ps_store_meta meta = {
         .job_name = job->name,
         .job_text = job->text,
