@@ -31,6 +31,8 @@ typedef __m256 cd_vec;
 #define CD_NV(s) ((s) <= 3 ? 4 : 2)
 #define CD_PLANE(wo) 0
 #define CD_NV_PLANE 1
+#define CD_PLANE_MI 1
+#define CD_ROW_MI(wo) 1
 #define CD_LAUNDER(wi) ((wi) > 3)
 #define CD_ROWS(k, wo) ((k) == 3 && (wo) <= 7 ? 3 : 1)
 #define CD_RCOLS(k, wo) 4

@@ -11,6 +11,10 @@
  *                    the compiler may keep a row's values in registers across taps
  *   CD_PLANE(wo)     1: a square plane of wo × wo outputs makes one block (≤ CD_MAX_P)
  *   CD_NV_PLANE      vectors of output channels of such a block
+ *   CD_PLANE_MI      images of such a block (≤ CD_MAX_MI): each weight vector loaded serves
+ *                    CD_PLANE_MI planes (cd_block_images)
+ *   CD_ROW_MI(wo)    images of a block of a row of wo outputs that is one block (≤ CD_MAX_MI;
+ *                    cd_block_row_images)
  *   CD_ROWS(k, wo)   > 1: a square plane of wo × wo outputs (not CD_PLANE) in blocks of up
  *                    to CD_ROWS rows (≤ CD_MAX_R) × CD_RCOLS(k, wo) columns × CD_RNV(k, wo)
  *                    vectors (cd_block_rows); 1: row by row
@@ -34,25 +38,22 @@
 #define CD_MAX_P 14 /* positions (accumulators per vector of channels) of a block */
 #define CD_MAX_NV 4
 #define CD_MAX_R 3 /* rows of a block of cd_block_rows */
+#define CD_MAX_MI 3 /* images of a block of cd_block_images */
 #define CD_INLINE static inline __attribute__((always_inline))
 
 /* The terms of one tap of one input channel: NV weight vectors at w; the input value of each
  * of the block's positions (r, s) broadcast into NV FMAs. Position (r, s) reads row r + DY of
  * xr (rows of WI floats), column X0 + s + KX − PAD, and has no term where that is padding:
  * columns outside 0 .. WI − 1 and, when H > 0, rows outside 0 .. H − 1 (all constants). */
-CD_TARGET CD_INLINE void cd_tap(cd_vec (*a)[CD_MAX_NV], const float *xr, const float *w,
-                                const int R, const int S, const int NV, const int X0,
-                                const int KX, const int PAD, const int WI, const int DY,
-                                const int H)
+CD_TARGET CD_INLINE void cd_tap_fma(cd_vec (*a)[CD_MAX_NV], const float *xr,
+                                    const cd_vec *wv, const int R, const int S, const int NV,
+                                    const int X0, const int KX, const int PAD, const int WI,
+                                    const int DY, const int H)
 {
     /* an opaque copy of the pointer per tap (CD_LAUNDER): else the compiler merges the
      * broadcasts of the same input value across taps and keeps them all in registers */
     if (CD_LAUNDER(WI))
         __asm__ volatile("" : "+r"(xr));
-    cd_vec wv[CD_MAX_NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++)
-        wv[v] = CD_LOAD(w + CD_VW * v);
 #pragma GCC unroll 3
     for (int r = 0; r < R; r++) {
         if (H > 0 && (r + DY < 0 || r + DY >= H))
@@ -68,6 +69,19 @@ CD_TARGET CD_INLINE void cd_tap(cd_vec (*a)[CD_MAX_NV], const float *xr, const f
                 a[r * S + s][v] = CD_FMA(xv, wv[v], a[r * S + s][v]);
         }
     }
+}
+
+/* The same with the block's NV weight vectors loaded from w. */
+CD_TARGET CD_INLINE void cd_tap(cd_vec (*a)[CD_MAX_NV], const float *xr, const float *w,
+                                const int R, const int S, const int NV, const int X0,
+                                const int KX, const int PAD, const int WI, const int DY,
+                                const int H)
+{
+    cd_vec wv[CD_MAX_NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+        wv[v] = CD_LOAD(w + CD_VW * v);
+    cd_tap_fma(a, xr, wv, R, S, NV, X0, KX, PAD, WI, DY, H);
 }
 
 /* The sums of a block of P positions × NV vectors start from the bias (b, or NULL: 0). */
@@ -138,6 +152,78 @@ CD_TARGET CD_INLINE void cd_block(const ps__nn_direct *d, float *y, size_t l, co
                     cd_tap(a, x + (size_t)c * cs, wt + (size_t)((c * K + ky) * K + kx) * og, R,
                            S, NV, X0, kx, PAD, WI, ky - PAD, R + K - 1 - 2 * PAD);
     cd_finish(d, y, l, a, WO, S, R, NV);
+}
+
+/* cd_block's R = 1 block (columns X0 .. X0+S−1 of row oy × NV vectors) for MI images at once
+ * (x and y of image i at i·hw and i·ohw): each weight vector loaded serves MI images. The same
+ * terms in the same order per output as cd_block: the same bits. */
+CD_TARGET CD_INLINE void cd_block_row_images(const ps__nn_direct *d, float *y, size_t l,
+                                             size_t ohw, const float *x, size_t cs, size_t hw,
+                                             int oy, const float *wt, const float *b,
+                                             const int K, const int PAD, const int WI,
+                                             const int WO, const int X0, const int S,
+                                             const int NV, const int MI)
+{
+    cd_vec a[CD_MAX_MI][CD_MAX_P][CD_MAX_NV];
+    int h = d->h, cg = d->cg, og = d->og;
+    int ky0 = PAD - oy > 0 ? PAD - oy : 0, ky1 = h + PAD - oy < K ? h + PAD - oy : K;
+#pragma GCC unroll 3
+    for (int i = 0; i < MI; i++)
+        cd_start(a[i], b, S, NV);
+    for (int c = 0; c < cg; c++)
+        for (int ky = ky0; ky < ky1; ky++) {
+            const float *xr = x + (size_t)c * cs + (size_t)(oy + ky - PAD) * WI;
+            const float *wr = wt + (size_t)((c * K + ky) * K) * og;
+#pragma GCC unroll 5
+            for (int kx = 0; kx < K; kx++) {
+                cd_vec wv[CD_MAX_NV];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++)
+                    wv[v] = CD_LOAD(wr + (size_t)kx * og + CD_VW * v);
+#pragma GCC unroll 3
+                for (int i = 0; i < MI; i++)
+                    cd_tap_fma(a[i], xr + (size_t)i * hw, wv, 1, S, NV, X0, kx, PAD, WI, 0, 0);
+            }
+        }
+#pragma GCC unroll 3
+    for (int i = 0; i < MI; i++)
+        cd_finish(d, y + (size_t)i * ohw, l, a[i], WO, S, 1, NV);
+}
+
+/* A block of the whole plane (R = S = WO rows and columns) × NV vectors for MI images at
+ * once (x and y of image i at i·hw and i·ohw): each weight vector loaded serves the FMAs of MI
+ * images, so that the layer's weights (up to 800 KiB a group, from L2) are read 1/MI as often.
+ * Per output the terms come in the order c, ky, kx, as in cd_block: the same bits. */
+CD_TARGET CD_INLINE void cd_block_images(const ps__nn_direct *d, float *y, size_t l,
+                                         size_t ohw, const float *x, size_t cs, size_t hw,
+                                         const float *wt, const float *b, const int K,
+                                         const int PAD, const int WI, const int WO,
+                                         const int NV, const int MI)
+{
+    cd_vec a[CD_MAX_MI][CD_MAX_P][CD_MAX_NV];
+    const int R = WO, H = R + K - 1 - 2 * PAD;
+    int cg = d->cg, og = d->og;
+#pragma GCC unroll 3
+    for (int i = 0; i < MI; i++)
+        cd_start(a[i], b, R * WO, NV);
+    for (int c = 0; c < cg; c++)
+#pragma GCC unroll 5
+        for (int ky = 0; ky < K; ky++)
+#pragma GCC unroll 5
+            for (int kx = 0; kx < K; kx++) {
+                const float *w = wt + (size_t)((c * K + ky) * K + kx) * og;
+                cd_vec wv[CD_MAX_NV];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++)
+                    wv[v] = CD_LOAD(w + CD_VW * v);
+#pragma GCC unroll 3
+                for (int i = 0; i < MI; i++)
+                    cd_tap_fma(a[i], x + (size_t)c * cs + (size_t)i * hw, wv, R, WO, NV, 0, kx,
+                               PAD, WI, ky - PAD, H);
+            }
+#pragma GCC unroll 3
+    for (int i = 0; i < MI; i++)
+        cd_finish(d, y + (size_t)i * ohw, l, a[i], WO, WO, R, NV);
 }
 
 /* A block of R output rows oy .. oy + R − 1 (R > 1, every row inside the plane) × S columns
@@ -253,6 +339,34 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
     size_t cs = (size_t)a->m * hw;                          /* x's channel stride */
     const float *wt = a->wt + (size_t)gi * a->cg * K * K * a->og + o0;
     const float *b = a->b ? a->b + (size_t)gi * a->og + o0 : NULL;
+    if (R > 1 && CD_PLANE_MI > 1) {   /* whole planes, CD_PLANE_MI images at a time */
+        int mm = m0;
+        for (; mm + CD_PLANE_MI <= m1; mm += CD_PLANE_MI)
+            cd_block_images(a, a->y + ((size_t)gi * a->og + o0) * l + mm * ohw, l, ohw,
+                            a->x + ((size_t)gi * a->cg * a->m + mm) * hw, cs, hw, wt, b, K,
+                            PAD, WI, WO, NV, CD_PLANE_MI);
+        for (; mm < m1; mm++)
+            cd_block_images(a, a->y + ((size_t)gi * a->og + o0) * l + mm * ohw, l, ohw,
+                            a->x + ((size_t)gi * a->cg * a->m + mm) * hw, cs, hw, wt, b, K,
+                            PAD, WI, WO, NV, 1);
+        return;
+    }
+    if (R == 1 && CD_ROW_MI(WO) > 1 && CD_NB(WO) == 1) {   /* rows, CD_ROW_MI images at a time */
+        int mm = m0;
+        for (; mm + CD_ROW_MI(WO) <= m1; mm += CD_ROW_MI(WO))
+            for (int oy = 0; oy < a->ho; oy++)
+                cd_block_row_images(a, a->y + ((size_t)gi * a->og + o0) * l + mm * ohw +
+                                    (size_t)oy * WO, l, ohw,
+                                    a->x + ((size_t)gi * a->cg * a->m + mm) * hw, cs, hw, oy,
+                                    wt, b, K, PAD, WI, WO, 0, WO, NV, CD_ROW_MI(WO));
+        for (; mm < m1; mm++)
+            for (int oy = 0; oy < a->ho; oy++)
+                cd_block_row_images(a, a->y + ((size_t)gi * a->og + o0) * l + mm * ohw +
+                                    (size_t)oy * WO, l, ohw,
+                                    a->x + ((size_t)gi * a->cg * a->m + mm) * hw, cs, hw, oy,
+                                    wt, b, K, PAD, WI, WO, 0, WO, NV, 1);
+        return;
+    }
     for (int mm = m0; mm < m1; mm++) {
         const float *x = a->x + ((size_t)gi * a->cg * a->m + mm) * hw;
         float *y = a->y + ((size_t)gi * a->og + o0) * l + mm * ohw;
