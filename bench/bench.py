@@ -13,9 +13,10 @@
   3. master capacity (bench_master): results/s rank 0 receives and stores, and the number of
      workers that rate keeps busy at each model's real task time (a final task: 25 epochs of
      1000 pairs plus 25 evaluations of 1000 test pairs, at the rates of part 1).
-  4. --full: report 000's final phase (7 models x 15 seeds, bench/jobs/phase000.yaml) with
-     `pairsweep run` on 2 cores against the PyTorch twins run as 2 processes at a time, one per
-     run (bench/torch_run.py).
+  4. --full: report 000's final phase (7 models x 15 seeds, bench/jobs/phase000.yaml) and
+     report 002's (jobs/bordignon2021.yaml's: its 3 best setups x 10 seeds,
+     bench/jobs/phase002.yaml) with `pairsweep run` on 2 cores against the PyTorch twins run as
+     2 processes at a time, one per run (bench/torch_run.py).
 
 --kernels auto|avx2|gemm chooses pairsweep's kernels for part 1 and the peak RSS
 (bench_train, `pairsweep train`; default auto: the direct convolutions where they apply, in
@@ -175,23 +176,33 @@ def part_master(a, tmp):
     return res
 
 
+# --full: the final phases of the two reports (job, models, seeds, torch_run.py options)
+PHASES = [("phase000", MODELS_000, 15, []),
+          ("phase002", MODELS_002, 10,
+           ["--epochs", "30", "--batch", "50", "--lr", "0.01", "--step", "15", "--gamma", "0.1"])]
+
+
 def part_full(a, tmp):
+    """Each report's final phase: `pairsweep run` (2 workers) against the PyTorch twins run as
+    2 processes at a time, one per run; [(name, wall pairsweep, wall PyTorch)]."""
     ps = os.path.join(a.build, "pairsweep")
-    job = os.path.join(HERE, "jobs", "phase000.yaml")
-    wall_ps, ranks, _ = mpirun(3, [ps, "run", "-q", "--restart", "-o",
-                                   os.path.join(tmp, "phase000.h5"), job], tmp, "phase")
-    runs = [(m, seed) for m in MODELS_000 for seed in range(15)]
     mnist = env()["PS_MNIST_DIR"]
+    out = []
+    for name, models, seeds, opts in PHASES:
+        job = os.path.join(HERE, "jobs", name + ".yaml")
+        wall_ps, ranks, _ = mpirun(3, [ps, "run", "-q", "--restart", "-o",
+                                       os.path.join(tmp, name + ".h5"), job], tmp, "phase")
+        runs = [(m, seed) for m in models for seed in range(seeds)]
 
-    def one(r):
-        return run([PY, os.path.join(HERE, "torch_run.py"), r[0], LOSS[r[0]], str(r[1]),
-                    mnist])
+        def one(r):
+            return run([PY, os.path.join(HERE, "torch_run.py"), r[0], LOSS[r[0]], str(r[1]),
+                        mnist] + opts)
 
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as ex:
-        list(ex.map(one, runs))
-    wall_torch = time.perf_counter() - t0
-    return wall_ps, wall_torch
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            list(ex.map(one, runs))
+        out.append((name, wall_ps, time.perf_counter() - t0))
+    return out
 
 
 def expand_models(a):
@@ -330,12 +341,16 @@ def main():
     print("(target: >= 1,000 workers at the cnn task size)")
     if full:
         print()
-        print("4. Report 000's final phase, 7 models x 15 seeds, 2 cores")
-        print("| pairsweep run (2 workers) s | PyTorch, 2 processes at a time, one per run s | "
-              "speed-up |")
-        print("|---|---|---|")
-        print("| %.1f | %.1f | %.2f |" % (full[0], full[1], full[1] / full[0]))
-        print("(target: >= 2x; the sweep also runs 7 holdout selection tasks)")
+        print("4. The reports' final phases on 2 cores: report 000's (bench/jobs/phase000.yaml, "
+              "7 models x 15 seeds, 25 epochs, batch 100) and report 002's "
+              "(bench/jobs/phase002.yaml = jobs/bordignon2021.yaml's: its 3 best setups x 10 "
+              "seeds, 30 epochs, batch 50)")
+        print("| phase | pairsweep run (2 workers) s | PyTorch, 2 processes at a time, one per "
+              "run s | speed-up |")
+        print("|---|---|---|---|")
+        for name, ps_s, torch_s in full:
+            print("| %s | %.1f | %.1f | %.2f |" % (name, ps_s, torch_s, torch_s / ps_s))
+        print("(target: each >= 2x; the sweep also runs one holdout selection task per model)")
     print()
     print("benchmark wall time: %.0f s" % (time.perf_counter() - t_start))
 

@@ -1,13 +1,18 @@
 #!/usr/bin/python3
-"""One final run of report 000's protocol in PyTorch, as a user's script would do it (one
-process per run; bench/run.sh --full runs 7 models x 15 seeds of them, 2 at a time): load MNIST
-from the idx files, pool to 14x14, draw 1000 training and 1000 test pairs for the seed,
-normalise with the training pairs' mean and std, train the model's PyTorch twin
-(tests/twin/twin.py) for 25 epochs of shuffled mini-batches of 100 (SGD lr 0.05 momentum 0.9,
-the model's loss), evaluate on the test pairs after every epoch. One thread.
+"""One final run of a report's protocol in PyTorch, as a user's script would do it (one
+process per run; bench/run.sh --full runs report 000's 7 models x 15 seeds and report 002's 3
+best setups x 10 seeds of them, 2 at a time): load MNIST from the idx files, pool to 14x14,
+draw 1000 training and 1000 test pairs for the seed, normalise with the training pairs' mean
+and std, train the model's PyTorch twin (tests/twin/twin.py) for E epochs of shuffled
+mini-batches of B (SGD momentum 0.9, the model's loss; lr times gamma from epoch S on when
+S > 0), evaluate on the test pairs after every epoch. One thread. The defaults are report
+000's final phase (bench/jobs/phase000.yaml); report 002's (bench/jobs/phase002.yaml) is
+--epochs 30 --batch 50 --lr 0.01 --step 15 --gamma 0.1.
 
-usage: /usr/bin/python3 bench/torch_run.py MODEL LOSS SEED [MNIST_DIR]
+usage: /usr/bin/python3 bench/torch_run.py MODEL LOSS SEED [MNIST_DIR] [--epochs E]
+           [--batch B] [--lr LR] [--step S] [--gamma G]
 """
+import argparse
 import os
 import sys
 
@@ -38,8 +43,18 @@ def pairs(x, y, n, rng):
 
 
 def main():
-    model_name, kind, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    d = sys.argv[4] if len(sys.argv) > 4 else "data/mnist"
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("loss")
+    ap.add_argument("seed", type=int)
+    ap.add_argument("mnist", nargs="?", default="data/mnist")
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--step", type=int, default=0)
+    ap.add_argument("--gamma", type=float, default=0.1)
+    a = ap.parse_args()
+    model_name, kind, seed, d = a.model, a.loss, a.seed, a.mnist
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -52,13 +67,16 @@ def main():
     mu, sd = x.mean(), x.std()
     x, xt = (x - mu) / sd, (xt - mu) / sd
     model = build_model(model_name)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9)
     acc = 0.0
-    for _ in range(25):
+    for e in range(a.epochs):
+        if a.step > 0 and e == a.step:
+            for g in opt.param_groups:
+                g["lr"] = a.lr * a.gamma
         model.train()
         perm = torch.randperm(1000)
-        for b in range(10):
-            i = perm[b * 100:(b + 1) * 100]
+        for b in range(1000 // a.batch):
+            i = perm[b * a.batch:(b + 1) * a.batch]
             out, dg = model(x[i])
             loss = twin.loss_of(kind, 1.0, out, dg, t[i], c[i])
             opt.zero_grad()
