@@ -5,7 +5,10 @@
  * 7 (14 accumulators, faster than 4 + 3), 3-wide rows as 3 outputs × 4 vectors; but 3×3
  * layers on square 7×7 and 3×3 planes in blocks of up to 3 rows × 4 columns × 1 vector
  * (cd_block_rows: each input value broadcast once for the 3 output rows it feeds; forward
- * 10–30% faster than rows of 7 × 2 vectors, which spill; 5×5 layers 15–30% slower so). Each tap
+ * 10–30% faster than rows of 7 × 2 vectors, which spill; 5×5 layers 15–30% slower so); 3-wide
+ * rows of 5×5 layers for 3 images at once × 1 vector (9 accumulators: each weight vector
+ * loaded serves 3 images; forward + gradients of report 002's 5×5 conv3 layers 5–10% faster
+ * than 1 image × 4 vectors). Each tap
  * broadcasts its input values anew, but on 3-wide inputs, where the compiler may keep a row's
  * 3 values in registers across taps (elsewhere the values it keeps spill accumulators).
  * Weight gradient: the 3×3 window × 1 vector (9 accumulators; 3 taps × 4 vectors measured
@@ -32,7 +35,8 @@ typedef __m256 cd_vec;
 #define CD_PLANE(wo) 0
 #define CD_NV_PLANE 1
 #define CD_PLANE_MI 1
-#define CD_ROW_MI(wo) 1
+#define CD_ROW_MI(wo) ((wo) == 3 ? 3 : 1)
+#define CD_ROW_NV(wo) 1
 #define CD_LAUNDER(wi) ((wi) > 3)
 #define CD_ROWS(k, wo) ((k) == 3 && (wo) <= 7 ? 3 : 1)
 #define CD_RCOLS(k, wo) 4

@@ -31,6 +31,7 @@ typedef __m512 cd_vec;
 #define CD_NV_PLANE 1
 #define CD_PLANE_MI 3
 #define CD_ROW_MI(wo) ((wo) == 7 ? 2 : 1)
+#define CD_ROW_NV(wo) 2
 #define CD_LAUNDER(wi) 1
 #define CD_ROWS(k, wo) 1
 #define CD_RCOLS(k, wo) 1

@@ -14,7 +14,7 @@
  *   CD_PLANE_MI      images of such a block (≤ CD_MAX_MI): each weight vector loaded serves
  *                    CD_PLANE_MI planes (cd_block_images)
  *   CD_ROW_MI(wo)    images of a block of a row of wo outputs that is one block (≤ CD_MAX_MI;
- *                    cd_block_row_images)
+ *                    cd_block_row_images), with CD_ROW_NV(wo) vectors of channels
  *   CD_ROWS(k, wo)   > 1: a square plane of wo × wo outputs (not CD_PLANE) in blocks of up
  *                    to CD_ROWS rows (≤ CD_MAX_R) × CD_RCOLS(k, wo) columns × CD_RNV(k, wo)
  *                    vectors (cd_block_rows); 1: row by row
@@ -427,6 +427,8 @@ CD_TARGET CD_INLINE void cd_layer(const ps__nn_direct *a, const int K, const int
         cd_layer_blocks(a, K, PAD, WO, WO, CD_NV_PLANE);
     else if (CD_ROWS(K, WO) > 1 && a->ho == WO)
         cd_layer_blocks(a, K, PAD, WO, 0, CD_RNV(K, WO));
+    else if (CD_ROW_MI(WO) > 1 && CD_NB(WO) == 1)
+        cd_layer_blocks(a, K, PAD, WO, 1, CD_ROW_NV(WO));
     else
         cd_layer_blocks(a, K, PAD, WO, 1, CD_NV(CD_BS(WO, 0)));
 }
