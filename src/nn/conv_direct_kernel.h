@@ -120,38 +120,27 @@ CD_TARGET CD_INLINE void cd_finish(const ps__nn_direct *d, float *y, size_t l,
             }
 }
 
-/* One block of layer d: NV·CD_VW output channels of one image at R×S positions: columns
- * X0 .. X0+S−1 of row oy (R = 1), or of every row of the image's plane (R > 1: oy = 0, h =
- * R + K − 1 − 2·PAD, and every tap is unrolled, so rows of padding are left out at compile
- * time). x: the image's group, channel stride cs, rows of WI floats; wt, b (or NULL), y: at
- * the block's first output channel; y's channel stride l, row stride WO. */
+/* One block of layer d: NV·CD_VW output channels of one image at columns X0 .. X0+S−1 of row
+ * oy. x: the image's group, channel stride cs, rows of WI floats; wt, b (or NULL), y: at the
+ * block's first output channel; y's channel stride l, row stride WO. */
 CD_TARGET CD_INLINE void cd_block(const ps__nn_direct *d, float *y, size_t l, const float *x,
                                   size_t cs, int oy, const float *wt, const float *b,
                                   const int K, const int PAD, const int WI, const int WO,
-                                  const int X0, const int S, const int R, const int NV)
+                                  const int X0, const int S, const int NV)
 {
     cd_vec a[CD_MAX_P][CD_MAX_NV];
     int h = d->h, cg = d->cg, og = d->og;
-    cd_start(a, b, R * S, NV);
-    if (R == 1) {   /* the rows of taps outside the input: ky's range */
-        int ky0 = PAD - oy > 0 ? PAD - oy : 0, ky1 = h + PAD - oy < K ? h + PAD - oy : K;
-        for (int c = 0; c < cg; c++)
-            for (int ky = ky0; ky < ky1; ky++) {
-                const float *xr = x + (size_t)c * cs + (size_t)(oy + ky - PAD) * WI;
-                const float *wr = wt + (size_t)((c * K + ky) * K) * og;
+    int ky0 = PAD - oy > 0 ? PAD - oy : 0, ky1 = h + PAD - oy < K ? h + PAD - oy : K;
+    cd_start(a, b, S, NV);
+    for (int c = 0; c < cg; c++)   /* ky0 .. ky1: the rows of taps inside the input */
+        for (int ky = ky0; ky < ky1; ky++) {
+            const float *xr = x + (size_t)c * cs + (size_t)(oy + ky - PAD) * WI;
+            const float *wr = wt + (size_t)((c * K + ky) * K) * og;
 #pragma GCC unroll 5
-                for (int kx = 0; kx < K; kx++)
-                    cd_tap(a, xr, wr + (size_t)kx * og, 1, S, NV, X0, kx, PAD, WI, 0, 0);
-            }
-    } else
-        for (int c = 0; c < cg; c++)
-#pragma GCC unroll 5
-            for (int ky = 0; ky < K; ky++)
-#pragma GCC unroll 5
-                for (int kx = 0; kx < K; kx++)
-                    cd_tap(a, x + (size_t)c * cs, wt + (size_t)((c * K + ky) * K + kx) * og, R,
-                           S, NV, X0, kx, PAD, WI, ky - PAD, R + K - 1 - 2 * PAD);
-    cd_finish(d, y, l, a, WO, S, R, NV);
+            for (int kx = 0; kx < K; kx++)
+                cd_tap(a, xr, wr + (size_t)kx * og, 1, S, NV, X0, kx, PAD, WI, 0, 0);
+        }
+    cd_finish(d, y, l, a, WO, S, 1, NV);
 }
 
 /* cd_block's R = 1 block (columns X0 .. X0+S−1 of row oy × NV vectors) for MI images at once
@@ -339,7 +328,7 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
     size_t cs = (size_t)a->m * hw;                          /* x's channel stride */
     const float *wt = a->wt + (size_t)gi * a->cg * K * K * a->og + o0;
     const float *b = a->b ? a->b + (size_t)gi * a->og + o0 : NULL;
-    if (R > 1 && CD_PLANE_MI > 1) {   /* whole planes, CD_PLANE_MI images at a time */
+    if (R > 1) {   /* whole planes, CD_PLANE_MI images at a time */
         int mm = m0;
         for (; mm + CD_PLANE_MI <= m1; mm += CD_PLANE_MI)
             cd_block_images(a, a->y + ((size_t)gi * a->og + o0) * l + mm * ohw, l, ohw,
@@ -374,20 +363,16 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
             cd_image_rows(a, y, l, x, cs, wt, b, K, PAD, WI, WO, NV);
             continue;
         }
-        if (R > 1) {
-            cd_block(a, y, l, x, cs, 0, wt, b, K, PAD, WI, WO, 0, WO, R, NV);
-            continue;
-        }
         for (int oy = 0; oy < a->ho; oy++) {
             float *yr = y + (size_t)oy * WO;
             cd_block(a, yr + CD_BX(WO, 0), l, x, cs, oy, wt, b, K, PAD, WI, WO, CD_BX(WO, 0),
-                     CD_BS(WO, 0), 1, NV);
+                     CD_BS(WO, 0), NV);
             if (CD_NB(WO) > 1)
                 cd_block(a, yr + CD_BX(WO, 1), l, x, cs, oy, wt, b, K, PAD, WI, WO,
-                         CD_BX(WO, 1), CD_BS(WO, 1), 1, NV);
+                         CD_BX(WO, 1), CD_BS(WO, 1), NV);
             if (CD_NB(WO) > 2)
                 cd_block(a, yr + CD_BX(WO, 2), l, x, cs, oy, wt, b, K, PAD, WI, WO,
-                         CD_BX(WO, 2), CD_BS(WO, 2), 1, NV);
+                         CD_BX(WO, 2), CD_BS(WO, 2), NV);
         }
     }
 }
