@@ -10,7 +10,8 @@
  * with zero borders and dY made position-major, (positions, og); a block is J taps of one
  * input channel (CD_DW_JR rows of the window) × NV vectors of output channels, J·NV vector
  * accumulators. For each output position, the block's NV vectors of dY
- * are loaded once and the input value under each tap is broadcast into NV FMAs. Each sum runs
+ * are loaded once and the input value under each tap is broadcast into NV FMAs; the taps that
+ * fall on padding are left out. Each sum runs
  * over the chunk's positions in order (images, rows, columns), then is added to dWᵀ: the same
  * operations per weight on every ISA, hence the same bits. The chunks (a->chunk images) are
  * small enough for dY's to stay in L1: it is reread for every block. */
@@ -19,13 +20,48 @@
 
 #define CD_DW_MAXJ 9
 
+/* One output row's terms of a block: for each of the row's WO positions, the NV vectors of
+ * dY at dr are loaded once and the input value under each tap of rows R0 .. R1 − 1 of the
+ * block (xr: the padded plane's row under the block's first tap row) broadcast into NV FMAs.
+ * The taps whose input column is padding are left out at compile time: their terms are exact
+ * zeros (x = 0), so the sums are the same but for the sign of a sum that is exactly zero. */
+CD_TARGET CD_INLINE void cd_dw_row(cd_vec (*acc)[CD_MAX_NV], const float *xr, const float *dr,
+                                   int og, const int K, const int PAD, const int WO,
+                                   const int WP, const int R0, const int R1, const int NV)
+{
+    const int WI = WO + K - 1 - 2 * PAD;
+#pragma GCC unroll 14
+    for (int x = 0; x < WO; x++) {
+        const float *xx = xr + x;
+        __asm__ volatile("" : "+r"(xx));   /* as CD_LAUNDER */
+        cd_vec dv[CD_MAX_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            dv[v] = CD_LOAD(dr + (size_t)x * og + CD_VW * v);
+#pragma GCC unroll 3
+        for (int r = R0; r < R1; r++)
+#pragma GCC unroll 5
+            for (int kx = 0; kx < K; kx++) {
+                if (x + kx - PAD < 0 || x + kx - PAD >= WI)
+                    continue;
+                cd_vec xv = CD_SET1(xx[r * WP + kx]);
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++)
+                    acc[r * K + kx][v] = CD_FMA(xv, dv[v], acc[r * K + kx][v]);
+            }
+    }
+}
+
 /* One block: taps (ky0 .. ky0 + JR − 1, 0 .. K − 1) of one input channel × NV·CD_VW output
- * channels, summed over mc images of ho rows; xp: the channel's padded planes (mc, HP, WP);
- * dyt: (mc·ho·WO, og) at the block's first output channel; dwt: (cg·K·K, og) at the same
- * channel and at tap (ky0, 0); first: = rather than +=. */
+ * channels, summed over mc images of ho rows (h input rows); xp: the channel's padded planes
+ * (mc, HP, WP) at row ky0; dyt: (mc·ho·WO, og) at the block's first output channel; dwt:
+ * (cg·K·K, og) at the same channel and at tap (ky0, 0); first: = rather than +=. Per output
+ * row, the tap rows whose input row is padding are left out (their terms are zeros, as the
+ * columns in cd_dw_row): rows lo .. hi − 1 of the block remain, one of a few compiled cases. */
 CD_TARGET CD_INLINE void cd_dw_block(float *dwt, const float *xp, const float *dyt, int og,
-                                     int mc, int ho, int first, const int K, const int WO,
-                                     const int WP, const int HP, const int JR, const int NV)
+                                     int mc, int ho, int h, int ky0, int first, const int K,
+                                     const int PAD, const int WO, const int WP, const int HP,
+                                     const int JR, const int NV)
 {
     cd_vec acc[CD_DW_MAXJ][CD_MAX_NV];
 #pragma GCC unroll 9
@@ -37,24 +73,21 @@ CD_TARGET CD_INLINE void cd_dw_block(float *dwt, const float *xp, const float *d
         for (int y = 0; y < ho; y++) {
             const float *xr = xp + ((size_t)mm * HP + y) * WP;
             const float *dr = dyt + ((size_t)mm * ho + y) * WO * og;
-#pragma GCC unroll 14
-            for (int x = 0; x < WO; x++) {
-                const float *xx = xr + x;
-                __asm__ volatile("" : "+r"(xx));   /* as CD_LAUNDER */
-                cd_vec dv[CD_MAX_NV];
-#pragma GCC unroll 4
-                for (int v = 0; v < NV; v++)
-                    dv[v] = CD_LOAD(dr + (size_t)x * og + CD_VW * v);
-#pragma GCC unroll 3
-                for (int r = 0; r < JR; r++)
-#pragma GCC unroll 5
-                    for (int kx = 0; kx < K; kx++) {
-                        cd_vec xv = CD_SET1(xx[r * WP + kx]);
-#pragma GCC unroll 4
-                        for (int v = 0; v < NV; v++)
-                            acc[r * K + kx][v] = CD_FMA(xv, dv[v], acc[r * K + kx][v]);
-                    }
-            }
+            int lo = PAD - ky0 - y, hi = h + PAD - ky0 - y;   /* input row iy = y + ky0 + r − PAD */
+            lo = lo < 0 ? 0 : lo;
+            hi = hi > JR ? JR : hi;
+            if (lo == 0 && hi == JR)
+                cd_dw_row(acc, xr, dr, og, K, PAD, WO, WP, 0, JR, NV);
+            else if (JR == 3 && lo == 1 && hi == 3)
+                cd_dw_row(acc, xr, dr, og, K, PAD, WO, WP, 1, 3, NV);
+            else if (JR == 3 && lo == 0 && hi == 2)
+                cd_dw_row(acc, xr, dr, og, K, PAD, WO, WP, 0, 2, NV);
+            else if (JR == 3 && lo == 2 && hi == 3)
+                cd_dw_row(acc, xr, dr, og, K, PAD, WO, WP, 2, 3, NV);
+            else if (JR == 3 && lo == 0 && hi == 1)
+                cd_dw_row(acc, xr, dr, og, K, PAD, WO, WP, 0, 1, NV);
+            else if (JR == 3 && lo == 1 && hi == 2)
+                cd_dw_row(acc, xr, dr, og, K, PAD, WO, WP, 1, 2, NV);
         }
 #pragma GCC unroll 9
     for (int j = 0; j < JR * K; j++)
@@ -94,11 +127,11 @@ CD_TARGET CD_INLINE void cd_dw_chunk(const ps__nn_direct_dw *a, int gi, int m0, 
             const float *xc = xp + (size_t)c * plane + (size_t)ky * WP;
             int o0 = 0;
             for (; og - o0 >= NV * CD_VW; o0 += NV * CD_VW)
-                cd_dw_block(dw + o0, xc, dyt + o0, og, mc, a->ho, m0 == 0, K, WO, WP, hp, JR,
-                            NV);
+                cd_dw_block(dw + o0, xc, dyt + o0, og, mc, a->ho, h, ky, m0 == 0, K, PAD, WO,
+                            WP, hp, JR, NV);
             for (; o0 < og; o0 += CD_VW)
-                cd_dw_block(dw + o0, xc, dyt + o0, og, mc, a->ho, m0 == 0, K, WO, WP, hp, JR,
-                            1);
+                cd_dw_block(dw + o0, xc, dyt + o0, og, mc, a->ho, h, ky, m0 == 0, K, PAD, WO,
+                            WP, hp, JR, 1);
         }
 }
 
