@@ -127,6 +127,10 @@ void ps__outcomes_sort(ps_results *out);
  * File locking is off: files are only ever replaced by rename(2), never changed in place,
  * and the journal carries the writer's lock. Caller closes the returned property list. */
 hid_t ps__fapl_mem(void);
+/* A buffer of a file's size (an anonymous mapping asking for transparent huge pages: h5io.c
+ * says why), freed with ps__big_free. */
+void *ps__big_malloc(size_t n);
+void ps__big_free(void *p);
 
 /* Saves an in-memory file: takes its image, closes fid (always), writes the image to path and
  * fsyncs it. path is a temporary name of the writer's own (FILE.h5.tmp, renamed over FILE.h5
