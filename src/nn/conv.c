@@ -161,9 +161,8 @@ PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps
 static void add_transposed(float *dw, const float *dwt, int g, int og, int kk)
 {
     for (int gi = 0; gi < g; gi++)
-        for (int o = 0; o < og; o++)
-            for (int j = 0; j < kk; j++)
-                dw[((size_t)gi * og + o) * kk + j] += dwt[((size_t)gi * kk + j) * og + o];
+        ps__nn_transpose(dw + (size_t)gi * og * kk, (size_t)kk, dwt + (size_t)gi * kk * og,
+                         (size_t)og, kk, og, 1);
 }
 
 /* Both gradients of a dx_as_conv layer from one im2col of dY per chunk and group, D =

@@ -103,9 +103,8 @@ PS_NN_SIMD void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d)
     float *wt = net->arena + d->save + d->n_w;              /* (g, cg·k·k, og) */
     size_t kk = (size_t)cg * d->k * d->k;
     for (int gi = 0; gi < g; gi++)
-        for (int o = 0; o < og; o++)
-            for (size_t j = 0; j < kk; j++)
-                wt[((size_t)gi * kk + j) * og + o] = w[((size_t)gi * og + o) * kk + j];
+        ps__nn_transpose(wt + (size_t)gi * kk * og, (size_t)og, w + (size_t)gi * og * kk, kk,
+                         og, (int)kk, 0);
     ps__nn_direct a = {
         .y = OUT(net, d), .x = ps__nn_in_act(net, d->in), .wt = wt,
         .b = net->state + d->b_off, .m = (int)ROWS(net, d), .g = g, .cg = cg, .og = og,
