@@ -29,7 +29,9 @@
  *      neither be closed nor survive library shutdown), renames it over FILE.h5 and only then
  *      empties the journal. A kill between the rename and the emptying leaves records that
  *      are in both: replay skips task ids already present, so nothing is stored twice. The
- *      price is memory: about twice the file's size during a checkpoint.
+ *      price is memory: about twice the file's size during a checkpoint. Both buffers are
+ *      anonymous mappings asking for transparent huge pages (ps__big_malloc, h5io.c): page
+ *      faults, not the copies, were most of a checkpoint's time on a VM.
  *   4. Checkpoints run, after a sync, when the journal has grown as large as the file (at
  *      least 8 MiB: copying costs then amortise to a constant factor, like a growing array:
  *      each result's bytes are written about twice by checkpoints in all; the memory of a
