@@ -8,7 +8,11 @@
  * 10–30% faster than rows of 7 × 2 vectors, which spill; 5×5 layers 15–30% slower so); 3-wide
  * rows of 5×5 layers for 3 images at once × 1 vector (9 accumulators: each weight vector
  * loaded serves 3 images; forward + gradients of report 002's 5×5 conv3 layers 5–10% faster
- * than 1 image × 4 vectors). Each tap
+ * than 1 image × 4 vectors), input-stationary (CD_ROW_XS: the row's 5 weight vectors in
+ * registers, each input value broadcast once into the 3 outputs it feeds: 9 + 5 + 1 registers,
+ * where the tap-by-tap order kept 9 input values and spilled accumulators; forward 5–12%
+ * faster, training of indep_A6_k5 2.5%; 7-wide rows so, 1 vector, measured 10% slower: 7
+ * accumulators are too few to hide the FMA latency). Each tap
  * broadcasts its input values anew, but on 3-wide inputs, where the compiler may keep a row's
  * 3 values in registers across taps (elsewhere the values it keeps spill accumulators).
  * Weight gradient: the 3×3 window × 1 vector (9 accumulators; 3 taps × 4 vectors measured
@@ -37,6 +41,7 @@ typedef __m256 cd_vec;
 #define CD_PLANE_MI 1
 #define CD_ROW_MI(wo) ((wo) == 3 ? 3 : 1)
 #define CD_ROW_NV(wo) 1
+#define CD_ROW_XS(k, wo) ((k) == 5 && (wo) == 3)
 #define CD_LAUNDER(wi) ((wi) > 3)
 #define CD_ROWS(k, wo) ((k) == 3 && (wo) <= 7 ? 3 : 1)
 #define CD_RCOLS(k, wo) 4

@@ -32,6 +32,7 @@ typedef __m512 cd_vec;
 #define CD_PLANE_MI 3
 #define CD_ROW_MI(wo) ((wo) == 7 ? 2 : 1)
 #define CD_ROW_NV(wo) 2
+#define CD_ROW_XS(k, wo) 0
 #define CD_LAUNDER(wi) 1
 #define CD_ROWS(k, wo) 1
 #define CD_RCOLS(k, wo) 1

@@ -15,6 +15,8 @@
  *                    CD_PLANE_MI planes (cd_block_images)
  *   CD_ROW_MI(wo)    images of a block of a row of wo outputs that is one block (≤ CD_MAX_MI;
  *                    cd_block_row_images), with CD_ROW_NV(wo) vectors of channels
+ *   CD_ROW_XS(k, wo) 1: such a block input-stationary (each input value broadcast once into
+ *                    every output it feeds, the row's k·CD_ROW_NV weight vectors in registers)
  *   CD_ROWS(k, wo)   > 1: a square plane of wo × wo outputs (not CD_PLANE) in blocks of up
  *                    to CD_ROWS rows (≤ CD_MAX_R) × CD_RCOLS(k, wo) columns × CD_RNV(k, wo)
  *                    vectors (cd_block_rows); 1: row by row
@@ -39,6 +41,7 @@
 #define CD_MAX_NV 4
 #define CD_MAX_R 3 /* rows of a block of cd_block_rows */
 #define CD_MAX_MI 3 /* images of a block of cd_block_images */
+#define CD_MAX_K 5  /* taps of a row (CD_ROW_XS) */
 #define CD_INLINE static inline __attribute__((always_inline))
 
 /* The terms of one tap of one input channel: NV weight vectors at w; the input value of each
@@ -163,6 +166,36 @@ CD_TARGET CD_INLINE void cd_block_row_images(const ps__nn_direct *d, float *y, s
         for (int ky = ky0; ky < ky1; ky++) {
             const float *xr = x + (size_t)c * cs + (size_t)(oy + ky - PAD) * WI;
             const float *wr = wt + (size_t)((c * K + ky) * K) * og;
+            if (CD_ROW_XS(K, WO)) {
+                /* input-stationary: the row's K·NV weight vectors stay in registers and each
+                 * input value is broadcast once, into the outputs it feeds (output s takes
+                 * column j through tap kx = j − X0 − s + PAD: j ascending is kx ascending,
+                 * the same order per output) */
+                cd_vec wk[CD_MAX_K][CD_MAX_NV];
+#pragma GCC unroll 5
+                for (int kx = 0; kx < K; kx++)
+#pragma GCC unroll 4
+                    for (int v = 0; v < NV; v++)
+                        wk[kx][v] = CD_LOAD(wr + (size_t)kx * og + CD_VW * v);
+#pragma GCC unroll 3
+                for (int i = 0; i < MI; i++)
+#pragma GCC unroll 7
+                    for (int j = 0; j < WI; j++) {
+                        if (j < X0 - PAD || j > X0 + S - 1 + K - 1 - PAD)
+                            continue;
+                        cd_vec xv = CD_SET1(xr[(size_t)i * hw + j]);
+#pragma GCC unroll 14
+                        for (int s = 0; s < S; s++) {
+                            const int kx = j - X0 - s + PAD;
+                            if (kx < 0 || kx >= K)
+                                continue;
+#pragma GCC unroll 4
+                            for (int v = 0; v < NV; v++)
+                                a[i][s][v] = CD_FMA(xv, wk[kx][v], a[i][s][v]);
+                        }
+                    }
+                continue;
+            }
 #pragma GCC unroll 5
             for (int kx = 0; kx < K; kx++) {
                 cd_vec wv[CD_MAX_NV];
@@ -340,7 +373,8 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
                             PAD, WI, WO, NV, 1);
         return;
     }
-    if (R == 1 && CD_ROW_MI(WO) > 1 && CD_NB(WO) == 1) {   /* rows, CD_ROW_MI images at a time */
+    if (R == 1 && (CD_ROW_MI(WO) > 1 || CD_ROW_XS(K, WO)) && CD_NB(WO) == 1) {
+        /* rows, CD_ROW_MI images at a time */
         int mm = m0;
         for (; mm + CD_ROW_MI(WO) <= m1; mm += CD_ROW_MI(WO))
             for (int oy = 0; oy < a->ho; oy++)
@@ -412,7 +446,7 @@ CD_TARGET CD_INLINE void cd_layer(const ps__nn_direct *a, const int K, const int
         cd_layer_blocks(a, K, PAD, WO, WO, CD_NV_PLANE);
     else if (CD_ROWS(K, WO) > 1 && a->ho == WO)
         cd_layer_blocks(a, K, PAD, WO, 0, CD_RNV(K, WO));
-    else if (CD_ROW_MI(WO) > 1 && CD_NB(WO) == 1)
+    else if ((CD_ROW_MI(WO) > 1 || CD_ROW_XS(K, WO)) && CD_NB(WO) == 1)
         cd_layer_blocks(a, K, PAD, WO, 1, CD_ROW_NV(WO));
     else
         cd_layer_blocks(a, K, PAD, WO, 1, CD_NV(CD_BS(WO, 0)));
