@@ -1,5 +1,6 @@
 /* pairsweep — tests of the results store: write_run, the study file round trip, resume,
- * refusals, merge, a full disk and (as root) tmpfs limits. Crash kills, the torn journal and
+ * refusals, merge, a full disk and (as root) tmpfs limits. Big checkpoints (tens of MiB, the
+ * image grown by mremap). Crash kills, the torn journal and
  * group commit are in test_store_crash.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
@@ -492,6 +493,54 @@ static void test_tmpfs_limits(void)
     CHECK_EQ_INT(nr, acked);
 }
 
+/* Checkpoints of a file of tens of MiB: the in-memory image (an anonymous mapping grown by
+ * mremap, h5io.c) grows from 4 MiB through several doublings within each checkpoint, and
+ * every result's weights must come back whole (checked with h5py). */
+#define BIG_N 12
+#define BIG_COUNT (1280 * 1024) /* floats per result: 5 MiB */
+static void test_big_checkpoints(void)
+{
+    ps_store_meta m;
+    fixture_meta(&m, "fixture", JOB_A, BIG_N);
+    ps_err err = {0};
+    ps_store *s;
+    const char *p = tpath("big.h5");
+    CHECK_EQ_INT(ps_store_open(&s, p, &m, 0, &err), 0);
+    ps_store_set_checkpoint(s, 4, 0);
+    for (int i = 0; i < BIG_N; i++) {
+        ps_task t;
+        fixture_task(&t, PS_PHASE_FINAL, "cnn", 0, 0, -1, i);
+        ps_train_result r;
+        fixture_result(&r, 25, 0.8f, 0.1f, (unsigned)i);
+        free(r.state);
+        r.n_views = 1;
+        strcpy(r.views[0].name, "fc.weight");
+        r.views[0].ndim = 2;
+        r.views[0].shape[0] = 1280;
+        r.views[0].shape[1] = 1024;
+        r.views[0].count = BIG_COUNT;
+        r.n_state = BIG_COUNT;
+        r.state = malloc((size_t)BIG_COUNT * sizeof(float));
+        CHECK(r.state != NULL);
+        for (size_t k = 0; k < BIG_COUNT; k++)   /* exact in float; result i from its first */
+            r.state[k] = (float)((k * 7 + (size_t)i * 131) % 4096);
+        CHECK_EQ_INT(ps_store_add(s, &t, &r, 1, &err), 0);
+        fixture_result_free(&r);
+    }
+    CHECK_EQ_INT(ps_store_close(s, 1, &err), 0);
+    CHECK(access(tpath("big.h5.journal"), F_OK) != 0);
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && st.st_size > (off_t)BIG_N * BIG_COUNT * 4);
+    ps_results r;
+    CHECK_EQ_INT(ps_results_read(&r, p, &err), 0);
+    CHECK_EQ_INT(r.n_rows, BIG_N);
+    CHECK_EQ_INT(r.complete, 1);
+    ps_results_free(&r);
+    char args[600];
+    snprintf(args, sizeof args, "%s %d %d", p, BIG_N, BIG_COUNT);
+    CHECK_EQ_INT(fixture_python("check_big_weights.py", args), 0);
+}
+
 int main(void)
 {
     fixture_setup();
@@ -504,6 +553,7 @@ int main(void)
         T(test_full_disk),
         T(test_merge),
         T(test_tmpfs_limits),
+        T(test_big_checkpoints),
     };
     int rc = check_run(tests, (int)(sizeof tests / sizeof tests[0]));
     fixture_cleanup();
