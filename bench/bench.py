@@ -193,6 +193,11 @@ def part_full(a, tmp):
         wall_ps, ranks, _ = mpirun(3, [ps, "run", "-q", "--restart", "-o",
                                        os.path.join(tmp, name + ".h5"), job], tmp, "phase")
         runs = [(m, seed) for m in models for seed in range(seeds)]
+        if any(m not in LOSS for m in models):   # part 1 measured other models (--models)
+            for r in run([ps, "models"]).splitlines()[1:]:
+                f = r.split()
+                if len(f) > 4:
+                    LOSS.setdefault(f[0], f[4].replace("+", "_"))   # bench_train's names
 
         def one(r):
             return run([PY, os.path.join(HERE, "torch_run.py"), r[0], LOSS[r[0]], str(r[1]),
