@@ -17,7 +17,6 @@ void ps__nn_col2im(float *dx, const float *cols, int c, int m, int ms, int h, in
 void ps__nn_im2col_plain(float *cols, const float *x, int c, int m, int ms, int h, int w,
                          int k, int pad, int ho, int wo);
 
-/* A 1×1 convolution without padding needs no im2col: its input (C, M·H·W) is its columns. */
 /* dst[c·ldd + r] = src[r·lds + c] (or += when add), r < rows, c < cols, in tiles of 16 × 16:
  * both sides then touch at most 16 cache lines per tile (a weight matrix of report 002's
  * conv3, 128 × 1600 floats, written with a stride of a row took 2% of training). A copy (or
@@ -37,6 +36,7 @@ static inline void ps__nn_transpose(float *dst, size_t ldd, const float *src, si
         }
 }
 
+/* A 1×1 convolution without padding needs no im2col: its input (C, M·H·W) is its columns. */
 static inline int ps__nn_conv_pointwise(const ps_nn_node *d)
 {
     return d->k == 1 && d->pad == 0;

@@ -310,6 +310,9 @@ CD_TARGET CD_INLINE void cd_block_rows(const ps__nn_direct *d, float *y, size_t 
     ((j) * ((N) / CD_SPLIT_N(N, M)) +                                                          \
      ((j) < (N) % CD_SPLIT_N(N, M) ? (j) : (N) % CD_SPLIT_N(N, M)))
 #define CD_NB(WO) CD_SPLIT_N(WO, CD_SMAX(WO))
+/* A row of WO outputs as one block for several images, or input-stationary
+ * (cd_block_row_images) */
+#define CD_ROW_BLOCK(K, WO) ((CD_ROW_MI(WO) > 1 || CD_ROW_XS(K, WO)) && CD_NB(WO) == 1)
 #define CD_BS(WO, j) CD_SPLIT_S(WO, CD_SMAX(WO), j)
 #define CD_BX(WO, j) CD_SPLIT_X(WO, CD_SMAX(WO), j)
 
@@ -373,7 +376,7 @@ CD_TARGET CD_INLINE void cd_channels(const ps__nn_direct *a, int gi, int o0, int
                             PAD, WI, WO, NV, 1);
         return;
     }
-    if (R == 1 && (CD_ROW_MI(WO) > 1 || CD_ROW_XS(K, WO)) && CD_NB(WO) == 1) {
+    if (R == 1 && CD_ROW_BLOCK(K, WO)) {
         /* rows, CD_ROW_MI images at a time */
         int mm = m0;
         for (; mm + CD_ROW_MI(WO) <= m1; mm += CD_ROW_MI(WO))
@@ -446,7 +449,7 @@ CD_TARGET CD_INLINE void cd_layer(const ps__nn_direct *a, const int K, const int
         cd_layer_blocks(a, K, PAD, WO, WO, CD_NV_PLANE);
     else if (CD_ROWS(K, WO) > 1 && a->ho == WO)
         cd_layer_blocks(a, K, PAD, WO, 0, CD_RNV(K, WO));
-    else if ((CD_ROW_MI(WO) > 1 || CD_ROW_XS(K, WO)) && CD_NB(WO) == 1)
+    else if (CD_ROW_BLOCK(K, WO))
         cd_layer_blocks(a, K, PAD, WO, 1, CD_ROW_NV(WO));
     else
         cd_layer_blocks(a, K, PAD, WO, 1, CD_NV(CD_BS(WO, 0)));
