@@ -168,6 +168,8 @@ static int listed(const char *list, const char *name)
     return strstr(l, key) != NULL;
 }
 
+static int n_wino; /* the forward passes and input gradients check_conv_path saw on Winograd */
+
 /* Which path each CONV node of net takes: a direct kernel of the expected ISA exactly for the
  * nodes named in `direct` (forward) and `dx` (input gradient), space-separated, when the
  * choice and the CPU give one. Prints the path, so the log shows what ran. */
@@ -189,6 +191,14 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
                     want_dx);
         CHECK_EQ_INT(ps__nn_conv_direct_ok(net, d), want);
         CHECK_EQ_INT(ps__nn_conv_direct_dx_ok(net, d), want_dx);
+        /* Winograd's F(2×2, 3×3) inside the direct path: 3×3, even planes, 16·j channels */
+        int wino = d->k == 3 && (d->ishape.c / d->groups) % 16 == 0 &&
+                   (d->out / d->groups) % 16 == 0 && !getenv("PS_NN_WINO");
+        CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 0),
+                     want && wino && d->shape.h % 2 == 0 && d->shape.w % 2 == 0);
+        CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 1),
+                     want_dx && wino && d->ishape.h % 2 == 0 && d->ishape.w % 2 == 0);
+        n_wino += ps__nn_conv_wino_ok(net, d, 0) + ps__nn_conv_wino_ok(net, d, 1);
     }
 }
 
@@ -359,6 +369,12 @@ static void test_conv_direct_shapes(void)
         for (int i = 0; i < 3; i++)
             free(out[i]);
     }
+    /* Winograd ran, forward and input gradient, on cases 1 and 2's 3×3 layers ("a", "c"; "b"
+     * of case 2), for AUTO and AVX2 alike (the same bits, above), wherever a direct kernel
+     * does. */
+    printf("     Winograd F(2x2, 3x3): %d forward passes and input gradients\n", n_wino);
+    if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && !getenv("PS_NN_WINO"))
+        CHECK(n_wino >= 8);
 }
 
 /* The direct input gradient adds into a gradient that already holds a contribution: "a" is
@@ -373,16 +389,28 @@ static void test_conv_direct_dx_acc(void)
         {.kind = PS_L_CONV, .name = "c", .from = "a", .out = 16, .k = 3, .pad = 1},
         {.kind = PS_L_ADD, .name = "s", .from = "b", .from2 = "c"},
     };
+    /* the same on 14×14 planes, all 3×3: "c"'s input gradient adds by Winograd's kernel */
+    static const ps_layer_spec s14[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "b", .from = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_CONV, .name = "c", .from = "a", .out = 16, .k = 3, .pad = 1},
+        {.kind = PS_L_ADD, .name = "s", .from = "b", .from2 = "c"},
+    };
     static const ps_nn_kernels ks[3] = {PS_NN_KERNELS_AUTO, PS_NN_KERNELS_AVX2,
                                         PS_NN_KERNELS_GEMM};
-    for (int i = 0; i < 3; i++) {
-        ps_net *net;
-        ps_err err;
-        CHECK(ps_net_create(&net, s, SPEC_N(s), 16, 7, 7, 1, &err) == 0);
-        CHECK(ps_net_set_kernels(net, ks[i], &err) == 0);
-        check_conv_path(net, ks[i], "a b c", "a b c");
-        ps_net_free(net);
-        CHECK_EQ_INT(gradcheck_kernels(ks[i], s, SPEC_N(s), 16, 7, 7, 2, "s", NULL), 0);
+    for (int p = 0; p < 2; p++) {
+        const ps_layer_spec *sp = p ? s14 : s;
+        int n = p ? SPEC_N(s14) : SPEC_N(s), hw = p ? 14 : 7;
+        for (int i = 0; i < 3; i++) {
+            ps_net *net;
+            ps_err err;
+            CHECK(ps_net_create(&net, sp, n, 16, hw, hw, 1, &err) == 0);
+            CHECK(ps_net_set_kernels(net, ks[i], &err) == 0);
+            check_conv_path(net, ks[i], "a b c", "a b c");
+            ps_net_free(net);
+            CHECK_EQ_INT(gradcheck_kernels(ks[i], sp, n, 16, hw, hw, 2, "s", NULL), 0);
+        }
     }
 }
 

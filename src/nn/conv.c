@@ -95,7 +95,7 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
     size_t b = dx_as_conv(d) ? (size_t)(d->out / d->groups) * d->k * d->k *
                                    (size_t)conv_dchunk(d, rows) * d->ishape.h * d->ishape.w
                              : 0;   /* one chunk of dY's columns, one group at a time */
-    size_t c = ps__nn_conv_direct_dw_ok(net, d) ? ps__nn_conv_direct_dw_work(d, rows) : 0;
+    size_t c = ps__nn_conv_direct_work(net, d, rows);
     a = a > b ? a : b;
     return a > c ? a : c;
 }

@@ -88,6 +88,10 @@ void ps__nn_conv_direct_avx512(const ps__nn_direct *a);
 void ps__nn_conv_direct_avx2(const ps__nn_direct *a);
 void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a);
 void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a);
+/* The 3×3 convolution a by Winograd's F(2×2, 3×3) (conv_wino_kernel.h): u the transformed
+ * weights (g, 16, cg, og), work ps__nn_conv_wino_work floats for chunks of `chunk` images. */
+void ps__nn_conv_wino_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk);
+void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk);
 
 /* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
  * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,
@@ -116,6 +120,14 @@ void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int acc);
 int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d);
 /* Workspace floats the direct weight gradient of d needs for `rows` images. */
 size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows);
+/* 1 when the direct forward pass (dx 0) or input gradient (dx 1) of CONV node d runs
+ * Winograd's F(2×2, 3×3) (conv_wino_kernel.h): 3×3 windows, even output planes, 16·j
+ * channels on both sides, not switched off by PS_NN_WINO=0 in the environment. */
+int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx);
+/* Workspace floats the direct kernels of d need for `rows` images: the weight gradient's, or
+ * Winograd's (the transformed weights and a chunk's buffers) for the forward pass and input
+ * gradient of the 3×3 layers that take it. */
+size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows);
 /* dWᵀ (g, cg·k·k, og) in d's saved values = the transposed weight gradient of CONV node d
  * from its input and output gradient (already masked by a fused ReLU), by the direct kernel
  * (only when ps__nn_conv_direct_dw_ok); uses the workspace. */

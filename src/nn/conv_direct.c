@@ -3,6 +3,9 @@
  * which vector ISA runs them (chosen at run time), the weights transposed for them. The
  * kernels are conv_direct_kernel.h and conv_dw_kernel.h, compiled once per ISA
  * (conv_direct_avx512.c, conv_direct_avx2.c); the other layers take im2col + GEMM (conv.c). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "conv.h"
 #include "simd.h"
 
@@ -54,6 +57,121 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
     return ps__nn_conv_direct_ok(net, d);
 }
 
+#define WINO_CHUNK_FLOATS 32768
+
+/* Winograd's F(2×2, 3×3) for a 3×3 convolution of cg inputs and og outputs per group to
+ * planes of ho × wo (even) outputs: where the direct kernel would run it, with vectors of
+ * channels on both sides (cg, og multiples of 16, for every ISA alike). PS_NN_WINO=0 in the
+ * environment keeps the direct kernel (benchmarks). */
+static int wino_ok(const ps_net *net, int k, int pad, int ho, int wo, int cg, int og)
+{
+    static int off = -1;
+    if (off < 0) {
+        const char *e = getenv("PS_NN_WINO");
+        off = e && !strcmp(e, "0");
+    }
+    return !off && k == 3 && ho % 2 == 0 && wo % 2 == 0 && cg % 16 == 0 && og % 16 == 0 &&
+           direct_ok(net, k, pad, wo, cg, og);
+}
+
+static int wino_fwd(const ps_net *net, const ps_nn_node *d)
+{
+    return d->pad < d->k && wino_ok(net, d->k, d->pad, d->shape.h, d->shape.w,
+                                    d->ishape.c / d->groups, d->out / d->groups);
+}
+
+static int wino_dx(const ps_net *net, const ps_nn_node *d)
+{
+    return d->pad < d->k && wino_ok(net, d->k, d->k - 1 - d->pad, d->ishape.h, d->ishape.w,
+                                    d->out / d->groups, d->ishape.c / d->groups);
+}
+
+int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx)
+{
+    return dx ? wino_dx(net, d) : wino_fwd(net, d);
+}
+
+/* Workspace floats of one image of a Winograd convolution (cw_chunk's input and output,
+ * channel-last). */
+static size_t wino_image(int cg, int og, int h, int w, int ho, int wo, int pad)
+{
+    return (size_t)(h + 2 * pad) * (w + 2 * pad) * cg + (size_t)ho * wo * og;
+}
+
+/* Images per chunk of a Winograd convolution: its channel-last input and output kept to 32K
+ * floats (128 KiB, in L2), but at least one image. */
+static int wino_chunk(size_t per_image, int rows)
+{
+    int mc = (int)(WINO_CHUNK_FLOATS / per_image);
+    mc = mc > 0 ? mc : 1;
+    return mc < rows ? mc : rows;
+}
+
+static size_t wino_work(int g, int cg, int og, int h, int w, int ho, int wo, int pad, int rows)
+{
+    size_t per = wino_image(cg, og, h, w, ho, wo, pad);
+    return (size_t)g * 16 * cg * og + (size_t)wino_chunk(per, rows) * per +
+           16 * 12 * (size_t)(cg + og) +   /* a block's V and M (CW_MAX_S tiles) */
+           (size_t)h * w * cg;             /* the scratch plane of a padded input */
+}
+
+/* U = G g Gᵀ for each pair of channels: u (g, 16, ci, co) from the 3×3 filters at
+ * f(gi, i, o) (row-major, flipped when flip), G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. */
+static void wino_weights(float *u, const float *w, int g, int ci, int co, int cg, int flip)
+{
+    for (int gi = 0; gi < g; gi++)
+        for (int i = 0; i < ci; i++)
+            for (int o = 0; o < co; o++) {
+                /* forward: filter (o, i) of w (g·co, cg = ci, 3, 3); dx: (i, o) flipped */
+                const float *f = flip ? w + (((size_t)gi * ci + i) * cg + o) * 9
+                                      : w + (((size_t)gi * co + o) * cg + i) * 9;
+                float k[9], t[12];
+                for (int j = 0; j < 9; j++)
+                    k[j] = f[flip ? 8 - j : j];
+                for (int j = 0; j < 3; j++) {   /* G g: rows */
+                    t[0 * 3 + j] = k[0 * 3 + j];
+                    t[1 * 3 + j] = (k[0 * 3 + j] + k[1 * 3 + j] + k[2 * 3 + j]) * 0.5f;
+                    t[2 * 3 + j] = (k[0 * 3 + j] - k[1 * 3 + j] + k[2 * 3 + j]) * 0.5f;
+                    t[3 * 3 + j] = k[2 * 3 + j];
+                }
+                float *uo = u + (size_t)gi * 16 * ci * co + (size_t)i * co + o;
+                for (int r = 0; r < 4; r++) {   /* (G g) Gᵀ: columns */
+                    const float *q = t + r * 3;
+                    float v[4] = {q[0], (q[0] + q[1] + q[2]) * 0.5f, (q[0] - q[1] + q[2]) * 0.5f,
+                                  q[2]};
+                    for (int c = 0; c < 4; c++)
+                        uo[(size_t)(r * 4 + c) * ci * co] = v[c];
+                }
+            }
+}
+
+size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows)
+{
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
+    size_t a = ps__nn_conv_direct_dw_ok(net, d) ? ps__nn_conv_direct_dw_work(d, rows) : 0;
+    size_t b = wino_fwd(net, d) ? wino_work(g, cg, og, d->ishape.h, d->ishape.w, d->shape.h,
+                                            d->shape.w, d->pad, rows)
+                                : 0;
+    size_t c = wino_dx(net, d) ? wino_work(g, og, cg, d->shape.h, d->shape.w, d->ishape.h,
+                                           d->ishape.w, d->k - 1 - d->pad, rows)
+                               : 0;
+    a = a > b ? a : b;
+    return a > c ? a : c;
+}
+
+/* Runs a by Winograd's F(2×2, 3×3) on the net's ISA; w the layer's weights. */
+static void wino_run(ps_net *net, const ps__nn_direct *a, const float *w, int flip)
+{
+    float *u = net->arena + net->ws;
+    wino_weights(u, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
+    int chunk = wino_chunk(wino_image(a->cg, a->og, a->h, a->w, a->ho, a->wo, a->pad), a->m);
+    float *work = u + (size_t)a->g * 16 * a->cg * a->og;
+    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
+        ps__nn_conv_wino_avx512(a, u, work, chunk);
+    else
+        ps__nn_conv_wino_avx2(a, u, work, chunk);
+}
+
 /* Images per chunk of the direct weight gradient: dY's chunk, position-major, is reread for
  * every block of taps and channels, so it is kept to 8K floats (32 KiB: in L1), but at least
  * one image. */
@@ -100,6 +218,16 @@ PS_NN_SIMD void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d)
 {
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
     const float *w = net->state + d->w_off;                 /* (g·og, cg, k, k) */
+    if (wino_fwd(net, d)) {
+        ps__nn_direct a = {
+            .y = OUT(net, d), .x = ps__nn_in_act(net, d->in), .b = net->state + d->b_off,
+            .m = (int)ROWS(net, d), .g = g, .cg = cg, .og = og, .h = d->ishape.h,
+            .w = d->ishape.w, .ho = d->shape.h, .wo = d->shape.w, .k = d->k, .pad = d->pad,
+            .relu = d->relu,
+        };
+        wino_run(net, &a, w, 0);
+        return;
+    }
     float *wt = net->arena + d->save + d->n_w;              /* (g, cg·k·k, og) */
     size_t kk = (size_t)cg * d->k * d->k;
     for (int gi = 0; gi < g; gi++)
@@ -118,6 +246,15 @@ PS_NN_SIMD void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int
 {
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g, kk2 = d->k * d->k;
     const float *w = net->state + d->w_off;                 /* (g·og, cg, k, k) */
+    if (wino_dx(net, d)) {
+        ps__nn_direct a = {
+            .y = dx, .x = DOUT(net, d), .b = NULL, .m = (int)ROWS(net, d), .g = g, .cg = og,
+            .og = cg, .h = d->shape.h, .w = d->shape.w, .ho = d->ishape.h, .wo = d->ishape.w,
+            .k = d->k, .pad = d->k - 1 - d->pad, .acc = acc,
+        };
+        wino_run(net, &a, w, 1);
+        return;
+    }
     float *wf = net->arena + d->save + d->n_w;              /* (g, og·k·k, cg) */
     for (int gi = 0; gi < g; gi++)
         for (int o = 0; o < og; o++)

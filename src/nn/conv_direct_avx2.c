@@ -52,6 +52,30 @@ typedef __m256 cd_vec;
 #define CD_DW_NV(k) ((k) == 3 ? 1 : 2)
 #define CD_DW_ENTRY ps__nn_conv_dw_avx2
 #include "conv_dw_kernel.h"
+#define CD_SUB(a, b) _mm256_sub_ps(a, b)
+/* r (8 rows of 8) transposed in registers (unpack, shuffle, then 128-bit lane permutes). */
+__attribute__((target("avx2"))) static inline void cd_transpose_regs(__m256 r[8])
+{
+    __m256 t[8], s[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
+    }
+}
+#define CW_NV(og) 2
+#define CW_S(nv) 6
+#define CD_WINO_ENTRY ps__nn_conv_wino_avx2
+#include "conv_wino_kernel.h"
 #else
 void ps__nn_conv_direct_avx2(const ps__nn_direct *a)
 {
@@ -61,5 +85,10 @@ void ps__nn_conv_direct_avx2(const ps__nn_direct *a)
 void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a)
 {
     (void)a;
+}
+
+void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk)
+{
+    (void)a, (void)u, (void)work, (void)chunk;
 }
 #endif

@@ -43,6 +43,35 @@ typedef __m512 cd_vec;
 #define CD_DW_NV(k) ((k) == 3 ? 2 : 4)
 #define CD_DW_ENTRY ps__nn_conv_dw_avx512
 #include "conv_dw_kernel.h"
+#define CD_SUB(a, b) _mm512_sub_ps(a, b)
+/* r (16 rows of 16) transposed in registers (unpack, shuffle, then 128-bit lane shuffles). */
+__attribute__((target("avx512f"))) static inline void cd_transpose_regs(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+        }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+#define CW_NV(og) ((og) % 64 == 0 ? 4 : (og) % 32 == 0 ? 2 : 1)
+#define CW_S(nv) ((nv) == 4 ? 6 : 12)
+#define CD_WINO_ENTRY ps__nn_conv_wino_avx512
+#include "conv_wino_kernel.h"
 #else
 void ps__nn_conv_direct_avx512(const ps__nn_direct *a)
 {
@@ -52,5 +81,10 @@ void ps__nn_conv_direct_avx512(const ps__nn_direct *a)
 void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a)
 {
     (void)a;
+}
+
+void ps__nn_conv_wino_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk)
+{
+    (void)a, (void)u, (void)work, (void)chunk;
 }
 #endif
