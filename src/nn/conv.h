@@ -88,10 +88,17 @@ void ps__nn_conv_direct_avx512(const ps__nn_direct *a);
 void ps__nn_conv_direct_avx2(const ps__nn_direct *a);
 void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a);
 void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a);
+/* Most tiles (forward) or channels (weight gradient) of a register block of the Winograd
+ * kernels: their buffers of a block are sized by it. */
+#define PS_NN_WINO_MAX_S 16
 /* The 3×3 convolution a by Winograd's F(2×2, 3×3) (conv_wino_kernel.h): u the transformed
  * weights (g, 16, cg, og), work ps__nn_conv_wino_work floats for chunks of `chunk` images. */
 void ps__nn_conv_wino_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk);
 void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk);
+/* The weight gradient a of a 3×3 layer by F(3×3, 2×2), work ps__nn_conv_wino_dw_work floats
+ * for chunks of `chunk` images (a->work and a->chunk unused). */
+void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a, float *work, int chunk);
+void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a, float *work, int chunk);
 
 /* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
  * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,

@@ -3,6 +3,7 @@
  * which vector ISA runs them (chosen at run time), the weights transposed for them. The
  * kernels are conv_direct_kernel.h and conv_dw_kernel.h, compiled once per ISA
  * (conv_direct_avx512.c, conv_direct_avx2.c); the other layers take im2col + GEMM (conv.c). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,7 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
 }
 
 #define WINO_CHUNK_FLOATS 32768
+#define WINO_DW_CHUNK_FLOATS 131072
 
 /* Winograd's F(2×2, 3×3) for a 3×3 convolution of cg inputs and og outputs per group to
  * planes of ho × wo (even) outputs: where the direct kernel would run it, with vectors of
@@ -100,9 +102,9 @@ static size_t wino_image(int cg, int og, int h, int w, int ho, int wo, int pad)
 
 /* Images per chunk of a Winograd convolution: its channel-last input and output kept to 32K
  * floats (128 KiB, in L2), but at least one image. */
-static int wino_chunk(size_t per_image, int rows)
+static int wino_chunk(size_t per_image, int rows, size_t floats)
 {
-    int mc = (int)(WINO_CHUNK_FLOATS / per_image);
+    int mc = (int)(floats / per_image);
     mc = mc > 0 ? mc : 1;
     return mc < rows ? mc : rows;
 }
@@ -110,8 +112,8 @@ static int wino_chunk(size_t per_image, int rows)
 static size_t wino_work(int g, int cg, int og, int h, int w, int ho, int wo, int pad, int rows)
 {
     size_t per = wino_image(cg, og, h, w, ho, wo, pad);
-    return (size_t)g * 16 * cg * og + (size_t)wino_chunk(per, rows) * per +
-           16 * 12 * (size_t)(cg + og) +   /* a block's V and M (CW_MAX_S tiles) */
+    return 16 + (size_t)g * 16 * cg * og + (size_t)wino_chunk(per, rows, WINO_CHUNK_FLOATS) * per +
+           16 * PS_NN_WINO_MAX_S * (size_t)(cg + og) +   /* a block's V and M */
            (size_t)h * w * cg;             /* the scratch plane of a padded input */
 }
 
@@ -145,10 +147,31 @@ static void wino_weights(float *u, const float *w, int g, int ci, int co, int cg
             }
 }
 
+/* The Winograd weight gradient's workspace per image (channel-last input and output
+ * gradient, their transforms) and its chunks: kept to WINO_DW_CHUNK_FLOATS, at least one
+ * image. The chunks set the order of the sums: they depend on the layer only. */
+static size_t wino_dw_image(const ps_nn_node *d)
+{
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
+    size_t tiles = (size_t)(d->shape.h / 2) * (d->shape.w / 2);
+    return (size_t)(d->ishape.h + 2 * d->pad) * (d->ishape.w + 2 * d->pad) * cg +
+           (size_t)d->shape.h * d->shape.w * og + 16 * tiles * (size_t)(cg + og);
+}
+
+static size_t wino_dw_work(const ps_nn_node *d, int rows)
+{
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
+    size_t per = wino_dw_image(d);
+    return 16 + 16 * (size_t)cg * og + (size_t)wino_chunk(per, rows, WINO_DW_CHUNK_FLOATS) * per +
+           (size_t)d->ishape.h * d->ishape.w * cg;
+}
+
 size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows)
 {
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
-    size_t a = ps__nn_conv_direct_dw_ok(net, d) ? ps__nn_conv_direct_dw_work(d, rows) : 0;
+    size_t a = !ps__nn_conv_direct_dw_ok(net, d) ? 0
+               : wino_fwd(net, d)                ? wino_dw_work(d, rows)
+                                                 : ps__nn_conv_direct_dw_work(d, rows);
     size_t b = wino_fwd(net, d) ? wino_work(g, cg, og, d->ishape.h, d->ishape.w, d->shape.h,
                                             d->shape.w, d->pad, rows)
                                 : 0;
@@ -159,12 +182,23 @@ size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows)
     return a > c ? a : c;
 }
 
+/* The workspace at a 64-byte boundary (its sizes above have 16 floats to spare): the
+ * Winograd buffers' rows are multiples of 16 floats, so no vector load of theirs then
+ * straddles two cache lines (measured: AVX-512 slower by up to 20% from one net to the next
+ * without). */
+static float *wino_base(const ps_net *net)
+{
+    uintptr_t p = (uintptr_t)(net->arena + net->ws);
+    return (float *)((p + 63) & ~(uintptr_t)63);
+}
+
 /* Runs a by Winograd's F(2×2, 3×3) on the net's ISA; w the layer's weights. */
 static void wino_run(ps_net *net, const ps__nn_direct *a, const float *w, int flip)
 {
-    float *u = net->arena + net->ws;
+    float *u = wino_base(net);
     wino_weights(u, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
-    int chunk = wino_chunk(wino_image(a->cg, a->og, a->h, a->w, a->ho, a->wo, a->pad), a->m);
+    int chunk = wino_chunk(wino_image(a->cg, a->og, a->h, a->w, a->ho, a->wo, a->pad), a->m,
+                           WINO_CHUNK_FLOATS);
     float *work = u + (size_t)a->g * 16 * a->cg * a->og;
     if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
         ps__nn_conv_wino_avx512(a, u, work, chunk);
@@ -199,6 +233,14 @@ void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d)
         .og = d->out / g, .h = d->ishape.h, .w = d->ishape.w, .ho = d->shape.h,
         .wo = d->shape.w, .k = d->k, .pad = d->pad, .chunk = dw_chunk(d, m),
     };
+    if (wino_fwd(net, d)) {
+        int chunk = wino_chunk(wino_dw_image(d), m, WINO_DW_CHUNK_FLOATS);
+        if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
+            ps__nn_conv_wino_dw_avx512(&a, wino_base(net), chunk);
+        else
+            ps__nn_conv_wino_dw_avx2(&a, wino_base(net), chunk);
+        return;
+    }
     if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
         ps__nn_conv_dw_avx512(&a);
     else

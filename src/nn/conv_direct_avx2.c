@@ -53,6 +53,7 @@ typedef __m256 cd_vec;
 #define CD_DW_ENTRY ps__nn_conv_dw_avx2
 #include "conv_dw_kernel.h"
 #define CD_SUB(a, b) _mm256_sub_ps(a, b)
+#define CD_MUL(a, b) _mm256_mul_ps(a, b)
 /* r (8 rows of 8) transposed in registers (unpack, shuffle, then 128-bit lane permutes). */
 __attribute__((target("avx2"))) static inline void cd_transpose_regs(__m256 r[8])
 {
@@ -75,6 +76,7 @@ __attribute__((target("avx2"))) static inline void cd_transpose_regs(__m256 r[8]
 #define CW_NV(og) 2
 #define CW_S(nv) 6
 #define CD_WINO_ENTRY ps__nn_conv_wino_avx2
+#define CD_WINO_DW_ENTRY ps__nn_conv_wino_dw_avx2
 #include "conv_wino_kernel.h"
 #else
 void ps__nn_conv_direct_avx2(const ps__nn_direct *a)
@@ -90,5 +92,10 @@ void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a)
 void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk)
 {
     (void)a, (void)u, (void)work, (void)chunk;
+}
+
+void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a, float *work, int chunk)
+{
+    (void)a, (void)work, (void)chunk;
 }
 #endif

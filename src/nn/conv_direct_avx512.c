@@ -44,6 +44,7 @@ typedef __m512 cd_vec;
 #define CD_DW_ENTRY ps__nn_conv_dw_avx512
 #include "conv_dw_kernel.h"
 #define CD_SUB(a, b) _mm512_sub_ps(a, b)
+#define CD_MUL(a, b) _mm512_mul_ps(a, b)
 /* r (16 rows of 16) transposed in registers (unpack, shuffle, then 128-bit lane shuffles). */
 __attribute__((target("avx512f"))) static inline void cd_transpose_regs(__m512 r[16])
 {
@@ -71,6 +72,7 @@ __attribute__((target("avx512f"))) static inline void cd_transpose_regs(__m512 r
 #define CW_NV(og) ((og) % 64 == 0 ? 4 : (og) % 32 == 0 ? 2 : 1)
 #define CW_S(nv) ((nv) == 4 ? 6 : 12)
 #define CD_WINO_ENTRY ps__nn_conv_wino_avx512
+#define CD_WINO_DW_ENTRY ps__nn_conv_wino_dw_avx512
 #include "conv_wino_kernel.h"
 #else
 void ps__nn_conv_direct_avx512(const ps__nn_direct *a)
@@ -86,5 +88,10 @@ void ps__nn_conv_dw_avx512(const ps__nn_direct_dw *a)
 void ps__nn_conv_wino_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk)
 {
     (void)a, (void)u, (void)work, (void)chunk;
+}
+
+void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a, float *work, int chunk)
+{
+    (void)a, (void)work, (void)chunk;
 }
 #endif

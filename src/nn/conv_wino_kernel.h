@@ -16,7 +16,7 @@
  * channels run in order from zero, so every ISA gives the same bits; they are not the direct
  * kernel's bits (other terms, other roundings). */
 
-#define CW_MAX_S 12
+#define CW_MAX_S PS_NN_WINO_MAX_S
 
 /* dst[c·ldd + r] = src[r·lds + c] (or += when add), as ps__nn_transpose, in blocks of
  * CD_VW × CD_VW transposed in registers (cd_transpose_regs, the ISA's), the rest one by
@@ -70,7 +70,7 @@ CD_TARGET CD_INLINE void cw_gemm_block(float *mt, const float *vt, const float *
                                        int og, const int S, const int NV)
 {
     cd_vec acc[CW_MAX_S][CD_MAX_NV];
-#pragma GCC unroll 12
+#pragma GCC unroll 16
     for (int s = 0; s < S; s++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
@@ -80,7 +80,7 @@ CD_TARGET CD_INLINE void cw_gemm_block(float *mt, const float *vt, const float *
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             w[v] = CD_LOAD(ut + (size_t)c * og + CD_VW * v);
-#pragma GCC unroll 12
+#pragma GCC unroll 16
         for (int s = 0; s < S; s++) {
             cd_vec b = CD_SET1(vt[(size_t)s * cg + c]);
 #pragma GCC unroll 4
@@ -88,7 +88,7 @@ CD_TARGET CD_INLINE void cw_gemm_block(float *mt, const float *vt, const float *
                 acc[s][v] = CD_FMA(b, w[v], acc[s][v]);
         }
     }
-#pragma GCC unroll 12
+#pragma GCC unroll 16
     for (int s = 0; s < S; s++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
@@ -112,6 +112,7 @@ CD_TARGET CD_INLINE void cw_gemm_nv(float *m, const float *v, const float *u, in
         break;
                 CW_CASE(1) CW_CASE(2) CW_CASE(3) CW_CASE(4) CW_CASE(5) CW_CASE(6)
                 CW_CASE(7) CW_CASE(8) CW_CASE(9) CW_CASE(10) CW_CASE(11) CW_CASE(12)
+                CW_CASE(13) CW_CASE(14) CW_CASE(15) CW_CASE(16)
 #undef CW_CASE
             }
         }
@@ -127,30 +128,22 @@ CD_TARGET static void cw_gemm(float *m, const float *v, const float *u, int T, i
     }
 }
 
-/* The convolution of one group for images i0 .. i0 + mc − 1 (see the top of this file). */
-CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *work, int gi,
-                               int i0, int mc)
+/* Images i0 .. i0 + mc − 1 of group gi of x (g·cg, m, h, w), channel-last with pad zeros
+ * around: xt (mc, h + 2·pad, w + 2·pad, cg) (whole planes transposed, through the scratch xs
+ * (h, w, cg) when pad > 0). */
+CD_TARGET static void cw_input_planes(float *xt, float *xs, const float *x, int m, int gi,
+                                      int cg, int i0, int mc, int h, int w, int pad)
 {
-    const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
-              pad = a->pad;
-    const int HP = h + 2 * pad, WP = w + 2 * pad, th = ho / 2, tw = wo / 2, T = mc * th * tw;
-    float *xt = work;                                    /* (mc, HP, WP, cg) */
-    float *v = xt + (size_t)mc * HP * WP * cg;           /* (16, CW_MAX_S, cg) */
-    float *m = v + (size_t)16 * CW_MAX_S * cg;           /* (16, CW_MAX_S, og) */
-    float *yt = m + (size_t)16 * CW_MAX_S * og;          /* (mc, ho, wo, og) */
-    float *xs = yt + (size_t)mc * ho * wo * og;          /* (h, w, cg) */
-    const size_t plane = (size_t)h * w, oplane = (size_t)ho * wo;
-
-    /* The input, channel-last with zero borders (whole planes transposed, into the scratch
-     * xs when there are borders). */
+    const int HP = h + 2 * pad, WP = w + 2 * pad;
+    const size_t plane = (size_t)h * w;
     for (int mm = 0; mm < mc; mm++) {
         float *xi = xt + (size_t)mm * HP * WP * cg;
-        const float *xg = a->x + ((size_t)gi * cg * a->m + i0 + mm) * plane;
+        const float *xg = x + ((size_t)gi * cg * m + i0 + mm) * plane;
         if (!pad) {
-            cw_transpose(xi, (size_t)cg, xg, (size_t)a->m * plane, cg, (int)plane, 0);
+            cw_transpose(xi, (size_t)cg, xg, (size_t)m * plane, cg, (int)plane, 0);
             continue;
         }
-        cw_transpose(xs, (size_t)cg, xg, (size_t)a->m * plane, cg, (int)plane, 0);
+        cw_transpose(xs, (size_t)cg, xg, (size_t)m * plane, cg, (int)plane, 0);
         for (int y = 0; y < HP; y++) {
             float *row = xi + (size_t)y * WP * cg;
             if (y < pad || y >= h + pad) {
@@ -163,6 +156,43 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
             memset(row + (size_t)(w + pad) * cg, 0, (size_t)pad * cg * sizeof(float));
         }
     }
+}
+
+/* V = Bᵀ d B of tile t (image mm, tile row ty, column tx) of xt (rows of WP·cg), every
+ * vector of channels, into v + ξ·ld (ξ = 0 .. 15). */
+CD_TARGET CD_INLINE void cw_input_transform(float *v, size_t ld, const float *xt, int cg, int HP,
+                                            int WP, int mm, int ty, int tx)
+{
+    const float *d0 = xt + (((size_t)mm * HP + 2 * ty) * WP + 2 * tx) * cg;
+    for (int c = 0; c < cg; c += CD_VW) {
+        cd_vec d[16], tv[16];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++)
+                d[i * 4 + j] = CD_LOAD(d0 + ((size_t)i * WP + j) * cg + c);
+        cw_input_tile(tv, d);
+#pragma GCC unroll 16
+        for (int xi = 0; xi < 16; xi++)
+            CD_STORE(v + xi * ld + c, tv[xi]);
+    }
+}
+
+/* The convolution of one group for images i0 .. i0 + mc − 1 (see the top of this file). */
+CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *work, int gi,
+                               int i0, int mc)
+{
+    const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
+              pad = a->pad;
+    const int HP = h + 2 * pad, WP = w + 2 * pad, th = ho / 2, tw = wo / 2, T = mc * th * tw;
+    float *xt = work;                                    /* (mc, HP, WP, cg) */
+    float *v = xt + (size_t)mc * HP * WP * cg;           /* (16, CW_MAX_S, cg) */
+    float *m = v + (size_t)16 * CW_MAX_S * cg;           /* (16, CW_MAX_S, og) */
+    float *yt = m + (size_t)16 * CW_MAX_S * og;          /* (mc, ho, wo, og) */
+    float *xs = yt + (size_t)mc * ho * wo * og;          /* (h, w, cg) */
+    const size_t oplane = (size_t)ho * wo;
+
+    cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad);
 
     /* Per block of SB tiles (the last one shorter): V = Bᵀ d B, M = V U, Y = Aᵀ M A, the
      * block's V and M in L1. */
@@ -172,20 +202,9 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
     for (int t0 = 0; t0 < T; t0 += SB) {
         const int S = T - t0 < SB ? T - t0 : SB;
         for (int s = 0; s < S; s++) {   /* v: (16, S, cg) */
-            int t = t0 + s, mm = t / per, ty = t % per / tw, tx = t % tw;
-            const float *d0 = xt + (((size_t)mm * HP + 2 * ty) * WP + 2 * tx) * cg;
-            for (int c = 0; c < cg; c += CD_VW) {
-                cd_vec d[16], tv[16];
-#pragma GCC unroll 4
-                for (int i = 0; i < 4; i++)
-#pragma GCC unroll 4
-                    for (int j = 0; j < 4; j++)
-                        d[i * 4 + j] = CD_LOAD(d0 + ((size_t)i * WP + j) * cg + c);
-                cw_input_tile(tv, d);
-#pragma GCC unroll 16
-                for (int xi = 0; xi < 16; xi++)
-                    CD_STORE(v + ((size_t)xi * S + s) * cg + c, tv[xi]);
-            }
+            int t = t0 + s, mm = t / per;
+            cw_input_transform(v + (size_t)s * cg, (size_t)S * cg, xt, cg, HP, WP, mm,
+                               t % per / tw, t % tw);
         }
         for (int xi = 0; xi < 16; xi++)   /* m: (16, S, og) */
             cw_gemm(m + (size_t)xi * S * og, v + (size_t)xi * S * cg,
@@ -235,4 +254,174 @@ void CD_WINO_ENTRY(const ps__nn_direct *a, const float *u, float *work, int chun
     for (int gi = 0; gi < a->g; gi++)
         for (int i0 = 0; i0 < a->m; i0 += chunk)
             cw_chunk(a, u, work, gi, i0, a->m - i0 < chunk ? a->m - i0 : chunk);
+}
+
+/* The weight gradient by F(3×3, 2×2), the dual of the forward algorithm (Lavin and Gray):
+ * dW = Gᵀ [Σ_tiles (A dY_t Aᵀ) ⊙ (Bᵀ d_t B)] G, d_t the 4 × 4 input values under the 2 × 2
+ * output-gradient tile dY_t, A = (Aᵀ)ᵀ and G as in the forward pass. Per chunk of images,
+ * V (16, T, cg) and W (16, T, og) are the transformed input and output gradient; for each ξ
+ * the products Σ_t V[ξ][t][c]·W[ξ][t][o] run over the chunk's tiles in order in register
+ * blocks of CB channels × NV vectors of output channels, and are added into dM (16, cg, og)
+ * (the first chunk sets it); dWᵀ = Gᵀ dM G at the end. Every ISA: the same operations, the
+ * same bits (the chunks depend on the layer only). */
+
+/* A dY Aᵀ for the 2 × 2 vectors q (row-major) into t (4 × 4): (A y) = (y0, y0 + y1, y0 − y1,
+ * −y1) on the rows, then on the columns. */
+CD_TARGET CD_INLINE void cw_dy_tile(cd_vec t[16], const cd_vec q[4])
+{
+    const cd_vec z = CD_SET1(0.0f);
+    cd_vec r[8];
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; j++) {   /* rows: A dY (4 × 2) */
+        r[0 * 2 + j] = q[0 * 2 + j];
+        r[1 * 2 + j] = CD_ADD(q[0 * 2 + j], q[1 * 2 + j]);
+        r[2 * 2 + j] = CD_SUB(q[0 * 2 + j], q[1 * 2 + j]);
+        r[3 * 2 + j] = CD_SUB(z, q[1 * 2 + j]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {   /* columns: (A dY) Aᵀ */
+        t[i * 4 + 0] = r[i * 2 + 0];
+        t[i * 4 + 1] = CD_ADD(r[i * 2 + 0], r[i * 2 + 1]);
+        t[i * 4 + 2] = CD_SUB(r[i * 2 + 0], r[i * 2 + 1]);
+        t[i * 4 + 3] = CD_SUB(z, r[i * 2 + 1]);
+    }
+}
+
+/* One register block of dM[ξ]: CB channels × NV vectors of output channels, summed over T
+ * tiles in order, then stored (first) or added into dm (rows of og). vt: V[ξ] at the block's
+ * first channel (rows of cg); wt: W[ξ] at its first output channel (rows of og). */
+CD_TARGET CD_INLINE void cw_dw_block(float *dm, const float *vt, const float *wt, int T, int cg,
+                                     int og, int first, const int CB, const int NV)
+{
+    cd_vec acc[CW_MAX_S][CD_MAX_NV];
+#pragma GCC unroll 16
+    for (int c = 0; c < CB; c++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[c][v] = CD_SET1(0.0f);
+    for (int t = 0; t < T; t++) {
+        cd_vec w[CD_MAX_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            w[v] = CD_LOAD(wt + (size_t)t * og + CD_VW * v);
+#pragma GCC unroll 16
+        for (int c = 0; c < CB; c++) {
+            cd_vec b = CD_SET1(vt[(size_t)t * cg + c]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                acc[c][v] = CD_FMA(b, w[v], acc[c][v]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < CB; c++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            float *p = dm + (size_t)c * og + CD_VW * v;
+            CD_STORE(p, first ? acc[c][v] : CD_ADD(CD_LOAD(p), acc[c][v]));
+        }
+}
+
+/* Blocks of at most CBMAX channels, of even sizes (16 as 8 + 8, not 12 + 4: a short block
+ * has too few accumulators to hide the FMA latency). */
+CD_TARGET CD_INLINE void cw_dw_nv(float *dm, const float *v, const float *w, int T, int cg,
+                                  int og, int first, const int NV, const int CBMAX)
+{
+    const int CB = (cg + (cg + CBMAX - 1) / CBMAX - 1) / ((cg + CBMAX - 1) / CBMAX);
+    for (int o = 0; o < og; o += NV * CD_VW)
+        for (int c = 0; c < cg; c += CB) {
+            float *d = dm + (size_t)c * og + o;
+            const float *vt = v + c, *wt = w + o;
+            switch (cg - c < CB ? cg - c : CB) {
+#define CW_CASE(S)                                                                           \
+    case S:                                                                                  \
+        if (S <= CBMAX)                                                                      \
+            cw_dw_block(d, vt, wt, T, cg, og, first, S <= CBMAX ? S : 1, NV);                \
+        break;
+                CW_CASE(1) CW_CASE(2) CW_CASE(3) CW_CASE(4) CW_CASE(5) CW_CASE(6)
+                CW_CASE(7) CW_CASE(8) CW_CASE(9) CW_CASE(10) CW_CASE(11) CW_CASE(12)
+                CW_CASE(13) CW_CASE(14) CW_CASE(15) CW_CASE(16)
+#undef CW_CASE
+            }
+        }
+}
+
+/* dM[ξ] (+)= V[ξ]ᵀ W[ξ] over T tiles, with the ISA's block for og output channels. */
+CD_TARGET static void cw_dw_gemm(float *dm, const float *v, const float *w, int T, int cg,
+                                 int og, int first)
+{
+    switch (CW_NV(og)) {
+    case 4: cw_dw_nv(dm, v, w, T, cg, og, first, 4, CW_S(4)); break;
+    case 2: cw_dw_nv(dm, v, w, T, cg, og, first, 2, CW_S(2)); break;
+    default: cw_dw_nv(dm, v, w, T, cg, og, first, 1, CW_S(1)); break;
+    }
+}
+
+CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a, float *work, int chunk)
+{
+    const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
+              pad = a->pad;
+    const int HP = h + 2 * pad, WP = w + 2 * pad, th = ho / 2, tw = wo / 2, per = th * tw;
+    const size_t oplane = (size_t)ho * wo;
+    float *dm = work;                                    /* (16, cg, og) */
+    float *xt = dm + (size_t)16 * cg * og;               /* (chunk, HP, WP, cg) */
+    float *dyt = xt + (size_t)chunk * HP * WP * cg;      /* (chunk, ho, wo, og) */
+    float *v = dyt + (size_t)chunk * oplane * og;        /* (16, T, cg) */
+    float *wv = v + (size_t)16 * chunk * per * cg;       /* (16, T, og) */
+    float *xs = wv + (size_t)16 * chunk * per * og;      /* (h, w, cg) */
+    for (int gi = 0; gi < a->g; gi++) {
+        for (int i0 = 0; i0 < a->m; i0 += chunk) {
+            const int mc = a->m - i0 < chunk ? a->m - i0 : chunk, T = mc * per;
+            cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad);
+            for (int mm = 0; mm < mc; mm++)   /* dY (og, ho·wo) → (ho·wo, og) */
+                cw_transpose(dyt + (size_t)mm * oplane * og, (size_t)og,
+                             a->dy + ((size_t)gi * og * a->m + i0 + mm) * oplane,
+                             (size_t)a->m * oplane, og, (int)oplane, 0);
+            for (int t = 0; t < T; t++) {
+                int mm = t / per, ty = t % per / tw, tx = t % tw;
+                cw_input_transform(v + (size_t)t * cg, (size_t)T * cg, xt, cg, HP, WP, mm, ty,
+                                   tx);
+                const float *q0 = dyt + (((size_t)mm * ho + 2 * ty) * wo + 2 * tx) * og;
+                for (int o = 0; o < og; o += CD_VW) {
+                    cd_vec q[4], tv[16];
+                    q[0] = CD_LOAD(q0 + o);
+                    q[1] = CD_LOAD(q0 + og + o);
+                    q[2] = CD_LOAD(q0 + (size_t)wo * og + o);
+                    q[3] = CD_LOAD(q0 + ((size_t)wo + 1) * og + o);
+                    cw_dy_tile(tv, q);
+#pragma GCC unroll 16
+                    for (int xi = 0; xi < 16; xi++)
+                        CD_STORE(wv + ((size_t)xi * T + t) * og + o, tv[xi]);
+                }
+            }
+            for (int xi = 0; xi < 16; xi++)
+                cw_dw_gemm(dm + (size_t)xi * cg * og, v + (size_t)xi * T * cg,
+                           wv + (size_t)xi * T * og, T, cg, og, i0 == 0);
+        }
+        /* dWᵀ (cg·9, og) = Gᵀ dM G per channel, vectors of output channels: Gᵀ = [1 ½ ½ 0;
+         * 0 ½ −½ 0; 0 ½ ½ 1] on the rows, then on the columns. */
+        float *dwt = a->dwt + (size_t)gi * cg * 9 * og;
+        const cd_vec half = CD_SET1(0.5f);
+        for (int c = 0; c < cg; c++)
+            for (int o = 0; o < og; o += CD_VW) {
+                cd_vec q[16], r[12];
+#pragma GCC unroll 16
+                for (int xi = 0; xi < 16; xi++)
+                    q[xi] = CD_LOAD(dm + ((size_t)xi * cg + c) * og + o);
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++) {
+                    cd_vec s12 = CD_MUL(CD_ADD(q[1 * 4 + j], q[2 * 4 + j]), half);
+                    r[0 * 4 + j] = CD_ADD(q[0 * 4 + j], s12);
+                    r[1 * 4 + j] = CD_MUL(CD_SUB(q[1 * 4 + j], q[2 * 4 + j]), half);
+                    r[2 * 4 + j] = CD_ADD(s12, q[3 * 4 + j]);
+                }
+#pragma GCC unroll 3
+                for (int i = 0; i < 3; i++) {
+                    cd_vec s12 = CD_MUL(CD_ADD(r[i * 4 + 1], r[i * 4 + 2]), half);
+                    float *d = dwt + ((size_t)c * 9 + i * 3) * og + o;
+                    CD_STORE(d, CD_ADD(r[i * 4 + 0], s12));
+                    CD_STORE(d + og, CD_MUL(CD_SUB(r[i * 4 + 1], r[i * 4 + 2]), half));
+                    CD_STORE(d + 2 * (size_t)og, CD_ADD(s12, r[i * 4 + 3]));
+                }
+            }
+    }
 }
