@@ -52,6 +52,7 @@ typedef __m256 cd_vec;
 #define CD_DW_NV(k) ((k) == 3 ? 1 : 2)
 #define CD_DW_ENTRY ps__nn_conv_dw_avx2
 #include "conv_dw_kernel.h"
+/* Winograd (conv_wino_kernel.h): 6 tiles (or channels) × 2 vectors, 12 accumulators. */
 #define CD_SUB(a, b) _mm256_sub_ps(a, b)
 #define CD_MUL(a, b) _mm256_mul_ps(a, b)
 /* r (8 rows of 8) transposed in registers (unpack, shuffle, then 128-bit lane permutes). */

@@ -1,20 +1,30 @@
-/* pairsweep — the 3×3 convolution by Winograd's F(2×2, 3×3), written once for a vector ISA
- * like conv_direct_kernel.h (whose macros it uses, with CD_SUB(a, b) = a − b and
- * CD_WINO_ENTRY, the name of the entry point, conv.h). Not a public header.
+/* pairsweep — the 3×3 convolution by Winograd's F(2×2, 3×3) and its weight gradient by
+ * F(3×3, 2×2), written once for a vector ISA like conv_direct_kernel.h, whose macros it uses,
+ * with these of the ISA's file:
+ *
+ *   CD_SUB(a, b), CD_MUL(a, b)   a − b, a·b
+ *   cd_transpose_regs(r)         r[CD_VW] (CD_VW rows of a vector) transposed in registers
+ *   CW_NV(og)                    vectors of output channels of a register block (1, 2 or 4)
+ *   CW_S(nv)                     tiles (forward) or input channels (weight gradient) of a
+ *                                block of nv vectors (≤ PS_NN_WINO_MAX_S)
+ *   CD_WINO_ENTRY, CD_WINO_DW_ENTRY   the names of the entry points (conv.h)
+ *
+ * Not a public header.
  *
  * The method (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
  * Each 2 × 2 tile of outputs of a plane is computed from the 4 × 4 input values under it:
  * Y = Aᵀ [Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B)] A, 16 multiply-adds per input channel for 4 outputs
  * where the direct convolution does 36. The weights' transforms U = G g Gᵀ (16 per pair of
- * channels, conv_direct.c) come in as u: (g, 16, cg, og). Per chunk of images: the input is
- * copied channel-last with zero borders (xt: (mc, HP, WP, cg)); each tile's 16 transformed
- * values are V = Bᵀ d B, vectors of channels (v: (16, T, cg), T tiles); for each of the 16
- * positions ξ, M[ξ] (T, og) = V[ξ] (T, cg) · U[ξ] (cg, og), in register blocks of S tiles ×
- * NV vectors of output channels, each V value broadcast into NV FMAs; then each tile's
- * outputs are Aᵀ M A (+ bias, ReLU) into yt: (mc, ho, wo, og), transposed into y. The
- * transforms only add and subtract, in one fixed order per value, the sums over the input
- * channels run in order from zero, so every ISA gives the same bits; they are not the direct
- * kernel's bits (other terms, other roundings). */
+ * channels, conv_direct.c) come in as u: (g, 16, cg, og). Per chunk of images the input is
+ * copied channel-last with zero borders (xt: (mc, HP, WP, cg), by in-register transposes);
+ * then per block of S tiles: each tile's 16 transformed values V = Bᵀ d B, vectors of
+ * channels (v: (16, S, cg)); for each of the 16 positions ξ, M[ξ] (S, og) = V[ξ] (S, cg) ·
+ * U[ξ] (cg, og), S tiles × NV vectors of output channels in registers, each V value
+ * broadcast into NV FMAs; each tile's outputs Aᵀ M A (+ bias, ReLU) into yt: (mc, ho, wo,
+ * og), transposed into y at the end of the chunk. The block's V and M stay in L1. The
+ * transforms only add and subtract (and halve, exactly, for the weights), in one fixed order
+ * per value, and the sums over the input channels run in order from zero, so every ISA gives
+ * the same bits; they are not the direct kernel's bits (other terms, other roundings). */
 
 #define CW_MAX_S PS_NN_WINO_MAX_S
 
