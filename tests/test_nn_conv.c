@@ -191,13 +191,17 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
                     want_dx);
         CHECK_EQ_INT(ps__nn_conv_direct_ok(net, d), want);
         CHECK_EQ_INT(ps__nn_conv_direct_dx_ok(net, d), want_dx);
-        /* Winograd's F(2×2, 3×3) inside the direct path: 3×3, even planes, 16·j channels */
-        int wino = d->k == 3 && (d->ishape.c / d->groups) % 16 == 0 &&
-                   (d->out / d->groups) % 16 == 0 && !getenv("PS_NN_WINO");
+        /* Winograd's F(2×2, 3×3) inside the direct path: 16·j channels on both sides,
+         * planes even, or odd from 7 with 32 channels or more on both sides */
+        int cg = d->ishape.c / d->groups, og = d->out / d->groups;
+        int wino = d->k == 3 && cg % 16 == 0 && og % 16 == 0 && !getenv("PS_NN_WINO");
+        int big = cg >= 32 && og >= 32;
+#define WINO_PLANE(n) ((n) % 2 == 0 || ((n) >= 7 && big))
         CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 0),
-                     want && wino && d->shape.h % 2 == 0 && d->shape.w % 2 == 0);
+                     want && wino && WINO_PLANE(d->shape.h) && WINO_PLANE(d->shape.w));
         CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 1),
-                     want_dx && wino && d->ishape.h % 2 == 0 && d->ishape.w % 2 == 0);
+                     want_dx && wino && WINO_PLANE(d->ishape.h) && WINO_PLANE(d->ishape.w));
+#undef WINO_PLANE
         n_wino += ps__nn_conv_wino_ok(net, d, 0) + ps__nn_conv_wino_ok(net, d, 1);
     }
 }
@@ -221,7 +225,9 @@ typedef struct direct_case {
  * by row), with groups; first layers of 1 input (5×5: direct) and of 2 (3×3, 18
  * multiply-adds per output: im2col + GEMM). The AVX2 kernels take the 3×3 "same" layers on
  * square 7×7 and 3×3 planes in blocks of rows (cd_block_rows: "c" of the 7×7 case, "b" of
- * the 3×3 one, forward and dx), the 5×3 plane row by row. */
+ * the 3×3 one, forward and dx), the 5×3 plane row by row. Winograd (conv_wino_kernel.h) takes
+ * the 3×3 layers of 16·j channels on even planes ("a" and "c" of the first case, "b" of the
+ * third) and on 7×7 ones with 32 or more (the last case: tiles overhanging the plane). */
 static const direct_case direct_cases[] = {
     {16, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 80, 3, 1, 1), DC_RELU("ra"),
                   DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c", "a c"},
@@ -232,6 +238,8 @@ static const direct_case direct_cases[] = {
     {2, 7, 7, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 16, 5, 2, 1), DC_RELU("ra"),
                DC_CONV("b", 64, 5, 2, 2), DC_RELU("rb"), DC_CONV("c", 48, 3, 1, 1),
                DC_CONV("d", 32, 5, 2, 2)}, 7, "a b c d", "c"},
+    {32, 7, 7, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 32, 3, 1, 1), DC_RELU("ra"),
+                DC_CONV("b", 48, 3, 1, 1)}, 4, "a b", "a b"},
     {16, 3, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
                 DC_CONV("b", 32, 3, 1, 2), DC_CONV("c", 16, 5, 2, 1)}, 5, "a b c", "a b c"},
     {16, 5, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
@@ -372,7 +380,7 @@ static void test_conv_direct_shapes(void)
     /* Winograd ran, forward and input gradient, on cases 1 and 2's 3×3 layers ("a", "c"; "b"
      * of case 2), for AUTO and AVX2 alike (the same bits, above), wherever a direct kernel
      * does. */
-    printf("     Winograd F(2x2, 3x3): %d forward passes and input gradients\n", n_wino);
+    printf("     Winograd: %d forward passes and input gradients\n", n_wino);
     if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && !getenv("PS_NN_WINO"))
         CHECK(n_wino >= 8);
 }

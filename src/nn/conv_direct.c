@@ -64,6 +64,12 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
 #define WINO_CHUNK_FLOATS 32768
 #define WINO_DW_CHUNK_FLOATS 131072
 
+/* The planes of outputs Winograd's tiles cover well: even, or odd from 7 (the overhanging
+ * tiles compute 16 outputs for 12.25 on 7 × 7 planes; on 3 × 3 ones 16 for 9), there with 32
+ * channels or more on both sides (bench_conv --backward, Zen 4: A4_k3.conv2, 32 → 64 on
+ * 7 × 7, 5–8% faster, 35–40% with AVX2; A3_k3.conv2, 16 → 32, 30–50% slower). */
+#define WINO_PLANE(n, cg, og) ((n) % 2 == 0 || ((n) >= 7 && (cg) >= 32 && (og) >= 32))
+
 /* Winograd's F(2×2, 3×3) for a 3×3 convolution of cg inputs and og outputs per group to
  * planes of ho × wo (even) outputs: where the direct kernel would run it, with vectors of
  * channels on both sides (cg, og multiples of 16, for every ISA alike). PS_NN_WINO=0 in the
@@ -75,8 +81,8 @@ static int wino_ok(const ps_net *net, int k, int pad, int ho, int wo, int cg, in
         const char *e = getenv("PS_NN_WINO");
         off = e && !strcmp(e, "0");
     }
-    return !off && k == 3 && ho % 2 == 0 && wo % 2 == 0 && cg % 16 == 0 && og % 16 == 0 &&
-           direct_ok(net, k, pad, wo, cg, og);
+    return !off && k == 3 && WINO_PLANE(ho, cg, og) && WINO_PLANE(wo, cg, og) &&
+           cg % 16 == 0 && og % 16 == 0 && direct_ok(net, k, pad, wo, cg, og);
 }
 
 static int wino_fwd(const ps_net *net, const ps_nn_node *d)
@@ -96,11 +102,13 @@ int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx)
     return dx ? wino_dx(net, d) : wino_fwd(net, d);
 }
 
-/* Workspace floats of one image of a Winograd convolution (cw_chunk's input and output,
- * channel-last). */
+/* Workspace floats of one image of a Winograd convolution (cw_chunk's input, its tiles'
+ * whole span, and output, channel-last). */
 static size_t wino_image(int cg, int og, int h, int w, int ho, int wo, int pad)
 {
-    return (size_t)(h + 2 * pad) * (w + 2 * pad) * cg + (size_t)ho * wo * og;
+    (void)h, (void)w, (void)pad;
+    return (size_t)(2 * ((ho + 1) / 2) + 2) * (2 * ((wo + 1) / 2) + 2) * cg +
+           (size_t)ho * wo * og;
 }
 
 /* Images per chunk of a Winograd convolution: its channel-last input and output kept to 32K
@@ -156,17 +164,17 @@ static void wino_weights(float *u, const float *w, int g, int ci, int co, int cg
 static size_t wino_dw_image(const ps_nn_node *d)
 {
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
-    size_t tiles = (size_t)(d->shape.h / 2) * (d->shape.w / 2);
-    return (size_t)(d->ishape.h + 2 * d->pad) * (d->ishape.w + 2 * d->pad) * cg +
-           (size_t)d->shape.h * d->shape.w * og + 16 * tiles * (size_t)(cg + og);
+    size_t th = (size_t)(d->shape.h + 1) / 2, tw = (size_t)(d->shape.w + 1) / 2;
+    return (2 * th + 2) * (2 * tw + 2) * cg + 4 * th * tw * og + 16 * th * tw * (cg + og);
 }
 
 static size_t wino_dw_work(const ps_nn_node *d, int rows)
 {
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
-    size_t per = wino_dw_image(d);
+    size_t per = wino_dw_image(d), xs = (size_t)d->ishape.h * d->ishape.w * cg,
+           dys = (size_t)d->shape.h * d->shape.w * og;   /* the scratch planes */
     return 16 + 16 * (size_t)cg * og + (size_t)wino_chunk(per, rows, WINO_DW_CHUNK_FLOATS) * per +
-           (size_t)d->ishape.h * d->ishape.w * cg;
+           (xs > dys ? xs : dys);
 }
 
 size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows)

@@ -139,31 +139,32 @@ CD_TARGET static void cw_gemm(float *m, const float *v, const float *u, int T, i
 }
 
 /* Images i0 .. i0 + mc − 1 of group gi of x (g·cg, m, h, w), channel-last with pad zeros
- * around: xt (mc, h + 2·pad, w + 2·pad, cg) (whole planes transposed, through the scratch xs
- * (h, w, cg) when pad > 0). */
+ * before and zeros after up to HT × WT (≥ h + 2·pad, w + 2·pad: the tiles of an odd plane
+ * overhang it): xt (mc, HT, WT, cg), whole planes transposed (through the scratch xs (h, w,
+ * cg) unless the plane fills xt's). */
 CD_TARGET static void cw_input_planes(float *xt, float *xs, const float *x, int m, int gi,
-                                      int cg, int i0, int mc, int h, int w, int pad)
+                                      int cg, int i0, int mc, int h, int w, int pad, int HT,
+                                      int WT)
 {
-    const int HP = h + 2 * pad, WP = w + 2 * pad;
     const size_t plane = (size_t)h * w;
     for (int mm = 0; mm < mc; mm++) {
-        float *xi = xt + (size_t)mm * HP * WP * cg;
+        float *xi = xt + (size_t)mm * HT * WT * cg;
         const float *xg = x + ((size_t)gi * cg * m + i0 + mm) * plane;
-        if (!pad) {
+        if (!pad && HT == h && WT == w) {
             cw_transpose(xi, (size_t)cg, xg, (size_t)m * plane, cg, (int)plane, 0);
             continue;
         }
         cw_transpose(xs, (size_t)cg, xg, (size_t)m * plane, cg, (int)plane, 0);
-        for (int y = 0; y < HP; y++) {
-            float *row = xi + (size_t)y * WP * cg;
+        for (int y = 0; y < HT; y++) {
+            float *row = xi + (size_t)y * WT * cg;
             if (y < pad || y >= h + pad) {
-                memset(row, 0, (size_t)WP * cg * sizeof(float));
+                memset(row, 0, (size_t)WT * cg * sizeof(float));
                 continue;
             }
             memset(row, 0, (size_t)pad * cg * sizeof(float));
             memcpy(row + (size_t)pad * cg, xs + (size_t)(y - pad) * w * cg,
                    (size_t)w * cg * sizeof(float));
-            memset(row + (size_t)(w + pad) * cg, 0, (size_t)pad * cg * sizeof(float));
+            memset(row + (size_t)(w + pad) * cg, 0, (size_t)(WT - w - pad) * cg * sizeof(float));
         }
     }
 }
@@ -194,7 +195,10 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
 {
     const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
               pad = a->pad;
-    const int HP = h + 2 * pad, WP = w + 2 * pad, th = ho / 2, tw = wo / 2, T = mc * th * tw;
+    /* tiles of an odd plane overhang it by a row and a column: HP × WP inputs (zeros past
+     * the padding), outputs past ho × wo not stored */
+    const int th = (ho + 1) / 2, tw = (wo + 1) / 2, HP = 2 * th + 2, WP = 2 * tw + 2,
+              T = mc * th * tw;
     float *xt = work;                                    /* (mc, HP, WP, cg) */
     float *v = xt + (size_t)mc * HP * WP * cg;           /* (16, CW_MAX_S, cg) */
     float *m = v + (size_t)16 * CW_MAX_S * cg;           /* (16, CW_MAX_S, og) */
@@ -202,7 +206,7 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
     float *xs = yt + (size_t)mc * ho * wo * og;          /* (h, w, cg) */
     const size_t oplane = (size_t)ho * wo;
 
-    cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad);
+    cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad, HP, WP);
 
     /* Per block of SB tiles (the last one shorter): V = Bᵀ d B, M = V U, Y = Aᵀ M A, the
      * block's V and M in L1. */
@@ -222,6 +226,7 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
         for (int s = 0; s < S; s++) {   /* Aᵀ = [1 1 1 0; 0 1 −1 −1], + bias, ReLU */
             int t = t0 + s, mm = t / per, ty = t % per / tw, tx = t % tw;
             float *y0 = yt + (((size_t)mm * ho + 2 * ty) * wo + 2 * tx) * og;
+            const int full_r = 2 * ty + 1 < ho, nj = 2 * tx + 1 < wo ? 2 : 1;
             for (int o = 0; o < og; o += CD_VW) {
                 cd_vec q[16], p[8];
 #pragma GCC unroll 16
@@ -233,7 +238,7 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
                     p[i * 2 + 1] = CD_SUB(CD_SUB(q[i * 4 + 1], q[i * 4 + 2]), q[i * 4 + 3]);
                 }
 #pragma GCC unroll 2
-                for (int j = 0; j < 2; j++) {   /* columns: Aᵀ (M A) */
+                for (int j = 0; j < nj; j++) {   /* columns: Aᵀ (M A) */
                     cd_vec r0 = CD_ADD(CD_ADD(p[0 * 2 + j], p[1 * 2 + j]), p[2 * 2 + j]);
                     cd_vec r1 = CD_SUB(CD_SUB(p[1 * 2 + j], p[2 * 2 + j]), p[3 * 2 + j]);
                     if (b) {
@@ -246,7 +251,8 @@ CD_TARGET static void cw_chunk(const ps__nn_direct *a, const float *u, float *wo
                         r1 = CD_RELU(r1);
                     }
                     CD_STORE(y0 + (size_t)j * og + o, r0);
-                    CD_STORE(y0 + ((size_t)wo + j) * og + o, r1);
+                    if (full_r)
+                        CD_STORE(y0 + ((size_t)wo + j) * og + o, r1);
                 }
             }
         }
@@ -370,33 +376,31 @@ CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a, float *work, int chun
 {
     const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
               pad = a->pad;
-    const int HP = h + 2 * pad, WP = w + 2 * pad, th = ho / 2, tw = wo / 2, per = th * tw;
-    const size_t oplane = (size_t)ho * wo;
+    /* an odd plane's tiles overhang it: dY made 2·th × 2·tw with zeros, the input HP × WP */
+    const int th = (ho + 1) / 2, tw = (wo + 1) / 2, per = th * tw, HP = 2 * th + 2,
+              WP = 2 * tw + 2, HO = 2 * th, WO = 2 * tw;
     float *dm = work;                                    /* (16, cg, og) */
     float *xt = dm + (size_t)16 * cg * og;               /* (chunk, HP, WP, cg) */
-    float *dyt = xt + (size_t)chunk * HP * WP * cg;      /* (chunk, ho, wo, og) */
-    float *v = dyt + (size_t)chunk * oplane * og;        /* (16, T, cg) */
+    float *dyt = xt + (size_t)chunk * HP * WP * cg;      /* (chunk, HO, WO, og) */
+    float *v = dyt + (size_t)chunk * HO * WO * og;       /* (16, T, cg) */
     float *wv = v + (size_t)16 * chunk * per * cg;       /* (16, T, og) */
-    float *xs = wv + (size_t)16 * chunk * per * og;      /* (h, w, cg) */
+    float *xs = wv + (size_t)16 * chunk * per * og;      /* (h, w, cg) or (ho, wo, og) */
     for (int gi = 0; gi < a->g; gi++) {
         for (int i0 = 0; i0 < a->m; i0 += chunk) {
             const int mc = a->m - i0 < chunk ? a->m - i0 : chunk, T = mc * per;
-            cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad);
-            for (int mm = 0; mm < mc; mm++)   /* dY (og, ho·wo) → (ho·wo, og) */
-                cw_transpose(dyt + (size_t)mm * oplane * og, (size_t)og,
-                             a->dy + ((size_t)gi * og * a->m + i0 + mm) * oplane,
-                             (size_t)a->m * oplane, og, (int)oplane, 0);
+            cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad, HP, WP);
+            cw_input_planes(dyt, xs, a->dy, a->m, gi, og, i0, mc, ho, wo, 0, HO, WO);
             for (int t = 0; t < T; t++) {
                 int mm = t / per, ty = t % per / tw, tx = t % tw;
                 cw_input_transform(v + (size_t)t * cg, (size_t)T * cg, xt, cg, HP, WP, mm, ty,
                                    tx);
-                const float *q0 = dyt + (((size_t)mm * ho + 2 * ty) * wo + 2 * tx) * og;
+                const float *q0 = dyt + (((size_t)mm * HO + 2 * ty) * WO + 2 * tx) * og;
                 for (int o = 0; o < og; o += CD_VW) {
                     cd_vec q[4], tv[16];
                     q[0] = CD_LOAD(q0 + o);
                     q[1] = CD_LOAD(q0 + og + o);
-                    q[2] = CD_LOAD(q0 + (size_t)wo * og + o);
-                    q[3] = CD_LOAD(q0 + ((size_t)wo + 1) * og + o);
+                    q[2] = CD_LOAD(q0 + (size_t)WO * og + o);
+                    q[3] = CD_LOAD(q0 + ((size_t)WO + 1) * og + o);
                     cw_dy_tile(tv, q);
 #pragma GCC unroll 16
                     for (int xi = 0; xi < 16; xi++)
