@@ -170,6 +170,13 @@ static int listed(const char *list, const char *name)
 
 static int n_wino; /* the forward passes and input gradients check_conv_path saw on Winograd */
 
+/* 0 when PS_NN_WINO=0 in the environment switches Winograd off (conv_direct.c). */
+static int wino_on(void)
+{
+    const char *e = getenv("PS_NN_WINO");
+    return !(e && !strcmp(e, "0"));
+}
+
 /* Which path each CONV node of net takes: a direct kernel of the expected ISA exactly for the
  * nodes named in `direct` (forward) and `dx` (input gradient), space-separated, when the
  * choice and the CPU give one. Prints the path, so the log shows what ran. */
@@ -194,7 +201,7 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
         /* Winograd's F(2×2, 3×3) inside the direct path: 16·j channels on both sides,
          * planes even, or odd from 7 with 32 channels or more on both sides */
         int cg = d->ishape.c / d->groups, og = d->out / d->groups;
-        int wino = d->k == 3 && cg % 16 == 0 && og % 16 == 0 && !getenv("PS_NN_WINO");
+        int wino = d->k == 3 && cg % 16 == 0 && og % 16 == 0 && wino_on();
         int big = cg >= 32 && og >= 32;
 #define WINO_PLANE(n) ((n) % 2 == 0 || ((n) >= 7 && big))
         CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 0),
@@ -381,7 +388,7 @@ static void test_conv_direct_shapes(void)
      * of case 2), for AUTO and AVX2 alike (the same bits, above), wherever a direct kernel
      * does. */
     printf("     Winograd: %d forward passes and input gradients\n", n_wino);
-    if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && !getenv("PS_NN_WINO"))
+    if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && wino_on())
         CHECK(n_wino >= 8);
 }
 

@@ -2,10 +2,11 @@
  * convolution of dY with the flipped weights) and weight gradient. Which layers take them,
  * which vector ISA runs them (chosen at run time), the weights transposed for them. The
  * kernels are conv_direct_kernel.h and conv_dw_kernel.h, compiled once per ISA
- * (conv_direct_avx512.c, conv_direct_avx2.c); the 3×3 layers of even planes and 16·j
- * channels take Winograd's F(2×2, 3×3) instead (conv_wino_kernel.h, the weights transformed
- * here): 2.25× fewer multiply-adds, other bits than the direct kernel's, the same on both
- * ISAs. The other layers take im2col + GEMM (conv.c). */
+ * (conv_direct_avx512.c, conv_direct_avx2.c); the 3×3 layers of 16·j channels on even
+ * planes (and of 32 or more on 7×7 ones) take Winograd's F(2×2, 3×3) instead
+ * (conv_wino_kernel.h, the weights transformed here): 2.25× fewer multiply-adds, other bits
+ * than the direct kernel's, the same on both ISAs. The other layers take im2col + GEMM
+ * (conv.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
