@@ -44,7 +44,7 @@ typedef __m512 cd_vec;
 #define CD_DW_ENTRY ps__nn_conv_dw_avx512
 #include "conv_dw_kernel.h"
 /* Winograd (conv_wino_kernel.h): 6 tiles × 4 vectors where og is a multiple of 64, else 12
- * tiles (or channels) × 2 or 1 (16 × 1 measured 8–10% slower on the 16-channel layers). */
+ * tiles (or channels) × 2 or 1 (16 × 1 measured 7–25% slower on the 16-channel layers). */
 #define CD_SUB(a, b) _mm512_sub_ps(a, b)
 #define CD_MUL(a, b) _mm512_mul_ps(a, b)
 /* r (16 rows of 16) transposed in registers (unpack, shuffle, then 128-bit lane shuffles). */
