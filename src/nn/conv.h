@@ -95,10 +95,10 @@ void ps__nn_conv_dw_avx2(const ps__nn_direct_dw *a);
  * weights (g, 16, cg, og), work ps__nn_conv_wino_work floats for chunks of `chunk` images. */
 void ps__nn_conv_wino_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk);
 void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk);
-/* The weight gradient a of a 3×3 layer by F(3×3, 2×2), work ps__nn_conv_wino_dw_work floats
- * for chunks of `chunk` images (a->work and a->chunk unused). */
-void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a, float *work, int chunk);
-void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a, float *work, int chunk);
+/* The weight gradient a of a 3×3 layer by F(3×3, 2×2): a->work at a 64-byte boundary, its
+ * chunks of a->chunk images sized by conv_direct.c for it. */
+void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a);
+void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a);
 
 /* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
  * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,

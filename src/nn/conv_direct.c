@@ -246,11 +246,12 @@ void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d)
         .wo = d->shape.w, .k = d->k, .pad = d->pad, .chunk = dw_chunk(d, m),
     };
     if (wino_fwd(net, d)) {
-        int chunk = wino_chunk(wino_dw_image(d), m, WINO_DW_CHUNK_FLOATS);
+        a.work = wino_base(net);
+        a.chunk = wino_chunk(wino_dw_image(d), m, WINO_DW_CHUNK_FLOATS);
         if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
-            ps__nn_conv_wino_dw_avx512(&a, wino_base(net), chunk);
+            ps__nn_conv_wino_dw_avx512(&a);
         else
-            ps__nn_conv_wino_dw_avx2(&a, wino_base(net), chunk);
+            ps__nn_conv_wino_dw_avx2(&a);
         return;
     }
     if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)

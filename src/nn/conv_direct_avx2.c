@@ -95,8 +95,8 @@ void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, 
     (void)a, (void)u, (void)work, (void)chunk;
 }
 
-void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a, float *work, int chunk)
+void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a)
 {
-    (void)a, (void)work, (void)chunk;
+    (void)a;
 }
 #endif

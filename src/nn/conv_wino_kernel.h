@@ -73,11 +73,14 @@ CD_TARGET CD_INLINE void cw_input_tile(cd_vec t[16], const cd_vec d[16])
     }
 }
 
-/* One register block of the products: S tiles × NV vectors of output channels, the sums
- * over cg input channels in order. vt: V[ξ] at the block's first tile (rows of cg); ut: U[ξ]
- * at the block's first output channel (rows of og); mt: M[ξ] likewise (rows of og). */
-CD_TARGET CD_INLINE void cw_gemm_block(float *mt, const float *vt, const float *ut, int cg,
-                                       int og, const int S, const int NV)
+/* One register block of products, out (rows of og) (+)= A · B over K in order: S rows × NV
+ * vectors of output channels in registers; A's element (s, k) at a[s·as + k·ak], broadcast
+ * into NV FMAs; B's row k at b + k·og. first: = rather than +=. The forward products are
+ * M[ξ] = V[ξ] U[ξ] (rows: tiles, K: input channels), the weight gradient's dM[ξ] += V[ξ]ᵀ W[ξ]
+ * (rows: input channels, K: tiles). */
+CD_TARGET CD_INLINE void cw_block(float *out, const float *a, size_t as, size_t ak,
+                                  const float *b, int K, int og, int first, const int S,
+                                  const int NV)
 {
     cd_vec acc[CW_MAX_S][CD_MAX_NV];
 #pragma GCC unroll 16
@@ -85,40 +88,45 @@ CD_TARGET CD_INLINE void cw_gemm_block(float *mt, const float *vt, const float *
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[s][v] = CD_SET1(0.0f);
-    for (int c = 0; c < cg; c++) {
+    for (int k = 0; k < K; k++) {
         cd_vec w[CD_MAX_NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
-            w[v] = CD_LOAD(ut + (size_t)c * og + CD_VW * v);
+            w[v] = CD_LOAD(b + (size_t)k * og + CD_VW * v);
 #pragma GCC unroll 16
         for (int s = 0; s < S; s++) {
-            cd_vec b = CD_SET1(vt[(size_t)s * cg + c]);
+            cd_vec x = CD_SET1(a[s * as + k * ak]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++)
-                acc[s][v] = CD_FMA(b, w[v], acc[s][v]);
+                acc[s][v] = CD_FMA(x, w[v], acc[s][v]);
         }
     }
 #pragma GCC unroll 16
     for (int s = 0; s < S; s++)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            CD_STORE(mt + (size_t)s * og + CD_VW * v, acc[s][v]);
+        for (int v = 0; v < NV; v++) {
+            float *p = out + (size_t)s * og + CD_VW * v;
+            CD_STORE(p, first ? acc[s][v] : CD_ADD(CD_LOAD(p), acc[s][v]));
+        }
 }
 
-/* M[ξ] = V[ξ] · U[ξ] for T tiles: blocks of SB tiles (the last one shorter) × NV vectors of
- * output channels. */
-CD_TARGET CD_INLINE void cw_gemm_nv(float *m, const float *v, const float *u, int T, int cg,
-                                    int og, const int NV, const int SB)
+/* out (M rows of og) (+)= A · B (cw_block's terms) in blocks of at most SMAX rows, of even
+ * sizes (16 as 8 + 8, not 12 + 4: a short block has too few accumulators to hide the FMA
+ * latency) × NV vectors. The blocks do not change the sums: each runs over K in order. */
+CD_TARGET CD_INLINE void cw_products_nv(float *out, const float *a, size_t as, size_t ak,
+                                        const float *b, int M, int K, int og, int first,
+                                        const int NV, const int SMAX)
 {
+    const int nb = (M + SMAX - 1) / SMAX, SB = (M + nb - 1) / nb;
     for (int o = 0; o < og; o += NV * CD_VW)
-        for (int t = 0; t < T; t += SB) {
-            const float *vt = v + (size_t)t * cg, *ut = u + o;
-            float *mt = m + (size_t)t * og + o;
-            switch (T - t < SB ? T - t : SB) {
+        for (int r = 0; r < M; r += SB) {
+            float *ot = out + (size_t)r * og + o;
+            const float *at = a + r * as, *bt = b + o;
+            switch (M - r < SB ? M - r : SB) {
 #define CW_CASE(S)                                                                           \
     case S:                                                                                  \
-        if (S <= SB)                                                                         \
-            cw_gemm_block(mt, vt, ut, cg, og, S <= SB ? S : 1, NV);                          \
+        if (S <= SMAX)                                                                       \
+            cw_block(ot, at, as, ak, bt, K, og, first, S <= SMAX ? S : 1, NV);               \
         break;
                 CW_CASE(1) CW_CASE(2) CW_CASE(3) CW_CASE(4) CW_CASE(5) CW_CASE(6)
                 CW_CASE(7) CW_CASE(8) CW_CASE(9) CW_CASE(10) CW_CASE(11) CW_CASE(12)
@@ -128,14 +136,28 @@ CD_TARGET CD_INLINE void cw_gemm_nv(float *m, const float *v, const float *u, in
         }
 }
 
-/* The same with the ISA's block for og output channels (CW_NV(og) vectors, CW_S(NV) tiles). */
-CD_TARGET static void cw_gemm(float *m, const float *v, const float *u, int T, int cg, int og)
+/* The same with the ISA's block for og output channels (CW_NV(og) vectors, CW_S(NV) rows). */
+CD_TARGET CD_INLINE void cw_products(float *out, const float *a, size_t as, size_t ak,
+                                     const float *b, int M, int K, int og, int first)
 {
     switch (CW_NV(og)) {
-    case 4: cw_gemm_nv(m, v, u, T, cg, og, 4, CW_S(4)); break;
-    case 2: cw_gemm_nv(m, v, u, T, cg, og, 2, CW_S(2)); break;
-    default: cw_gemm_nv(m, v, u, T, cg, og, 1, CW_S(1)); break;
+    case 4: cw_products_nv(out, a, as, ak, b, M, K, og, first, 4, CW_S(4)); break;
+    case 2: cw_products_nv(out, a, as, ak, b, M, K, og, first, 2, CW_S(2)); break;
+    default: cw_products_nv(out, a, as, ak, b, M, K, og, first, 1, CW_S(1)); break;
     }
+}
+
+/* M[ξ] (T, og) = V[ξ] (T, cg) · U[ξ] (cg, og). */
+CD_TARGET static void cw_gemm(float *m, const float *v, const float *u, int T, int cg, int og)
+{
+    cw_products(m, v, (size_t)cg, 1, u, T, cg, og, 1);
+}
+
+/* dM[ξ] (cg, og) (+)= V[ξ]ᵀ · W[ξ] over T tiles, V[ξ] (T, cg), W[ξ] (T, og). */
+CD_TARGET static void cw_dw_gemm(float *dm, const float *v, const float *w, int T, int cg,
+                                 int og, int first)
+{
+    cw_products(dm, v, 1, (size_t)cg, w, cg, T, og, first);
 }
 
 /* Images i0 .. i0 + mc − 1 of group gi of x (g·cg, m, h, w), channel-last with pad zeros
@@ -303,78 +325,10 @@ CD_TARGET CD_INLINE void cw_dy_tile(cd_vec t[16], const cd_vec q[4])
     }
 }
 
-/* One register block of dM[ξ]: CB channels × NV vectors of output channels, summed over T
- * tiles in order, then stored (first) or added into dm (rows of og). vt: V[ξ] at the block's
- * first channel (rows of cg); wt: W[ξ] at its first output channel (rows of og). */
-CD_TARGET CD_INLINE void cw_dw_block(float *dm, const float *vt, const float *wt, int T, int cg,
-                                     int og, int first, const int CB, const int NV)
+CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a)
 {
-    cd_vec acc[CW_MAX_S][CD_MAX_NV];
-#pragma GCC unroll 16
-    for (int c = 0; c < CB; c++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            acc[c][v] = CD_SET1(0.0f);
-    for (int t = 0; t < T; t++) {
-        cd_vec w[CD_MAX_NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            w[v] = CD_LOAD(wt + (size_t)t * og + CD_VW * v);
-#pragma GCC unroll 16
-        for (int c = 0; c < CB; c++) {
-            cd_vec b = CD_SET1(vt[(size_t)t * cg + c]);
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++)
-                acc[c][v] = CD_FMA(b, w[v], acc[c][v]);
-        }
-    }
-#pragma GCC unroll 16
-    for (int c = 0; c < CB; c++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
-            float *p = dm + (size_t)c * og + CD_VW * v;
-            CD_STORE(p, first ? acc[c][v] : CD_ADD(CD_LOAD(p), acc[c][v]));
-        }
-}
-
-/* Blocks of at most CBMAX channels, of even sizes (16 as 8 + 8, not 12 + 4: a short block
- * has too few accumulators to hide the FMA latency). */
-CD_TARGET CD_INLINE void cw_dw_nv(float *dm, const float *v, const float *w, int T, int cg,
-                                  int og, int first, const int NV, const int CBMAX)
-{
-    const int CB = (cg + (cg + CBMAX - 1) / CBMAX - 1) / ((cg + CBMAX - 1) / CBMAX);
-    for (int o = 0; o < og; o += NV * CD_VW)
-        for (int c = 0; c < cg; c += CB) {
-            float *d = dm + (size_t)c * og + o;
-            const float *vt = v + c, *wt = w + o;
-            switch (cg - c < CB ? cg - c : CB) {
-#define CW_CASE(S)                                                                           \
-    case S:                                                                                  \
-        if (S <= CBMAX)                                                                      \
-            cw_dw_block(d, vt, wt, T, cg, og, first, S <= CBMAX ? S : 1, NV);                \
-        break;
-                CW_CASE(1) CW_CASE(2) CW_CASE(3) CW_CASE(4) CW_CASE(5) CW_CASE(6)
-                CW_CASE(7) CW_CASE(8) CW_CASE(9) CW_CASE(10) CW_CASE(11) CW_CASE(12)
-                CW_CASE(13) CW_CASE(14) CW_CASE(15) CW_CASE(16)
-#undef CW_CASE
-            }
-        }
-}
-
-/* dM[ξ] (+)= V[ξ]ᵀ W[ξ] over T tiles, with the ISA's block for og output channels. */
-CD_TARGET static void cw_dw_gemm(float *dm, const float *v, const float *w, int T, int cg,
-                                 int og, int first)
-{
-    switch (CW_NV(og)) {
-    case 4: cw_dw_nv(dm, v, w, T, cg, og, first, 4, CW_S(4)); break;
-    case 2: cw_dw_nv(dm, v, w, T, cg, og, first, 2, CW_S(2)); break;
-    default: cw_dw_nv(dm, v, w, T, cg, og, first, 1, CW_S(1)); break;
-    }
-}
-
-CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a, float *work, int chunk)
-{
-    const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
+    float *work = a->work;
+    const int chunk = a->chunk, cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
               pad = a->pad;
     /* an odd plane's tiles overhang it: dY made 2·th × 2·tw with zeros, the input HP × WP */
     const int th = (ho + 1) / 2, tw = (wo + 1) / 2, per = th * tw, HP = 2 * th + 2,
