@@ -21,8 +21,9 @@
 --kernels auto|avx2|gemm chooses pairsweep's kernels for part 1 and the peak RSS
 (bench_train, `pairsweep train`; default auto: the direct convolutions where they apply, in
 AVX-512 where the CPU has it). avx2 switches AVX-512 off at run time on both sides, as on a
-CPU without it: pairsweep's kernels (--kernels avx2) and OpenBLAS's (OPENBLAS_CORETYPE=Haswell),
-PyTorch's (ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2), for every process of the run.
+CPU without it: pairsweep's kernels (--kernels avx2, and PS_NN_MAX_ISA=avx2 for `pairsweep run`:
+the scaling, master and phase parts) and OpenBLAS's (OPENBLAS_CORETYPE=Haswell), PyTorch's
+(ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2), for every process of the run.
 
 --train-only: part 1 only, without the peak RSS. --models all, 000 or 002: every zoo model
 of that report (`pairsweep models`).
@@ -48,8 +49,8 @@ MODELS_000 = ["cnn", "siamese", "siamese_aux", "siamese_v2", "resnet", "resnet_w
               "resnet_ws_aux"]
 MODELS_002 = ["aux_A6_k5", "shared_A5_k5", "indep_A4_k5"]
 LOSS = {}  # model -> loss kind, from bench_train
-# --kernels avx2: AVX-512 off at run time in OpenBLAS and in PyTorch too
-AVX2_ENV = {"OPENBLAS_CORETYPE": "Haswell", "ONEDNN_MAX_CPU_ISA": "AVX2",
+# --kernels avx2: AVX-512 off at run time in pairsweep run (the phases), OpenBLAS and PyTorch too
+AVX2_ENV = {"PS_NN_MAX_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell", "ONEDNN_MAX_CPU_ISA": "AVX2",
             "ATEN_CPU_CAPABILITY": "avx2"}
 ISA_ENV = {}
 

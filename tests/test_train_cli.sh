@@ -40,3 +40,20 @@ rc=0
 test $rc -eq 2 || { echo "train --eval sometimes: exit $rc, expected 2"; exit 1; }
 "$p" train --help | grep -q -- '--eval every|last'
 echo ok
+# PS_NN_MAX_ISA: a bad value is refused before any work (status 2, one line naming it); avx2
+# caps auto at AVX2 (the header says what the kernels compute with), with the same results
+rc=0
+PS_NN_MAX_ISA=sse2 "$p" models >/dev/null 2>"$w/isa.err" || rc=$?
+test $rc -eq 2 || { echo "PS_NN_MAX_ISA=sse2: exit $rc, expected 2"; exit 1; }
+test "$(wc -l < "$w/isa.err")" -eq 1 && grep -q "PS_NN_MAX_ISA='sse2', expected avx512 or avx2" "$w/isa.err" ||
+    { echo "PS_NN_MAX_ISA=sse2: unexpected message: $(cat "$w/isa.err")"; exit 1; }
+isa=$("$p" train --model cnn --epochs 1 --n-train 200 --n-test 100 | sed -n '1s/.*kernels auto: //p')
+case "$isa" in avx512|avx2|gemm) ;; *) echo "train: no 'kernels auto: ISA' in the header"; exit 1 ;; esac
+PS_NN_MAX_ISA=avx2 "$p" train --model cnn --epochs 1 --n-train 200 --n-test 100 > "$w/isa_cap.out"
+capped=$(sed -n '1s/.*kernels auto: //p' "$w/isa_cap.out")
+if [ "$isa" = gemm ]; then want=gemm; else want=avx2; fi
+test "$capped" = "$want" || { echo "PS_NN_MAX_ISA=avx2: kernels auto: $capped, expected $want"; exit 1; }
+"$p" train --model cnn --epochs 1 --n-train 200 --n-test 100 --kernels avx2 > "$w/isa_avx2.out"
+strip1() { sed -n 's/^\(epoch   1\/1  .*%\).*/\1/p' "$1"; }
+test -n "$(strip1 "$w/isa_cap.out")" && test "$(strip1 "$w/isa_cap.out")" = "$(strip1 "$w/isa_avx2.out")" ||
+    { echo "PS_NN_MAX_ISA=avx2 and --kernels avx2 trained differently"; exit 1; }

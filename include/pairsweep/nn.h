@@ -163,6 +163,19 @@ typedef enum ps_nn_kernels {
     PS_NN_KERNELS_COUNT
 } ps_nn_kernels;
 
+/* PS_NN_MAX_ISA in the environment caps the vector instruction set of every net's kernels in
+ * the process, as ONEDNN_MAX_CPU_ISA does oneDNN's: "avx2" makes PS_NN_KERNELS_AUTO act as
+ * PS_NN_KERNELS_AVX2 (the AVX-512 kernels are not used), "avx512" or unset is no cap. It
+ * changes the speed, not the results: the kernels of both ISAs give the same bits. Read
+ * once, at the first net's choice. Returns 0, or PS_EINVAL for any other value (the nets then
+ * take no cap): the command-line checks it before any work. */
+int ps_nn_check_env(ps_err *err);
+
+/* What a kernels choice computes with on this CPU (under PS_NN_MAX_ISA): "avx512" or "avx2"
+ * (the direct and Winograd convolutions in that instruction set, im2col + GEMM for the other
+ * layers), or "gemm" (im2col + GEMM for every convolution). */
+const char *ps_nn_kernels_isa(ps_nn_kernels kernels);
+
 /* Chooses the kernels of a net (a new net has PS_NN_KERNELS_AUTO). Call before
  * ps_net_reserve. Returns 0, PS_EINVAL (not a ps_nn_kernels value) or PS_ESTATE (the arena is
  * already reserved); on error nothing changed. */

@@ -114,6 +114,11 @@ static void run_usage(FILE *out)
             "Workers ignore signals: rank 0 decides. `pairsweep status FILE` says how the last\n"
             "run ended. Details: docs/job-format.md, Stopping.\n"
             "\n"
+            "Environment: PS_NN_MAX_ISA=avx2 keeps pairsweep's kernels off AVX-512, with the\n"
+            "same results bit for bit (OPENBLAS_CORETYPE=Haswell does it for OpenBLAS's): to\n"
+            "time what an AVX2-only node would do. Run with\n"
+            "OPENBLAS_NUM_THREADS=1 (scripts/env.sh sets it): the ranks are the parallelism.\n"
+            "\n"
             "Exit status: 0 the study is complete; 3 stopped (signal or deadline: run the same\n"
             "command again to resume); 2 bad usage or bad job file; 1 other failures.\n",
             DEFAULT_GRACE, DEFAULT_GFLOPS, DEFAULT_SURVIVAL);

@@ -81,7 +81,8 @@ static void train_usage(FILE *out)
             "                        it, in AVX-512 or else AVX2 + FMA as the CPU has, else\n"
             "                        im2col + GEMM; avx2: the same without AVX-512; gemm:\n"
             "                        always im2col + GEMM (the same results up to rounding;\n"
-            "                        default auto)\n"
+            "                        default auto; PS_NN_MAX_ISA=avx2 in the environment\n"
+            "                        makes auto act as avx2)\n"
             "  --mnist DIR           MNIST directory (default: with --from the job's data.mnist,\n"
             "                        else $PS_MNIST_DIR, else searched: pairsweep data --help)\n"
             "  --from FILE.h5        re-run a task of this results file (with --task)\n"
@@ -377,9 +378,11 @@ int ps_cmd_train(int argc, char **argv)
     if (!quiet && o.from)
         printf("task %s of %s\n", o.task, o.from);
     if (!quiet)
-        printf("model %s (%s), seed %llu, %d epochs, batch %d, lr %g, momentum %g%s\n",
+        printf("model %s (%s), seed %llu, %d epochs, batch %d, lr %g, momentum %g%s, "
+               "kernels %s: %s\n",
                info.name, info.arch, (unsigned long long)cfg.seed, cfg.epochs, cfg.batch_size,
-               (double)cfg.lr, (double)cfg.momentum, cfg.nesterov ? " (Nesterov)" : "");
+               (double)cfg.lr, (double)cfg.momentum, cfg.nesterov ? " (Nesterov)" : "",
+               ps_nn_kernels_name(cfg.kernels), ps_nn_kernels_isa(cfg.kernels));
     ps_train_result r;
     rc = ps_train_run(&r, &cfg, &m, print_epoch, &p, &err);
     ps_mnist_free(&m);

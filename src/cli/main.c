@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "pairsweep/common.h"
+#include "pairsweep/nn.h"
 
 typedef struct {
     const char *name;
@@ -79,6 +80,11 @@ int main(int argc, char **argv)
     if (asks_version(argc, argv)) {
         printf("pairsweep %s\n", PS_VERSION);
         return PS_EXIT_OK;
+    }
+    ps_err err = {0};
+    if (ps_nn_check_env(&err)) {
+        fprintf(stderr, "pairsweep: %s\n", err.msg);
+        return PS_EXIT_USAGE;
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))

@@ -14,19 +14,53 @@
 #include "conv.h"
 #include "simd.h"
 
-ps__nn_isa ps__nn_direct_isa(const ps_net *net)
+/* PS_NN_MAX_ISA: 1 when it caps the direct kernels at AVX2 ("avx2"), 0 when unset or
+ * "avx512", -1 for any other value. */
+static int max_isa_avx2(void)
+{
+    const char *e = getenv("PS_NN_MAX_ISA");
+    if (!e || !*e || !strcmp(e, "avx512") || !strcmp(e, "AVX512"))
+        return 0;
+    return !strcmp(e, "avx2") || !strcmp(e, "AVX2") ? 1 : -1;
+}
+
+int ps_nn_check_env(ps_err *err)
+{
+    if (max_isa_avx2() < 0)
+        return ps_err_set(err, PS_EINVAL,
+                          "environment: PS_NN_MAX_ISA='%s', expected avx512 or avx2 (or empty)",
+                          getenv("PS_NN_MAX_ISA"));
+    return 0;
+}
+
+/* The ISA of a kernels choice on this CPU, under PS_NN_MAX_ISA. */
+static ps__nn_isa kernels_isa(ps_nn_kernels kernels)
 {
 #ifdef PS_NN_X86_GCC
-    if (net->kernels == PS_NN_KERNELS_GEMM)
+    static int cap = -2;
+    if (cap == -2)
+        cap = max_isa_avx2() == 1;
+    if (kernels == PS_NN_KERNELS_GEMM)
         return PS_NN_ISA_NONE;
-    if (net->kernels == PS_NN_KERNELS_AUTO && __builtin_cpu_supports("avx512f"))
+    if (kernels == PS_NN_KERNELS_AUTO && !cap && __builtin_cpu_supports("avx512f"))
         return PS_NN_ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return PS_NN_ISA_AVX2;
 #else
-    (void)net;
+    (void)kernels;
 #endif
     return PS_NN_ISA_NONE;
+}
+
+ps__nn_isa ps__nn_direct_isa(const ps_net *net)
+{
+    return kernels_isa(net->kernels);
+}
+
+const char *ps_nn_kernels_isa(ps_nn_kernels kernels)
+{
+    static const char *const names[] = {"gemm", "avx2", "avx512"};
+    return names[kernels_isa(kernels)];
 }
 
 /* 1 when (k, pad, wo) is one of PS_NN_DIRECT_SHAPES. */
