@@ -16,7 +16,8 @@
   4. --full: report 000's final phase (7 models x 15 seeds, bench/jobs/phase000.yaml) and
      report 002's (jobs/bordignon2021.yaml's: its 3 best setups x 10 seeds,
      bench/jobs/phase002.yaml) with `pairsweep run` on 2 cores against the PyTorch twins run as
-     2 processes at a time, one per run (bench/torch_run.py).
+     2 processes at a time, one per run (bench/torch_run.py): the same runs, each model's
+     holdout selection task (the sweep runs one, 900/100 pairs) and its final seeds.
 
 --kernels auto|avx2|gemm chooses pairsweep's kernels for part 1 and the peak RSS
 (bench_train, `pairsweep train`; default auto: the direct convolutions where they apply, in
@@ -26,10 +27,11 @@ the scaling, master and phase parts) and OpenBLAS's (OPENBLAS_CORETYPE=Haswell),
 (ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=avx2), for every process of the run.
 
 --train-only: part 1 only, without the peak RSS. --models all, 000 or 002: every zoo model
-of that report (`pairsweep models`).
+of that report (`pairsweep models`). --phases-only 000,002: part 4 alone, of those phases.
 
 usage: bench.py --build DIR [--full] [--train-only] [--epochs E] [--reps R]
                 [--scaling-reps S] [--models a,b,...|all|000|002] [--kernels auto|avx2|gemm]
+                [--phases-only 000,002]
 """
 import argparse
 import math
@@ -190,10 +192,15 @@ def part_full(a, tmp):
     mnist = env()["PS_MNIST_DIR"]
     out = []
     for name, models, seeds, opts in PHASES:
+        if a.phases_only and name[len("phase"):] not in a.phases_only:
+            continue
         job = os.path.join(HERE, "jobs", name + ".yaml")
         wall_ps, ranks, _ = mpirun(3, [ps, "run", "-q", "--restart", "-o",
                                        os.path.join(tmp, name + ".h5"), job], tmp, "phase")
-        runs = [(m, seed) for m in models for seed in range(seeds)]
+        # the same runs as the sweep: per model its holdout selection task (900 pairs train, the
+        # last 100 validate) and its final seeds
+        runs = [(m, seed, []) for m in models for seed in range(seeds)] + \
+            [(m, seeds, ["--holdout", "100"]) for m in models]
         if any(m not in LOSS for m in models):   # part 1 measured other models (--models)
             for r in run([ps, "models"]).splitlines()[1:]:
                 f = r.split()
@@ -202,7 +209,7 @@ def part_full(a, tmp):
 
         def one(r):
             return run([PY, os.path.join(HERE, "torch_run.py"), r[0], LOSS[r[0]], str(r[1]),
-                        mnist] + opts)
+                        mnist] + opts + r[2])
 
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=2) as ex:
@@ -272,6 +279,7 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS_000 + MODELS_002))
     ap.add_argument("--kernels", choices=["auto", "avx2", "gemm"], default="auto")
     ap.add_argument("--train-only", action="store_true")
+    ap.add_argument("--phases-only", type=lambda v: v.split(","), default=None)
     a = ap.parse_args()
     if a.kernels == "avx2":
         ISA_ENV.update(AVX2_ENV)
@@ -281,11 +289,14 @@ def main():
     t_start = time.perf_counter()
     try:
         load0 = os.getloadavg()[0]
-        sgemm, ours, theirs = part_train(a, tmp)
-        rss = {} if a.train_only else {m: peak_rss(a, m) for m in a.models}
-        scaling = None if a.train_only else part_scaling(a, tmp)
-        master = None if a.train_only else part_master(a, tmp)
-        full = part_full(a, tmp) if a.full and not a.train_only else None
+        if a.phases_only:
+            full = part_full(a, tmp)
+        else:
+            sgemm, ours, theirs = part_train(a, tmp)
+            rss = {} if a.train_only else {m: peak_rss(a, m) for m in a.models}
+            scaling = None if a.train_only else part_scaling(a, tmp)
+            master = None if a.train_only else part_master(a, tmp)
+            full = part_full(a, tmp) if a.full and not a.train_only else None
         load1 = os.getloadavg()[0]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -301,6 +312,12 @@ def main():
               "OPENBLAS_CORETYPE=" + core if core else "auto-detected core",
               "; AVX-512 off (%s)" % " ".join("%s=%s" % kv for kv in sorted(AVX2_ENV.items()))
               if ISA_ENV else ""))
+    if a.phases_only:
+        print()
+        print_full(full)
+        print()
+        print("benchmark wall time: %.0f s" % (time.perf_counter() - t_start))
+        return
     print("single-thread cblas_sgemm 1024x1024x1024: %.1f GFLOP/s" % sgemm)
     print()
     print_train(a, sgemm, ours, theirs, rss)
@@ -350,18 +367,24 @@ def main():
     print("(target: >= 1,000 workers at the cnn task size)")
     if full:
         print()
-        print("4. The reports' final phases on 2 cores: report 000's (bench/jobs/phase000.yaml, "
-              "7 models x 15 seeds, 25 epochs, batch 100) and report 002's "
-              "(bench/jobs/phase002.yaml = jobs/bordignon2021.yaml's: its 3 best setups x 10 "
-              "seeds, 30 epochs, batch 50)")
-        print("| phase | pairsweep run (2 workers) s | PyTorch, 2 processes at a time, one per "
-              "run s | speed-up |")
-        print("|---|---|---|---|")
-        for name, ps_s, torch_s in full:
-            print("| %s | %.1f | %.1f | %.2f |" % (name, ps_s, torch_s, torch_s / ps_s))
-        print("(target: each >= 2x; the sweep also runs one holdout selection task per model)")
+        print_full(full)
     print()
     print("benchmark wall time: %.0f s" % (time.perf_counter() - t_start))
+
+
+def print_full(full):
+    """Part 4's table."""
+    print("4. The reports' final phases on 2 cores: report 000's (bench/jobs/phase000.yaml, "
+          "7 models x 15 seeds, 25 epochs, batch 100) and report 002's "
+          "(bench/jobs/phase002.yaml = jobs/bordignon2021.yaml's: its 3 best setups x 10 "
+          "seeds, 30 epochs, batch 50)")
+    print("| phase | pairsweep run (2 workers) s | PyTorch, 2 processes at a time, one per "
+          "run s | speed-up |")
+    print("|---|---|---|---|")
+    for name, ps_s, torch_s in full:
+        print("| %s | %.1f | %.1f | %.2f |" % (name, ps_s, torch_s, torch_s / ps_s))
+    print("(target: each >= 2x; both sides run the same runs: each model's holdout selection "
+          "task, 900/100 pairs, and its final seeds)")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ and std, train the model's PyTorch twin (tests/twin/twin.py) for E epochs of shu
 mini-batches of B (SGD momentum 0.9, the model's loss; lr times gamma from epoch S on when
 S > 0), evaluate on the test pairs after every epoch. One thread. The defaults are report
 000's final phase (bench/jobs/phase000.yaml); report 002's (bench/jobs/phase002.yaml) is
---epochs 30 --batch 50 --lr 0.01 --step 15 --gamma 0.1.
+--epochs 30 --batch 50 --lr 0.01 --step 15 --gamma 0.1. --holdout H is a selection run of
+the jobs' holdout protocol instead: train on the first 1000 - H training pairs, validate on the
+last H after every epoch (the sweep runs one per model before the final seeds).
 
 usage: /usr/bin/python3 bench/torch_run.py MODEL LOSS SEED [MNIST_DIR] [--epochs E]
-           [--batch B] [--lr LR] [--step S] [--gamma G]
+           [--batch B] [--lr LR] [--step S] [--gamma G] [--holdout H]
 """
 import argparse
 import os
@@ -53,6 +55,7 @@ def main():
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--step", type=int, default=0)
     ap.add_argument("--gamma", type=float, default=0.1)
+    ap.add_argument("--holdout", type=int, default=0)
     a = ap.parse_args()
     model_name, kind, seed, d = a.model, a.loss, a.seed, a.mnist
     torch.set_num_threads(1)
@@ -64,6 +67,10 @@ def main():
         idx(os.path.join(d, "t10k-labels-idx1-ubyte"), 0)
     x, t, c = pairs(tx, ty, 1000, rng)
     xt, tt, _ = pairs(vx, vy, 1000, rng)
+    n = 1000
+    if a.holdout > 0:   # validate on the last holdout training pairs, train on the rest
+        n = 1000 - a.holdout
+        x, t, c, xt, tt = x[:n], t[:n], c[:n], x[n:], t[n:]
     mu, sd = x.mean(), x.std()
     x, xt = (x - mu) / sd, (xt - mu) / sd
     model = build_model(model_name)
@@ -74,8 +81,8 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = a.lr * a.gamma
         model.train()
-        perm = torch.randperm(1000)
-        for b in range(1000 // a.batch):
+        perm = torch.randperm(n)
+        for b in range(n // a.batch):
             i = perm[b * a.batch:(b + 1) * a.batch]
             out, dg = model(x[i])
             loss = twin.loss_of(kind, 1.0, out, dg, t[i], c[i])

@@ -177,9 +177,31 @@ static int wino_on(void)
     return !(e && !strcmp(e, "0"));
 }
 
+static int n_dense; /* the layers check_conv_path saw on the dense small-plane path */
+
+/* 0 when PS_NN_DENSE=0 in the environment switches the dense path off (conv_dense.c). */
+static int dense_on(void)
+{
+    const char *e = getenv("PS_NN_DENSE");
+    return !(e && !strcmp(e, "0"));
+}
+
+/* 1 when every output position of layer d's plane meets every input position through a tap
+ * (a "same" layer on a plane no wider or taller than pad + 1) and the dense path should take
+ * it: with the AVX2 kernels, planes of 2 to 16 positions, 64 or more rows on both sides of
+ * its matrix (channels × positions). */
+static int want_dense_path(const ps_nn_node *d, ps__nn_isa isa)
+{
+    int h = d->ishape.h, w = d->ishape.w, n = h * w;
+    int cg = d->ishape.c / d->groups, og = d->out / d->groups;
+    return isa == PS_NN_ISA_AVX2 && dense_on() && d->k == 2 * d->pad + 1 && h <= d->pad + 1 &&
+           w <= d->pad + 1 && n > 1 && n <= 16 && cg * n >= 64 && og * n >= 64;
+}
+
 /* Which path each CONV node of net takes: a direct kernel of the expected ISA exactly for the
  * nodes named in `direct` (forward) and `dx` (input gradient), space-separated, when the
- * choice and the CPU give one. Prints the path, so the log shows what ran. */
+ * choice and the CPU give one, but for those the dense path takes (forward and both
+ * gradients). Prints the path, so the log shows what ran. */
 static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *direct,
                             const char *dx)
 {
@@ -190,8 +212,11 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
         const ps_nn_node *d = &net->nodes[i];
         if (d->kind != PS_L_CONV)
             continue;
-        int want = isa != PS_NN_ISA_NONE && listed(direct, d->name);
-        int want_dx = isa != PS_NN_ISA_NONE && listed(dx, d->name);
+        int dense = want_dense_path(d, isa);
+        CHECK_EQ_INT(ps__nn_conv_dense_ok(net, d), dense);
+        n_dense += dense;
+        int want = isa != PS_NN_ISA_NONE && listed(direct, d->name) && !dense;
+        int want_dx = isa != PS_NN_ISA_NONE && listed(dx, d->name) && !dense;
         if (ps__nn_conv_direct_ok(net, d) != want || ps__nn_conv_direct_dx_ok(net, d) != want_dx)
             fprintf(stderr, "  node %s: direct %d, dx %d; expected %d, %d\n", d->name,
                     ps__nn_conv_direct_ok(net, d), ps__nn_conv_direct_dx_ok(net, d), want,
@@ -361,7 +386,7 @@ static int direct_case_grads(const direct_case *t, ps_nn_kernels kernels, int n)
 /* Every kernels choice on the zoo's layer shapes (direct_cases): the path each layer takes
  * (check_conv_path), forward values against the reference in double, gradients by finite
  * differences; AUTO and AVX2 give the same bits, forward and backward (the same operations
- * per output). A choice whose ISA this CPU lacks falls back, and the log names what was not
+ * per output), but where AVX2 takes the dense path and AUTO does not. A choice whose ISA this CPU lacks falls back, and the log names what was not
  * tested. */
 static void test_conv_direct_shapes(void)
 {
@@ -376,11 +401,18 @@ static void test_conv_direct_shapes(void)
         const direct_case *dc = &direct_cases[t];
         float *out[3];
         size_t n_out[3];
+        int dense[3];
         for (int i = 0; i < 3; i++) {
+            int before = n_dense;
             CHECK_EQ_INT(direct_case_off(dc, ks[i], N, &out[i], &n_out[i]), 0);
             CHECK_EQ_INT(direct_case_grads(dc, ks[i], N), 0);
+            dense[i] = n_dense - before;
         }
-        CHECK(n_out[0] == n_out[1] && !memcmp(out[0], out[1], n_out[0] * sizeof(float)));
+        /* the same bits, but where the AVX2 choice took the dense path and AUTO did not (an
+         * AVX-512 CPU): those are OpenBLAS's sums, checked against the reference above */
+        CHECK(n_out[0] == n_out[1]);
+        if (dense[0] == dense[1])
+            CHECK(!memcmp(out[0], out[1], n_out[0] * sizeof(float)));
         for (int i = 0; i < 3; i++)
             free(out[i]);
     }
@@ -390,6 +422,11 @@ static void test_conv_direct_shapes(void)
     printf("     Winograd: %d forward passes and input gradients\n", n_wino);
     if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && wino_on())
         CHECK(n_wino >= 8);
+    /* the dense path ran on the 5×5 layers of the 3×3 planes ("a", "c" of case 6) with the
+     * AVX2 kernels (and AUTO, on a CPU without AVX-512) */
+    printf("     dense small-plane path: %d layers\n", n_dense);
+    if (expected_isa(PS_NN_KERNELS_AVX2) == PS_NN_ISA_AVX2 && dense_on())
+        CHECK(n_dense >= 2);
 }
 
 /* The direct input gradient adds into a gradient that already holds a contribution: "a" is
@@ -412,11 +449,19 @@ static void test_conv_direct_dx_acc(void)
         {.kind = PS_L_CONV, .name = "c", .from = "a", .out = 16, .k = 3, .pad = 1},
         {.kind = PS_L_ADD, .name = "s", .from = "b", .from2 = "c"},
     };
+    /* and on 3×3 planes, 5×5: "b" and "c" take the dense path, "c"'s input gradient adds */
+    static const ps_layer_spec s3[] = {
+        {.kind = PS_L_SPATIAL},
+        {.kind = PS_L_CONV, .name = "a", .out = 32, .k = 5, .pad = 2},
+        {.kind = PS_L_CONV, .name = "b", .from = "a", .out = 32, .k = 5, .pad = 2},
+        {.kind = PS_L_CONV, .name = "c", .from = "a", .out = 32, .k = 5, .pad = 2, .groups = 2},
+        {.kind = PS_L_ADD, .name = "s", .from = "b", .from2 = "c"},
+    };
     static const ps_nn_kernels ks[3] = {PS_NN_KERNELS_AUTO, PS_NN_KERNELS_AVX2,
                                         PS_NN_KERNELS_GEMM};
-    for (int p = 0; p < 2; p++) {
-        const ps_layer_spec *sp = p ? s14 : s;
-        int n = p ? SPEC_N(s14) : SPEC_N(s), hw = p ? 14 : 7;
+    for (int p = 0; p < 3; p++) {
+        const ps_layer_spec *sp = p == 2 ? s3 : p ? s14 : s;
+        int n = p == 2 ? SPEC_N(s3) : p ? SPEC_N(s14) : SPEC_N(s), hw = p == 2 ? 3 : p ? 14 : 7;
         for (int i = 0; i < 3; i++) {
             ps_net *net;
             ps_err err;

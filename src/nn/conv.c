@@ -95,7 +95,8 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
     size_t b = dx_as_conv(d) ? (size_t)(d->out / d->groups) * d->k * d->k *
                                    (size_t)conv_dchunk(d, rows) * d->ishape.h * d->ishape.w
                              : 0;   /* one chunk of dY's columns, one group at a time */
-    size_t c = ps__nn_conv_direct_work(net, d, rows);
+    size_t c = ps__nn_conv_dense_ok(net, d) ? ps__nn_conv_dense_work(d, rows)
+                                             : ps__nn_conv_direct_work(net, d, rows);
     a = a > b ? a : b;
     return a > c ? a : c;
 }
@@ -106,14 +107,20 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
 static size_t conv_saved(const ps_nn_node *d, int32_t batch)
 {
     (void)batch;
-    return 2 * d->n_w;   /* dWᵀ, then the flipped weights of dx_as_conv or the transposed
-                            weights of the direct kernel */
+    size_t t = ps__nn_conv_dense_saved(d);   /* or T of the dense path */
+    return 2 * d->n_w > t ? 2 * d->n_w : t;  /* dWᵀ, then the flipped weights of dx_as_conv
+                                                or the transposed weights of the direct
+                                                kernel */
 }
 
 PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)
 {
     (void)training;
     (void)rng;
+    if (ps__nn_conv_dense_ok(net, d)) {
+        ps__nn_conv_dense_forward(net, d);
+        return;
+    }
     if (ps__nn_conv_direct_ok(net, d)) {
         ps__nn_conv_direct_forward(net, d);
         return;
@@ -285,6 +292,10 @@ PS_NN_SIMD static void conv_backward(ps_net *net, ps_nn_node *d)
         float *dyo = dy + (size_t)o * l;
         db[o] += (float)(d->relu ? run_sum_masked(dyo, OUT(net, d) + (size_t)o * l, l)
                                  : run_sum(dyo, l));
+    }
+    if (ps__nn_conv_dense_ok(net, d)) {
+        ps__nn_conv_dense_backward(net, d, x, dx, acc);
+        return;
     }
     if (dx && ps__nn_conv_direct_dx_ok(net, d)) {
         ps__nn_conv_direct_dx(net, d, dx, acc);

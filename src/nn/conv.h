@@ -42,6 +42,19 @@ static inline int ps__nn_conv_pointwise(const ps_nn_node *d)
     return d->k == 1 && d->pad == 0;
 }
 
+/* The dense small-plane convolution (conv_dense.c): "same" layers whose kernel reaches every
+ * input position from every output position (report 002's 5×5 layers on 3×3 planes), as
+ * three sgemms, with the AVX2 kernels; where it applies it does the forward pass and both
+ * gradients, and the direct kernels (ps__nn_conv_direct_*_ok) do not. Planes of at most PS_NN_DENSE_MAX_N positions. */
+#define PS_NN_DENSE_MAX_N 16
+int ps__nn_conv_dense_ok(const ps_net *net, const ps_nn_node *d);
+size_t ps__nn_conv_dense_work(const ps_nn_node *d, int rows);   /* floats */
+size_t ps__nn_conv_dense_saved(const ps_nn_node *d);   /* floats: T, for any kernels choice */
+void ps__nn_conv_dense_forward(ps_net *net, ps_nn_node *d);
+/* dW += (into net->grads), dx (=, or += when acc; NULL: none) from DOUT (ReLU'd). */
+void ps__nn_conv_dense_backward(ps_net *net, ps_nn_node *d, const float *x, float *dx,
+                                int acc);
+
 /* The vector instruction set of a net's direct kernels: its kernels choice capped by what
  * the CPU has (__builtin_cpu_supports, at run time). */
 typedef enum ps__nn_isa {

@@ -81,13 +81,13 @@ static int direct_ok(const ps_net *net, int k, int pad, int wo, int cg, int og)
 
 int ps__nn_conv_direct_ok(const ps_net *net, const ps_nn_node *d)
 {
-    return d->pad < d->k &&
+    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) &&
            direct_ok(net, d->k, d->pad, d->shape.w, d->ishape.c / d->groups, d->out / d->groups);
 }
 
 int ps__nn_conv_direct_dx_ok(const ps_net *net, const ps_nn_node *d)
 {
-    return d->pad < d->k && direct_ok(net, d->k, d->k - 1 - d->pad, d->ishape.w,
+    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) && direct_ok(net, d->k, d->k - 1 - d->pad, d->ishape.w,
                                       d->out / d->groups, d->ishape.c / d->groups);
 }
 
