@@ -107,10 +107,8 @@ static size_t conv_work(const ps_net *net, const ps_nn_node *d, int32_t batch)
 static size_t conv_saved(const ps_nn_node *d, int32_t batch)
 {
     (void)batch;
-    size_t t = ps__nn_conv_dense_saved(d);   /* or T of the dense path */
-    return 2 * d->n_w > t ? 2 * d->n_w : t;  /* dWᵀ, then the flipped weights of dx_as_conv
-                                                or the transposed weights of the direct
-                                                kernel */
+    return 2 * d->n_w;   /* dWᵀ, then the flipped weights of dx_as_conv or the transposed
+                            weights of the direct kernel */
 }
 
 PS_NN_SIMD static void conv_forward(ps_net *net, ps_nn_node *d, int training, ps_rng *rng)

@@ -49,7 +49,6 @@ static inline int ps__nn_conv_pointwise(const ps_nn_node *d)
 #define PS_NN_DENSE_MAX_N 16
 int ps__nn_conv_dense_ok(const ps_net *net, const ps_nn_node *d);
 size_t ps__nn_conv_dense_work(const ps_nn_node *d, int rows);   /* floats */
-size_t ps__nn_conv_dense_saved(const ps_nn_node *d);   /* floats: T, for any kernels choice */
 void ps__nn_conv_dense_forward(ps_net *net, ps_nn_node *d);
 /* dW += (into net->grads), dx (=, or += when acc; NULL: none) from DOUT (ReLU'd). */
 void ps__nn_conv_dense_backward(ps_net *net, ps_nn_node *d, const float *x, float *dx,

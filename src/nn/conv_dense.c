@@ -9,15 +9,16 @@
  * three OpenBLAS sgemms of the same multiply-adds as the direct kernel (81 per pair of
  * channels on 3×3 planes, no padding term) but register-blocked by OpenBLAS, where the direct
  * kernel broadcasts one input value per FMA. X and Y are packed from and to the layer's
- * (c, m, h, w) layout by tiled transposes; T is made from W by the forward pass (the h × w
- * window of each filter per output position) and kept for the backward one.
+ * (c, m, h, w) layout by tiled transposes; T is made from W (the h × w window of each filter
+ * per output position) by the forward pass, and again by the backward one.
  *
  * Where: with the AVX2 kernels only. Measured on a Zen 5 (bench_conv --backward, A6_k5.conv3,
  * forward and both gradients, against the direct kernels), it depends on OpenBLAS's kernels:
  * with the Haswell ones (OPENBLAS_CORETYPE=Haswell, the faster on a Zen 4) 10.4 ms against
  * 11.8 (AVX2 direct) and 8.2 (AVX-512 direct); with the auto-detected Cooperlake ones 5.2 ms
- * against 11.6 and 7.9. Training aux_A6_k5 and indep_A6_k5 with AVX2: +10–13% (Haswell),
- * +24% (Cooperlake); with AVX-512 −1 to −8% (Haswell), +3–9% (Cooperlake). So the AVX-512
+ * against 11.6 and 7.9. Training with AVX2 (bench_train, alternated with PS_NN_DENSE=0):
+ * aux_A6_k5 +8–13%, indep_A6_k5 +8–9%, shared_A5_k5 +4–9% (Haswell kernels), up to +24%
+ * (Cooperlake); with AVX-512 −1 to −8% (Haswell), +3–9% (Cooperlake). So the AVX-512
  * kernels keep the direct kernel, and for these layers the AVX2 choice gives other bits than
  * AUTO on an AVX-512 CPU (OpenBLAS's order of the sums). PS_NN_DENSE=0 in the environment
  * keeps the direct kernel (benchmarks). */
@@ -49,14 +50,6 @@ int ps__nn_conv_dense_ok(const ps_net *net, const ps_nn_node *d)
     return !off && dense_shape(d) && ps__nn_direct_isa(net) == PS_NN_ISA_AVX2;
 }
 
-size_t ps__nn_conv_dense_saved(const ps_nn_node *d)
-{
-    size_t n = (size_t)d->ishape.h * d->ishape.w;
-    return dense_shape(d) ? (size_t)d->groups * (size_t)(d->ishape.c / d->groups) * n *
-                                (size_t)(d->out / d->groups) * n
-                          : 0;
-}
-
 size_t ps__nn_conv_dense_work(const ps_nn_node *d, int rows)
 {
     size_t n = (size_t)d->ishape.h * d->ishape.w, kd = (size_t)(d->ishape.c / d->groups) * n,
@@ -64,10 +57,9 @@ size_t ps__nn_conv_dense_work(const ps_nn_node *d, int rows)
     return md * kd + kd * (size_t)rows + md * (size_t)rows;
 }
 
-/* T of every group (g, md, kd) in the node's saved floats (made by the forward pass, read by
- * the backward one); the workspace: dT (md, kd), X (kd, m), Y (md, m). */
+/* The workspace: T or dT (md, kd), X or dX (kd, m), Y or dY (md, m). */
 typedef struct dense_ws {
-    float *tsaved, *t, *x, *y;
+    float *t, *x, *y;
     int n, cg, og, kd, md, m, k, pad, w;
 } dense_ws;
 
@@ -83,7 +75,6 @@ static dense_ws dense_layout(ps_net *net, const ps_nn_node *d)
     s.k = d->k;
     s.pad = d->pad;
     s.w = d->ishape.w;
-    s.tsaved = net->arena + d->save;
     s.t = net->arena + net->ws;
     s.x = s.t + (size_t)s.md * s.kd;
     s.y = s.x + (size_t)s.kd * s.m;
@@ -144,10 +135,9 @@ PS_NN_SIMD void ps__nn_conv_dense_forward(ps_net *net, ps_nn_node *d)
     float *y = OUT(net, d);                                 /* (g·og, m, h, w) */
     size_t l = (size_t)s.m * s.n;
     for (int gi = 0; gi < d->groups; gi++) {
-        float *t = s.tsaved + (size_t)gi * s.md * s.kd;
-        dense_make_t(&s, t, w, gi);
+        dense_make_t(&s, s.t, w, gi);
         dense_pack(s.x, x + (size_t)gi * s.cg * l, s.cg, s.m, s.n);
-        ps_nn_gemm(0, 0, s.md, s.m, s.kd, 1.0f, t, s.kd, s.x, s.m, 0.0f, s.y, s.m);
+        ps_nn_gemm(0, 0, s.md, s.m, s.kd, 1.0f, s.t, s.kd, s.x, s.m, 0.0f, s.y, s.m);
         float *yg = y + (size_t)gi * s.og * l;
         dense_unpack(yg, s.y, s.og, s.m, s.n, 0);
         for (int o = 0; o < s.og; o++) {
@@ -168,6 +158,7 @@ PS_NN_SIMD void ps__nn_conv_dense_backward(ps_net *net, ps_nn_node *d, const flo
                                            float *dx, int acc)
 {
     dense_ws s = dense_layout(net, d);
+    const float *w = net->state + d->w_off;
     float *dw = net->grads + d->w_off;                      /* (g·og, cg, k, k) */
     const float *dy = DOUT(net, d);                         /* (g·og, m, h, w), ReLU'd */
     size_t l = (size_t)s.m * s.n;
@@ -191,9 +182,10 @@ PS_NN_SIMD void ps__nn_conv_dense_backward(ps_net *net, ps_nn_node *d, const flo
             }
         if (!dx)
             continue;
-        /* dX = Tᵀ · dY (T as the forward pass made it), into X's place */
-        ps_nn_gemm(1, 0, s.kd, s.m, s.md, 1.0f, s.tsaved + (size_t)gi * s.md * s.kd, s.kd, s.y,
-                   s.m, 0.0f, s.x, s.m);
+        /* dX = Tᵀ · dY, T made again in dT's place (kept from the forward pass it would add
+         * g·og·cg·n² floats to the node: 5 MiB for indep_A6_k5's conv3), dX into X's */
+        dense_make_t(&s, s.t, w, gi);
+        ps_nn_gemm(1, 0, s.kd, s.m, s.md, 1.0f, s.t, s.kd, s.y, s.m, 0.0f, s.x, s.m);
         dense_unpack(dx + (size_t)gi * s.cg * l, s.x, s.cg, s.m, s.n, acc);
     }
 }
