@@ -150,7 +150,9 @@ int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err
 /* The kernels a net computes with, chosen at run time (one binary runs on every x86-64 CPU).
  * Every choice gives the same results up to float rounding, but not always the same bits: the
  * direct convolutions sum in another order than im2col + GEMM. The AVX-512 and the AVX2 direct
- * kernels give the same bits (the same operations per output, in the same order). */
+ * kernels give the same bits (the same operations per output, in the same order); but with
+ * AVX2, report 002's 5×5 layers on 3×3 planes take the dense path (conv_dense.c: sgemms,
+ * OpenBLAS's order), so there AVX2 and AVX-512 give other last digits. */
 typedef enum ps_nn_kernels {
     PS_NN_KERNELS_AUTO = 0, /* the fastest the CPU has: the direct convolutions where they
                                apply (src/nn/conv_direct.c; Winograd's F(2×2, 3×3) for the
@@ -159,15 +161,18 @@ typedef enum ps_nn_kernels {
                                im2col + GEMM */
     PS_NN_KERNELS_GEMM = 1, /* every convolution by im2col (or the input itself) + GEMM */
     PS_NN_KERNELS_AVX2 = 2, /* AUTO capped at AVX2 + FMA: the AVX-512 kernels are not used
-                               (GEMM on a CPU without AVX2 and FMA) */
+                               (GEMM on a CPU without AVX2 and FMA); "same" layers whose
+                               kernel covers the whole plane (5×5 on 3×3) by the dense
+                               path's sgemms */
     PS_NN_KERNELS_COUNT
 } ps_nn_kernels;
 
 /* PS_NN_MAX_ISA in the environment caps the vector instruction set of every net's kernels in
  * the process, as ONEDNN_MAX_CPU_ISA does oneDNN's: "avx2" makes PS_NN_KERNELS_AUTO act as
  * PS_NN_KERNELS_AVX2 (the AVX-512 kernels are not used), "avx512" or unset is no cap. It
- * changes the speed, not the results: the kernels of both ISAs give the same bits. Read
- * once, at the first net's choice. Returns 0, or PS_EINVAL for any other value (the nets then
+ * changes the speed, and the last digits only of the nets with 5×5 layers on 3×3 planes
+ * (report 002's A5_k5 and A6_k5: the dense path, above): the other kernels of both ISAs give
+ * the same bits. Read once, at the first net's choice. Returns 0, or PS_EINVAL for any other value (the nets then
  * take no cap): the command-line checks it before any work. */
 int ps_nn_check_env(ps_err *err);
 
