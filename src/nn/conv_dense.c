@@ -81,6 +81,13 @@ static dense_ws dense_layout(ps_net *net, const ps_nn_node *d)
     return s;
 }
 
+/* The h × w window of filter wc (k × k) that output position p of a plane W wide reads:
+ * its row qy, column qx is the tap of input position (qy, qx). */
+static inline const float *dense_window(const dense_ws *s, const float *wc, int p, int W)
+{
+    return wc + (s->pad - p / W) * s->k + (s->pad - p % W);
+}
+
 /* t = T of group gi from the weights w (g·og, cg, k, k): for output position p, the row of
  * channel pair (o, c) is the h × w window of the k × k filter at (pad − py, pad − px).
  * H, W: the plane (constants for the zoo's 3 × 3, so that the window's rows are copied as
@@ -93,7 +100,7 @@ static inline void dense_make_t_hw(const dense_ws *s, float *t, const float *w, 
         for (int c = 0; c < s->cg; c++) {
             const float *wc = w + (((size_t)gi * s->og + o) * s->cg + c) * kk;
             for (int p = 0; p < n; p++) {
-                const float *win = wc + (s->pad - p / W) * s->k + (s->pad - p % W);
+                const float *win = dense_window(s, wc, p, W);
                 float *tr = t + ((size_t)o * n + p) * s->kd + (size_t)c * n;
                 for (int qy = 0; qy < H; qy++)
                     for (int qx = 0; qx < W; qx++)
@@ -162,10 +169,7 @@ PS_NN_SIMD void ps__nn_conv_dense_backward(ps_net *net, ps_nn_node *d, const flo
     float *dw = net->grads + d->w_off;                      /* (g·og, cg, k, k) */
     const float *dy = DOUT(net, d);                         /* (g·og, m, h, w), ReLU'd */
     size_t l = (size_t)s.m * s.n;
-    int kk = s.k * s.k, tap[PS_NN_DENSE_MAX_N * PS_NN_DENSE_MAX_N];
-    for (int p = 0; p < s.n; p++)   /* the tap (ky·k + kx) of output p and input q */
-        for (int q = 0; q < s.n; q++)
-            tap[p * s.n + q] = (q / s.w - p / s.w + s.pad) * s.k + (q % s.w - p % s.w + s.pad);
+    int kk = s.k * s.k, hh = s.n / s.w;
     for (int gi = 0; gi < d->groups; gi++) {
         dense_pack(s.y, dy + (size_t)gi * s.og * l, s.og, s.m, s.n);
         dense_pack(s.x, x + (size_t)gi * s.cg * l, s.cg, s.m, s.n);
@@ -174,10 +178,12 @@ PS_NN_SIMD void ps__nn_conv_dense_backward(ps_net *net, ps_nn_node *d, const flo
         for (int o = 0; o < s.og; o++)
             for (int c = 0; c < s.cg; c++) {
                 float *wc = dw + (((size_t)gi * s.og + o) * s.cg + c) * kk;
-                for (int p = 0; p < s.n; p++) {
+                for (int p = 0; p < s.n; p++) {   /* T's window, written back */
                     const float *tr = s.t + ((size_t)o * s.n + p) * s.kd + (size_t)c * s.n;
-                    for (int q = 0; q < s.n; q++)
-                        wc[tap[p * s.n + q]] += tr[q];
+                    float *win = wc + (dense_window(&s, wc, p, s.w) - wc);
+                    for (int qy = 0; qy < hh; qy++)
+                        for (int qx = 0; qx < s.w; qx++)
+                            win[qy * s.k + qx] += tr[qy * s.w + qx];
                 }
             }
         if (!dx)
