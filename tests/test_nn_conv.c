@@ -170,11 +170,20 @@ static int listed(const char *list, const char *name)
 
 static int n_wino; /* the forward passes and input gradients check_conv_path saw on Winograd */
 
+static int n_wino5; /* those of them on F(3×3, 5×5) */
+
 /* 0 when PS_NN_WINO=0 in the environment switches Winograd off (conv_direct.c). */
 static int wino_on(void)
 {
     const char *e = getenv("PS_NN_WINO");
     return !(e && !strcmp(e, "0"));
+}
+
+/* 0 when PS_NN_WINO5=0 switches F(3×3, 5×5) off. */
+static int wino5_on(void)
+{
+    const char *e = getenv("PS_NN_WINO5");
+    return wino_on() && !(e && !strcmp(e, "0"));
 }
 
 static int n_dense; /* the layers check_conv_path saw on the dense small-plane path */
@@ -223,17 +232,23 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
                     want_dx);
         CHECK_EQ_INT(ps__nn_conv_direct_ok(net, d), want);
         CHECK_EQ_INT(ps__nn_conv_direct_dx_ok(net, d), want_dx);
-        /* Winograd's F(2×2, 3×3) inside the direct path: 16·j channels on both sides,
-         * planes even, or odd from 7 with 32 channels or more on both sides */
+        /* Winograd inside the direct path, 16·j channels on both sides: F(2×2, 3×3) for the
+         * 3×3 layers on planes even, or odd from 7 with 32 channels or more on both sides;
+         * F(3×3, 5×5) for the 5×5 layers on planes from 7, or smaller with 64 channels or
+         * more on both sides */
         int cg = d->ishape.c / d->groups, og = d->out / d->groups;
-        int wino = d->k == 3 && cg % 16 == 0 && og % 16 == 0 && wino_on();
+        int wino = cg % 16 == 0 && og % 16 == 0 &&
+                   ((d->k == 3 && wino_on()) || (d->k == 5 && wino5_on()));
         int big = cg >= 32 && og >= 32;
-#define WINO_PLANE(n) ((n) % 2 == 0 || ((n) >= 7 && big))
+#define WINO_PLANE(n)                                                                          \
+    (d->k == 5 ? (n) >= 7 || (cg >= 64 && og >= 64) : ((n) % 2 == 0 || ((n) >= 7 && big)))
         CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 0),
                      want && wino && WINO_PLANE(d->shape.h) && WINO_PLANE(d->shape.w));
         CHECK_EQ_INT(ps__nn_conv_wino_ok(net, d, 1),
                      want_dx && wino && WINO_PLANE(d->ishape.h) && WINO_PLANE(d->ishape.w));
 #undef WINO_PLANE
+        if (d->k == 5)
+            n_wino5 += ps__nn_conv_wino_ok(net, d, 0) + ps__nn_conv_wino_ok(net, d, 1);
         n_wino += ps__nn_conv_wino_ok(net, d, 0) + ps__nn_conv_wino_ok(net, d, 1);
     }
 }
@@ -259,7 +274,10 @@ typedef struct direct_case {
  * square 7×7 and 3×3 planes in blocks of rows (cd_block_rows: "c" of the 7×7 case, "b" of
  * the 3×3 one, forward and dx), the 5×3 plane row by row. Winograd (conv_wino_kernel.h) takes
  * the 3×3 layers of 16·j channels on even planes ("a" and "c" of the first case, "b" of the
- * third) and on 7×7 ones with 32 or more (the last case: tiles overhanging the plane). */
+ * third) and on 7×7 ones with 32 or more (the fifth case: tiles overhanging the plane);
+ * F(3×3, 5×5) (conv_wino5_kernel.h) the 5×5 layers of 16·j channels on planes from 7 ("b" of
+ * the third case, 14×14; the eighth, 7×7, with groups) and on smaller ones with 64 or more
+ * (the last two: 3×3, where the AVX2 kernels take the dense path instead, and 5×3). */
 static const direct_case direct_cases[] = {
     {16, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 80, 3, 1, 1), DC_RELU("ra"),
                   DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c", "a c"},
@@ -276,6 +294,11 @@ static const direct_case direct_cases[] = {
                 DC_CONV("b", 32, 3, 1, 2), DC_CONV("c", 16, 5, 2, 1)}, 5, "a b c", "a b c"},
     {16, 5, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 96, 5, 2, 1), DC_RELU("ra"),
                 DC_CONV("b", 32, 3, 1, 2)}, 4, "a b", "a b"},
+    {32, 7, 7, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 64, 5, 2, 1), DC_RELU("ra"),
+                DC_CONV("b", 32, 5, 2, 2)}, 4, "a b", "a b"},
+    {64, 3, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 128, 5, 2, 1), DC_RELU("ra"),
+                DC_CONV("b", 64, 5, 2, 1)}, 4, "a b", "a b"},
+    {64, 5, 3, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 64, 5, 2, 1)}, 2, "a", "a"},
 };
 
 /* The reference of one node in y (NCHW, n images): a convolution (direct_conv, in double)
@@ -380,7 +403,8 @@ static int direct_case_grads(const direct_case *t, ps_nn_kernels kernels, int n)
     for (int32_t i = 0; i < t->n; i++)
         if (t->s[i].kind != PS_L_RELU)
             s[k++] = t->s[i];
-    return gradcheck_kernels(kernels, s, k, t->c, t->h, t->w, n, s[k - 1].name, NULL);
+    /* without the ReLUs the loss is linear in each coordinate: a large step is exact */
+    return gradcheck_step(kernels, s, k, t->c, t->h, t->w, n, s[k - 1].name, NULL, 0.1f);
 }
 
 /* Every kernels choice on the zoo's layer shapes (direct_cases): the path each layer takes
@@ -419,9 +443,14 @@ static void test_conv_direct_shapes(void)
     /* Winograd ran, forward and input gradient, on cases 1 and 2's 3×3 layers ("a", "c"; "b"
      * of case 2), for AUTO and AVX2 alike (the same bits, above), wherever a direct kernel
      * does. */
-    printf("     Winograd: %d forward passes and input gradients\n", n_wino);
+    printf("     Winograd: %d forward passes and input gradients, %d of them F(3×3, 5×5)\n",
+           n_wino, n_wino5);
     if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && wino_on())
         CHECK(n_wino >= 8);
+    /* F(3×3, 5×5): "b" of the third case and both layers of the eighth, forward and input
+     * gradient, for AUTO and AVX2 */
+    if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && wino5_on())
+        CHECK(n_wino5 >= 12);
     /* the dense path ran on the 5×5 layers of the 3×3 planes ("a", "c" of case 6) with the
      * AVX2 kernels (and AUTO, on a CPU without AVX-512) */
     printf("     dense small-plane path: %d layers\n", n_dense);
@@ -469,7 +498,7 @@ static void test_conv_direct_dx_acc(void)
             CHECK(ps_net_set_kernels(net, ks[i], &err) == 0);
             check_conv_path(net, ks[i], "a b c", "a b c");
             ps_net_free(net);
-            CHECK_EQ_INT(gradcheck_kernels(ks[i], sp, n, 16, hw, hw, 2, "s", NULL), 0);
+            CHECK_EQ_INT(gradcheck_step(ks[i], sp, n, 16, hw, hw, 2, "s", NULL, 0.1f), 0);
         }
     }
 }

@@ -10,6 +10,7 @@
 #define H_STEP 1e-3f
 
 typedef struct gcheck {
+    float h;            /* the step of the central differences */
     ps_net *net;
     int32_t outs[2], n_outs;
     float *r[2];        /* (numel of each output) */
@@ -58,12 +59,12 @@ static int gc_compare(gcheck *g, float *v, const float *an, size_t cnt, const ch
     int bad = 0;
     for (size_t i = 0; i < cnt; i += step) {
         float keep = v[i];
-        v[i] = keep + H_STEP;
+        v[i] = keep + g->h;
         double lp = gc_loss(g);
-        v[i] = keep - H_STEP;
+        v[i] = keep - g->h;
         double lm = gc_loss(g);
         v[i] = keep;
-        double f = (lp - lm) / (2.0 * (double)H_STEP);
+        double f = (lp - lm) / ((double)(keep + g->h) - (double)(keep - g->h));
         if (fabs(an[i] - f) > 2e-2 * fabs(an[i]) + 1e-2 * amax + 1e-3) {
             if (bad < 3)
                 fprintf(stderr, "  %s[%zu]: analytic %.6g, numeric %.6g\n", what, i,
@@ -74,11 +75,11 @@ static int gc_compare(gcheck *g, float *v, const float *an, size_t cnt, const ch
     return bad;
 }
 
-int gradcheck_kernels(ps_nn_kernels kernels, const ps_layer_spec *specs, int32_t n_specs,
-                      int32_t c, int32_t h, int32_t w, int32_t n, const char *out1,
-                      const char *out2)
+int gradcheck_step(ps_nn_kernels kernels, const ps_layer_spec *specs, int32_t n_specs,
+                   int32_t c, int32_t h, int32_t w, int32_t n, const char *out1,
+                   const char *out2, float step)
 {
-    gcheck g = {0};
+    gcheck g = {.h = step};
     ps_err err;
     if (ps_net_create(&g.net, specs, n_specs, c, h, w, 1, &err) ||
         ps_net_set_kernels(g.net, kernels, &err) || ps_net_reserve(g.net, n, &err)) {
@@ -125,6 +126,13 @@ int gradcheck_kernels(ps_nn_kernels kernels, const ps_layer_spec *specs, int32_t
     free(g.r[1]);
     ps_net_free(g.net);
     return bad;
+}
+
+int gradcheck_kernels(ps_nn_kernels kernels, const ps_layer_spec *specs, int32_t n_specs,
+                      int32_t c, int32_t h, int32_t w, int32_t n, const char *out1,
+                      const char *out2)
+{
+    return gradcheck_step(kernels, specs, n_specs, c, h, w, n, out1, out2, H_STEP);
 }
 
 int gradcheck(const ps_layer_spec *specs, int32_t n_specs, int32_t c, int32_t h, int32_t w,

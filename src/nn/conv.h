@@ -111,6 +111,15 @@ void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, 
  * chunks of a->chunk images sized by conv_direct.c for it. */
 void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a);
 void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a);
+/* The same for a 5×5 layer by F(3×3, 5×5) and its weight gradient by F(5×5, 3×3)
+ * (conv_wino5_kernel.h): u (g, 49, cg, og). */
+void ps__nn_conv_wino5_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk);
+void ps__nn_conv_wino5_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk);
+void ps__nn_conv_wino5_dw_avx512(const ps__nn_direct_dw *a);
+void ps__nn_conv_wino5_dw_avx2(const ps__nn_direct_dw *a);
+/* The weights' transforms of F(3×3, 5×5): u (g, 49, ci, co) from wt (g, ci, 25, co). */
+void ps__nn_conv_wino5_u_avx512(float *u, const float *wt, int g, int ci, int co);
+void ps__nn_conv_wino5_u_avx2(float *u, const float *wt, int g, int ci, int co);
 
 /* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
  * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,

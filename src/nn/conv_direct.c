@@ -98,37 +98,62 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
 
 #define WINO_CHUNK_FLOATS 32768
 #define WINO_DW_CHUNK_FLOATS 131072
+/* F(3×3, 5×5)'s chunks hold their tiles' V and M too (512 KiB) */
+#define WINO5_CHUNK_FLOATS 131072
+#define WINO_FLOATS(k) ((k) == 5 ? WINO5_CHUNK_FLOATS : WINO_CHUNK_FLOATS)
 
 /* The planes of outputs Winograd's tiles cover well: even, or odd from 7 (the overhanging
  * tiles compute 16 outputs for 12.25 on 7 × 7 planes; on 3 × 3 ones 16 for 9), there with 32
  * channels or more on both sides (bench_conv --backward, Zen 4: A4_k3.conv2, 32 → 64 on
  * 7 × 7, 5–8% faster, 35–40% with AVX2; A3_k3.conv2, 16 → 32, 30–50% slower). */
 #define WINO_PLANE(n, cg, og) ((n) % 2 == 0 || ((n) >= 7 && (cg) >= 32 && (og) >= 32))
+/* The 5×5 layers' planes for F(3×3, 5×5): from 7, or smaller with 64 channels or more on
+ * both sides (bench_conv --backward, best of 3 alternations, Zen 5: 7 × 7 planes 14–19%
+ * faster with AVX-512, 7–35% with AVX2; A6_k5.conv3, 64 → 128 on 3 × 3, 12–32% faster,
+ * A5_k5.conv3, 32 → 64, 13% slower, its weights' transforms and the tile's padding weighing
+ * more against 81 multiply-adds per pair of channels). */
+#define WINO5_PLANE(n, cg, og) ((n) >= 7 || ((cg) >= 64 && (og) >= 64))
+
+/* A Winograd tile for k × k windows: m × m outputs from α × α inputs, α = m + k − 1. */
+#define WINO_M(k) ((k) == 3 ? 2 : 3)
+#define WINO_ALPHA2(k) ((WINO_M(k) + (k)-1) * (WINO_M(k) + (k)-1))
+/* Tiles per side of n outputs, and the inputs they span. */
+#define WINO_TILES(k, n) (((n) + WINO_M(k) - 1) / WINO_M(k))
+#define WINO_SPAN(k, n) (WINO_M(k) * WINO_TILES(k, n) + (k)-1)
 
 /* Winograd's F(2×2, 3×3) for a 3×3 convolution of cg inputs and og outputs per group to
- * planes of ho × wo (even) outputs: where the direct kernel would run it, with vectors of
- * channels on both sides (cg, og multiples of 16, for every ISA alike). PS_NN_WINO=0 in the
- * environment keeps the direct kernel (benchmarks). */
+ * planes of ho × wo (even) outputs, F(3×3, 5×5) for a 5×5 one (WINO5_PLANE): where the
+ * direct kernel would run it, with vectors of channels on both sides (cg, og multiples of 16,
+ * for every ISA alike). PS_NN_WINO=0 in the environment keeps the direct kernel for both,
+ * PS_NN_WINO5=0 for the 5×5 layers (benchmarks). */
+static int env_off(const char *name)
+{
+    const char *e = getenv(name);
+    return e && !strcmp(e, "0");
+}
+
 static int wino_ok(const ps_net *net, int k, int pad, int ho, int wo, int cg, int og)
 {
-    static int off = -1;
+    static int off = -1, off5 = -1;
     if (off < 0) {
-        const char *e = getenv("PS_NN_WINO");
-        off = e && !strcmp(e, "0");
+        off = env_off("PS_NN_WINO");
+        off5 = env_off("PS_NN_WINO5");
     }
-    return !off && k == 3 && WINO_PLANE(ho, cg, og) && WINO_PLANE(wo, cg, og) &&
-           cg % 16 == 0 && og % 16 == 0 && direct_ok(net, k, pad, wo, cg, og);
+    int plane = k == 3   ? WINO_PLANE(ho, cg, og) && WINO_PLANE(wo, cg, og)
+                : k == 5 ? !off5 && WINO5_PLANE(ho, cg, og) && WINO5_PLANE(wo, cg, og)
+                         : 0;
+    return !off && plane && cg % 16 == 0 && og % 16 == 0 && direct_ok(net, k, pad, wo, cg, og);
 }
 
 static int wino_fwd(const ps_net *net, const ps_nn_node *d)
 {
-    return d->pad < d->k && wino_ok(net, d->k, d->pad, d->shape.h, d->shape.w,
+    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) && wino_ok(net, d->k, d->pad, d->shape.h, d->shape.w,
                                     d->ishape.c / d->groups, d->out / d->groups);
 }
 
 static int wino_dx(const ps_net *net, const ps_nn_node *d)
 {
-    return d->pad < d->k && wino_ok(net, d->k, d->k - 1 - d->pad, d->ishape.h, d->ishape.w,
+    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) && wino_ok(net, d->k, d->k - 1 - d->pad, d->ishape.h, d->ishape.w,
                                     d->out / d->groups, d->ishape.c / d->groups);
 }
 
@@ -137,13 +162,13 @@ int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx)
     return dx ? wino_dx(net, d) : wino_fwd(net, d);
 }
 
-/* Workspace floats of one image of a Winograd convolution (cw_chunk's input, its tiles'
- * whole span, and output, channel-last). */
-static size_t wino_image(int cg, int og, int h, int w, int ho, int wo, int pad)
+/* Workspace floats of one image of a Winograd convolution of k × k windows (the chunk's
+ * input, its tiles' whole span, and output, channel-last). */
+static size_t wino_image(int k, int cg, int og, int ho, int wo)
 {
-    (void)h, (void)w, (void)pad;
-    return (size_t)(2 * ((ho + 1) / 2) + 2) * (2 * ((wo + 1) / 2) + 2) * cg +
-           (size_t)ho * wo * og;
+    size_t tiles = (size_t)WINO_TILES(k, ho) * WINO_TILES(k, wo);
+    return (size_t)WINO_SPAN(k, ho) * WINO_SPAN(k, wo) * cg + (size_t)ho * wo * og +
+           (k == 5 ? (size_t)WINO_ALPHA2(k) * tiles * (cg + og) : 0);   /* F(3×3, 5×5): V, M */
 }
 
 /* Images per chunk of a Winograd convolution: its channel-last input and output kept to 32K
@@ -155,17 +180,18 @@ static int wino_chunk(size_t per_image, int rows, size_t floats)
     return mc < rows ? mc : rows;
 }
 
-static size_t wino_work(int g, int cg, int og, int h, int w, int ho, int wo, int pad, int rows)
+static size_t wino_work(int k, int g, int cg, int og, int h, int w, int ho, int wo, int rows)
 {
-    size_t per = wino_image(cg, og, h, w, ho, wo, pad);
-    return 16 + (size_t)g * 16 * cg * og + (size_t)wino_chunk(per, rows, WINO_CHUNK_FLOATS) * per +
-           16 * PS_NN_WINO_MAX_S * (size_t)(cg + og) +   /* a block's V and M */
+    size_t per = wino_image(k, cg, og, ho, wo);
+    return 16 + (size_t)g * WINO_ALPHA2(k) * cg * og +
+           (size_t)wino_chunk(per, rows, WINO_FLOATS(k)) * per +
+           (k == 3 ? 16 * PS_NN_WINO_MAX_S * (size_t)(cg + og) : 0) +   /* a block's V, M */
            (size_t)h * w * cg;             /* the scratch plane of a padded input */
 }
 
 /* U = G g Gᵀ for each pair of channels: u (g, 16, ci, co) from the 3×3 filters at
  * f(gi, i, o) (row-major, flipped when flip), G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. */
-static void wino_weights(float *u, const float *w, int g, int ci, int co, int cg, int flip)
+static void wino3_weights(float *u, const float *w, int g, int ci, int co, int cg, int flip)
 {
     for (int gi = 0; gi < g; gi++)
         for (int i = 0; i < ci; i++)
@@ -193,14 +219,30 @@ static void wino_weights(float *u, const float *w, int g, int ci, int co, int cg
             }
 }
 
+/* The 5×5 filters for the weights' transforms of F(3×3, 5×5): wt (g, ci, 25, co) from the
+ * filters at f(gi, i, o) as wino3_weights takes them (flipped when flip). */
+static void wino5_filters(float *wt, const float *w, int g, int ci, int co, int cg, int flip)
+{
+    for (int gi = 0; gi < g; gi++)
+        for (int i = 0; i < ci; i++)
+            for (int o = 0; o < co; o++) {
+                const float *f = flip ? w + (((size_t)gi * ci + i) * cg + o) * 25
+                                      : w + (((size_t)gi * co + o) * cg + i) * 25;
+                float *t = wt + ((size_t)gi * ci + i) * 25 * co + o;
+                for (int j = 0; j < 25; j++)
+                    t[(size_t)j * co] = f[flip ? 24 - j : j];
+            }
+}
+
 /* The Winograd weight gradient's workspace per image (channel-last input and output
  * gradient, their transforms) and its chunks: kept to WINO_DW_CHUNK_FLOATS, at least one
  * image. The chunks set the order of the sums: they depend on the layer only. */
 static size_t wino_dw_image(const ps_nn_node *d)
 {
-    int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
-    size_t th = (size_t)(d->shape.h + 1) / 2, tw = (size_t)(d->shape.w + 1) / 2;
-    return (2 * th + 2) * (2 * tw + 2) * cg + 4 * th * tw * og + 16 * th * tw * (cg + og);
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g, k = d->k, mt = WINO_M(k);
+    size_t th = (size_t)WINO_TILES(k, d->shape.h), tw = (size_t)WINO_TILES(k, d->shape.w);
+    return (size_t)WINO_SPAN(k, d->shape.h) * WINO_SPAN(k, d->shape.w) * cg +
+           (size_t)mt * mt * th * tw * og + (size_t)WINO_ALPHA2(k) * th * tw * (cg + og);
 }
 
 static size_t wino_dw_work(const ps_nn_node *d, int rows)
@@ -208,8 +250,8 @@ static size_t wino_dw_work(const ps_nn_node *d, int rows)
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
     size_t per = wino_dw_image(d), xs = (size_t)d->ishape.h * d->ishape.w * cg,
            dys = (size_t)d->shape.h * d->shape.w * og;   /* the scratch planes */
-    return 16 + 16 * (size_t)cg * og + (size_t)wino_chunk(per, rows, WINO_DW_CHUNK_FLOATS) * per +
-           (xs > dys ? xs : dys);
+    return 16 + (size_t)WINO_ALPHA2(d->k) * cg * og +
+           (size_t)wino_chunk(per, rows, WINO_DW_CHUNK_FLOATS) * per + (xs > dys ? xs : dys);
 }
 
 size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows)
@@ -218,11 +260,11 @@ size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows)
     size_t a = !ps__nn_conv_direct_dw_ok(net, d) ? 0
                : wino_fwd(net, d)                ? wino_dw_work(d, rows)
                                                  : ps__nn_conv_direct_dw_work(d, rows);
-    size_t b = wino_fwd(net, d) ? wino_work(g, cg, og, d->ishape.h, d->ishape.w, d->shape.h,
-                                            d->shape.w, d->pad, rows)
+    size_t b = wino_fwd(net, d) ? wino_work(d->k, g, cg, og, d->ishape.h, d->ishape.w,
+                                            d->shape.h, d->shape.w, rows)
                                 : 0;
-    size_t c = wino_dx(net, d) ? wino_work(g, og, cg, d->shape.h, d->shape.w, d->ishape.h,
-                                           d->ishape.w, d->k - 1 - d->pad, rows)
+    size_t c = wino_dx(net, d) ? wino_work(d->k, g, og, cg, d->shape.h, d->shape.w,
+                                           d->ishape.h, d->ishape.w, rows)
                                : 0;
     a = a > b ? a : b;
     return a > c ? a : c;
@@ -238,18 +280,23 @@ static float *wino_base(const ps_net *net)
     return (float *)((p + 63) & ~(uintptr_t)63);
 }
 
-/* Runs a by Winograd's F(2×2, 3×3) on the net's ISA; w the layer's weights. */
-static void wino_run(ps_net *net, const ps__nn_direct *a, const float *w, int flip)
+/* Runs a by Winograd's F(2×2, 3×3) or F(3×3, 5×5) on the net's ISA; w the layer's weights,
+ * wt room for them transposed (the 5×5 ones). */
+static void wino_run(ps_net *net, const ps__nn_direct *a, const float *w, float *wt, int flip)
 {
     float *u = wino_base(net);
-    wino_weights(u, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
-    int chunk = wino_chunk(wino_image(a->cg, a->og, a->h, a->w, a->ho, a->wo, a->pad), a->m,
-                           WINO_CHUNK_FLOATS);
-    float *work = u + (size_t)a->g * 16 * a->cg * a->og;
-    if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
-        ps__nn_conv_wino_avx512(a, u, work, chunk);
-    else
-        ps__nn_conv_wino_avx2(a, u, work, chunk);
+    int avx512 = ps__nn_direct_isa(net) == PS_NN_ISA_AVX512;
+    int chunk = wino_chunk(wino_image(a->k, a->cg, a->og, a->ho, a->wo), a->m, WINO_FLOATS(a->k));
+    float *work = u + (size_t)a->g * WINO_ALPHA2(a->k) * a->cg * a->og;
+    if (a->k == 5) {
+        wino5_filters(wt, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
+        (avx512 ? ps__nn_conv_wino5_u_avx512 : ps__nn_conv_wino5_u_avx2)(u, wt, a->g, a->cg,
+                                                                          a->og);
+        (avx512 ? ps__nn_conv_wino5_avx512 : ps__nn_conv_wino5_avx2)(a, u, work, chunk);
+        return;
+    }
+    wino3_weights(u, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
+    (avx512 ? ps__nn_conv_wino_avx512 : ps__nn_conv_wino_avx2)(a, u, work, chunk);
 }
 
 /* Images per chunk of the direct weight gradient: dY's chunk, position-major, is reread for
@@ -282,10 +329,11 @@ void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d)
     if (wino_fwd(net, d)) {
         a.work = wino_base(net);
         a.chunk = wino_chunk(wino_dw_image(d), m, WINO_DW_CHUNK_FLOATS);
-        if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
-            ps__nn_conv_wino_dw_avx512(&a);
+        int avx512 = ps__nn_direct_isa(net) == PS_NN_ISA_AVX512;
+        if (d->k == 5)
+            (avx512 ? ps__nn_conv_wino5_dw_avx512 : ps__nn_conv_wino5_dw_avx2)(&a);
         else
-            ps__nn_conv_wino_dw_avx2(&a);
+            (avx512 ? ps__nn_conv_wino_dw_avx512 : ps__nn_conv_wino_dw_avx2)(&a);
         return;
     }
     if (ps__nn_direct_isa(net) == PS_NN_ISA_AVX512)
@@ -314,7 +362,7 @@ PS_NN_SIMD void ps__nn_conv_direct_forward(ps_net *net, ps_nn_node *d)
             .w = d->ishape.w, .ho = d->shape.h, .wo = d->shape.w, .k = d->k, .pad = d->pad,
             .relu = d->relu,
         };
-        wino_run(net, &a, w, 0);
+        wino_run(net, &a, w, net->arena + d->save + d->n_w, 0);
         return;
     }
     float *wt = net->arena + d->save + d->n_w;              /* (g, cg·k·k, og) */
@@ -341,7 +389,7 @@ PS_NN_SIMD void ps__nn_conv_direct_dx(ps_net *net, ps_nn_node *d, float *dx, int
             .og = cg, .h = d->shape.h, .w = d->shape.w, .ho = d->ishape.h, .wo = d->ishape.w,
             .k = d->k, .pad = d->k - 1 - d->pad, .acc = acc,
         };
-        wino_run(net, &a, w, 1);
+        wino_run(net, &a, w, net->arena + d->save + d->n_w, 1);
         return;
     }
     float *wf = net->arena + d->save + d->n_w;              /* (g, og·k·k, cg) */

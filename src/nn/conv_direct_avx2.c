@@ -79,6 +79,10 @@ __attribute__((target("avx2"))) static inline void cd_transpose_regs(__m256 r[8]
 #define CD_WINO_ENTRY ps__nn_conv_wino_avx2
 #define CD_WINO_DW_ENTRY ps__nn_conv_wino_dw_avx2
 #include "conv_wino_kernel.h"
+#define CD_WINO5_ENTRY ps__nn_conv_wino5_avx2
+#define CD_WINO5_DW_ENTRY ps__nn_conv_wino5_dw_avx2
+#define CD_WINO5_U_ENTRY ps__nn_conv_wino5_u_avx2
+#include "conv_wino5_kernel.h"
 #else
 void ps__nn_conv_direct_avx2(const ps__nn_direct *a)
 {
@@ -98,5 +102,20 @@ void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, 
 void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a)
 {
     (void)a;
+}
+
+void ps__nn_conv_wino5_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk)
+{
+    (void)a, (void)u, (void)work, (void)chunk;
+}
+
+void ps__nn_conv_wino5_dw_avx2(const ps__nn_direct_dw *a)
+{
+    (void)a;
+}
+
+void ps__nn_conv_wino5_u_avx2(float *u, const float *wt, int g, int ci, int co)
+{
+    (void)u, (void)wt, (void)g, (void)ci, (void)co;
 }
 #endif
