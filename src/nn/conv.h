@@ -149,12 +149,15 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d);
 /* Workspace floats the direct weight gradient of d needs for `rows` images. */
 size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows);
 /* 1 when the direct forward pass (dx 0) or input gradient (dx 1) of CONV node d runs
- * Winograd's F(2×2, 3×3) (conv_wino_kernel.h): 3×3 windows, even output planes, 16·j
- * channels on both sides, not switched off by PS_NN_WINO=0 in the environment. */
+ * Winograd's F(2×2, 3×3) (conv_wino_kernel.h: 3×3 windows, even output planes or odd ones
+ * from 7 with 32 channels or more) or F(3×3, 5×5) (conv_wino5_kernel.h: 5×5 windows, planes
+ * from 7, or smaller ones with 64 channels or more), 16·j channels on both sides, where the
+ * dense path does not run, not switched off by PS_NN_WINO=0 (both) or PS_NN_WINO5=0 (the
+ * 5×5 one) in the environment. */
 int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx);
 /* Workspace floats the direct kernels of d need for `rows` images: the weight gradient's, or
  * Winograd's (the transformed weights and a chunk's buffers) for the forward pass and input
- * gradient of the 3×3 layers that take it. */
+ * gradient of the 3×3 and 5×5 layers that take it. */
 size_t ps__nn_conv_direct_work(const ps_net *net, const ps_nn_node *d, int rows);
 /* dWᵀ (g, cg·k·k, og) in d's saved values = the transposed weight gradient of CONV node d
  * from its input and output gradient (already masked by a fused ReLU), by the direct kernel

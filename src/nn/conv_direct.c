@@ -5,8 +5,10 @@
  * (conv_direct_avx512.c, conv_direct_avx2.c); the 3×3 layers of 16·j channels on even
  * planes (and of 32 or more on 7×7 ones) take Winograd's F(2×2, 3×3) instead
  * (conv_wino_kernel.h, the weights transformed here): 2.25× fewer multiply-adds, other bits
- * than the direct kernel's, the same on both ISAs. The other layers take im2col + GEMM
- * (conv.c). */
+ * than the direct kernel's, the same on both ISAs; the 5×5 layers of 16·j channels on planes
+ * from 7 (and of 64 or more on smaller ones) F(3×3, 5×5) (conv_wino5_kernel.h): 1.65–1.9×
+ * fewer on report 002's planes, output errors about ten times GEMM's (rms 6e-7 on outputs of
+ * 1), also the same on both ISAs. The other layers take im2col + GEMM (conv.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
