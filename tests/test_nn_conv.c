@@ -170,7 +170,7 @@ static int listed(const char *list, const char *name)
 
 static int n_wino; /* the forward passes and input gradients check_conv_path saw on Winograd */
 
-static int n_wino5; /* those of them on F(3×3, 5×5) */
+static int n_wino5; /* those of them on F(m×m, 5×5) */
 
 /* 0 when PS_NN_WINO=0 in the environment switches Winograd off (conv_direct.c). */
 static int wino_on(void)
@@ -179,7 +179,7 @@ static int wino_on(void)
     return !(e && !strcmp(e, "0"));
 }
 
-/* 0 when PS_NN_WINO5=0 switches F(3×3, 5×5) off. */
+/* 0 when PS_NN_WINO5=0 switches F(m×m, 5×5) off. */
 static int wino5_on(void)
 {
     const char *e = getenv("PS_NN_WINO5");
@@ -234,7 +234,7 @@ static void check_conv_path(ps_net *net, ps_nn_kernels kernels, const char *dire
         CHECK_EQ_INT(ps__nn_conv_direct_dx_ok(net, d), want_dx);
         /* Winograd inside the direct path, 16·j channels on both sides: F(2×2, 3×3) for the
          * 3×3 layers on planes even, or odd from 7 with 32 channels or more on both sides;
-         * F(3×3, 5×5) for the 5×5 layers on planes from 7, or smaller with 64 channels or
+         * F(m×m, 5×5) for the 5×5 layers on planes from 7, or smaller with 64 channels or
          * more on both sides */
         int cg = d->ishape.c / d->groups, og = d->out / d->groups;
         int wino = cg % 16 == 0 && og % 16 == 0 &&
@@ -275,9 +275,10 @@ typedef struct direct_case {
  * the 3×3 one, forward and dx), the 5×3 plane row by row. Winograd (conv_wino_kernel.h) takes
  * the 3×3 layers of 16·j channels on even planes ("a" and "c" of the first case, "b" of the
  * third) and on 7×7 ones with 32 or more (the fifth case: tiles overhanging the plane);
- * F(3×3, 5×5) (conv_wino5_kernel.h) the 5×5 layers of 16·j channels on planes from 7 ("b" of
- * the third case, 14×14; the eighth, 7×7, with groups) and on smaller ones with 64 or more
- * (the last two: 3×3, where the AVX2 kernels take the dense path instead, and 5×3). */
+ * F(m×m, 5×5) (conv_wino5_kernel.h) the 5×5 layers of 16·j channels on planes from 7 (4×4
+ * tiles: "b" of the third case, 14×14; the eighth, 7×7, with groups) and on smaller ones with
+ * 64 or more (3×3 tiles: the last two, 3×3, where the AVX2 kernels take the dense path
+ * instead, and 5×3). */
 static const direct_case direct_cases[] = {
     {16, 14, 14, {{.kind = PS_L_SPATIAL}, DC_CONV("a", 80, 3, 1, 1), DC_RELU("ra"),
                   DC_CONV("b", 32, 3, 0, 2), DC_CONV("c", 48, 3, 0, 1)}, 5, "a c", "a c"},
@@ -443,11 +444,11 @@ static void test_conv_direct_shapes(void)
     /* Winograd ran, forward and input gradient, on cases 1 and 2's 3×3 layers ("a", "c"; "b"
      * of case 2), for AUTO and AVX2 alike (the same bits, above), wherever a direct kernel
      * does. */
-    printf("     Winograd: %d forward passes and input gradients, %d of them F(3×3, 5×5)\n",
+    printf("     Winograd: %d forward passes and input gradients, %d of them F(m×m, 5×5)\n",
            n_wino, n_wino5);
     if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && wino_on())
         CHECK(n_wino >= 8);
-    /* F(3×3, 5×5): "b" of the third case and both layers of the eighth, forward and input
+    /* F(m×m, 5×5): "b" of the third case and both layers of the eighth, forward and input
      * gradient, for AUTO and AVX2 */
     if (expected_isa(PS_NN_KERNELS_AVX2) != PS_NN_ISA_NONE && wino5_on())
         CHECK(n_wino5 >= 12);

@@ -28,7 +28,7 @@ int gradcheck_kernels(ps_nn_kernels kernels, const ps_layer_spec *specs, int32_t
 /* gradcheck_kernels with another step than 1e-3. For a net of convolutions (and additions)
  * alone, the loss is linear in each coordinate, so central differences are exact at any step
  * up to rounding, and a large step (0.1) keeps the forward pass's rounding (Winograd's
- * F(3×3, 5×5): a few units in the sixth digit) from showing in the differences. */
+ * F(m×m, 5×5): a few units in the sixth digit) from showing in the differences. */
 int gradcheck_step(ps_nn_kernels kernels, const ps_layer_spec *specs, int32_t n_specs,
                    int32_t c, int32_t h, int32_t w, int32_t n, const char *out1,
                    const char *out2, float step);

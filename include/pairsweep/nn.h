@@ -156,9 +156,9 @@ int ps_net_set_outputs(ps_net *net, const int32_t *nodes, int32_t n, ps_err *err
 typedef enum ps_nn_kernels {
     PS_NN_KERNELS_AUTO = 0, /* the fastest the CPU has: the direct convolutions where they
                                apply (src/nn/conv_direct.c; Winograd's F(2×2, 3×3) for the
-                               3×3 layers of 16·j channels on even or 7×7 planes, F(3×3,
-                               5×5) for the 5×5 ones on planes from 7 or of 64 channels or
-                               more) in AVX-512, else in AVX2 + FMA, else (and for the other
+                               3×3 layers of 16·j channels on even or 7×7 planes, F(4×4,
+                               5×5) for the 5×5 ones on planes from 7, F(3×3, 5×5) on
+                               smaller ones of 64 channels or more) in AVX-512, else in AVX2 + FMA, else (and for the other
                                layers) im2col + GEMM */
     PS_NN_KERNELS_GEMM = 1, /* every convolution by im2col (or the input itself) + GEMM */
     PS_NN_KERNELS_AVX2 = 2, /* AUTO capped at AVX2 + FMA: the AVX-512 kernels are not used

@@ -111,15 +111,17 @@ void ps__nn_conv_wino_avx2(const ps__nn_direct *a, const float *u, float *work, 
  * chunks of a->chunk images sized by conv_direct.c for it. */
 void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a);
 void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a);
-/* The same for a 5×5 layer by F(3×3, 5×5) and its weight gradient by F(5×5, 3×3)
- * (conv_wino5_kernel.h): u (g, 49, cg, og). */
-void ps__nn_conv_wino5_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk);
-void ps__nn_conv_wino5_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk);
-void ps__nn_conv_wino5_dw_avx512(const ps__nn_direct_dw *a);
-void ps__nn_conv_wino5_dw_avx2(const ps__nn_direct_dw *a);
-/* The weights' transforms of F(3×3, 5×5): u (g, 49, ci, co) from wt (g, ci, 25, co). */
-void ps__nn_conv_wino5_u_avx512(float *u, const float *wt, int g, int ci, int co);
-void ps__nn_conv_wino5_u_avx2(float *u, const float *wt, int g, int ci, int co);
+/* The same for a 5×5 layer by F(m×m, 5×5), m = 3 or 4, and its weight gradient by
+ * F(5×5, m×m) (conv_wino5_kernel.h): u (g, (m + 4)², cg, og). */
+void ps__nn_conv_wino5_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk,
+                              int m);
+void ps__nn_conv_wino5_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk,
+                            int m);
+void ps__nn_conv_wino5_dw_avx512(const ps__nn_direct_dw *a, int m);
+void ps__nn_conv_wino5_dw_avx2(const ps__nn_direct_dw *a, int m);
+/* The weights' transforms of F(m×m, 5×5): u (g, (m + 4)², ci, co) from wt (g, ci, 25, co). */
+void ps__nn_conv_wino5_u_avx512(float *u, const float *wt, int g, int ci, int co, int m);
+void ps__nn_conv_wino5_u_avx2(float *u, const float *wt, int g, int ci, int co, int m);
 
 /* 1 when CONV node d's forward pass runs a direct kernel rather than im2col + GEMM: the net's
  * ps__nn_direct_isa is not NONE, and d has a window (not 1×1), one of PS_NN_DIRECT_SHAPES,
@@ -150,8 +152,8 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d);
 size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows);
 /* 1 when the direct forward pass (dx 0) or input gradient (dx 1) of CONV node d runs
  * Winograd's F(2×2, 3×3) (conv_wino_kernel.h: 3×3 windows, even output planes or odd ones
- * from 7 with 32 channels or more) or F(3×3, 5×5) (conv_wino5_kernel.h: 5×5 windows, planes
- * from 7, or smaller ones with 64 channels or more), 16·j channels on both sides, where the
+ * from 7 with 32 channels or more) or F(m×m, 5×5) (conv_wino5_kernel.h: 5×5 windows, planes
+ * from 7 with m = 4, or smaller ones with 64 channels or more with m = 3), 16·j channels on both sides, where the
  * dense path does not run, not switched off by PS_NN_WINO=0 (both) or PS_NN_WINO5=0 (the
  * 5×5 one) in the environment. */
 int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx);

@@ -6,8 +6,8 @@
  * planes (and of 32 or more on 7×7 ones) take Winograd's F(2×2, 3×3) instead
  * (conv_wino_kernel.h, the weights transformed here): 2.25× fewer multiply-adds, other bits
  * than the direct kernel's, the same on both ISAs; the 5×5 layers of 16·j channels on planes
- * from 7 (and of 64 or more on smaller ones) F(3×3, 5×5) (conv_wino5_kernel.h): 1.65–1.9×
- * fewer on report 002's planes, output errors about ten times GEMM's (rms 6e-7 on outputs of
+ * from 7 (and of 64 or more on smaller ones) F(4×4, 5×5), or F(3×3, 5×5) on planes under 7
+ * (conv_wino5_kernel.h): 3.3× and 1.65× fewer on report 002's 7 × 7 and 3 × 3 planes, output errors about ten times GEMM's (rms 6e-7 on outputs of
  * 1), also the same on both ISAs. The other layers take im2col + GEMM (conv.c). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,7 +100,7 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
 
 #define WINO_CHUNK_FLOATS 32768
 #define WINO_DW_CHUNK_FLOATS 131072
-/* F(3×3, 5×5)'s chunks hold their tiles' V and M too (512 KiB) */
+/* F(m×m, 5×5)'s chunks hold their tiles' V and M too (512 KiB) */
 #define WINO5_CHUNK_FLOATS 131072
 #define WINO_FLOATS(k) ((k) == 5 ? WINO5_CHUNK_FLOATS : WINO_CHUNK_FLOATS)
 
@@ -109,22 +109,26 @@ int ps__nn_conv_direct_dw_ok(const ps_net *net, const ps_nn_node *d)
  * channels or more on both sides (bench_conv --backward, Zen 4: A4_k3.conv2, 32 → 64 on
  * 7 × 7, 5–8% faster, 35–40% with AVX2; A3_k3.conv2, 16 → 32, 30–50% slower). */
 #define WINO_PLANE(n, cg, og) ((n) % 2 == 0 || ((n) >= 7 && (cg) >= 32 && (og) >= 32))
-/* The 5×5 layers' planes for F(3×3, 5×5): from 7, or smaller with 64 channels or more on
- * both sides (bench_conv --backward, best of 3 alternations, Zen 5: 7 × 7 planes 14–19%
- * faster with AVX-512, 7–35% with AVX2; A6_k5.conv3, 64 → 128 on 3 × 3, 12–32% faster,
- * A5_k5.conv3, 32 → 64, 13% slower, its weights' transforms and the tile's padding weighing
- * more against 81 multiply-adds per pair of channels). */
+/* The 5×5 layers' planes for F(m×m, 5×5): from 7, or smaller with 64 channels or more on
+ * both sides (bench_conv --backward, best of 3 alternations, Zen 5: 7 × 7 planes 1.54–1.65×
+ * as fast as the direct kernel with AVX-512, 1.49–1.86× with AVX2 (4 × 4 tiles; 3 × 3 ones
+ * 1.07–1.35×); A6_k5.conv3, 64 → 128 on 3 × 3, 12–32% faster, A5_k5.conv3, 32 → 64, 13%
+ * slower, its weights' transforms and the tile's padding weighing more against 81
+ * multiply-adds per pair of channels). */
 #define WINO5_PLANE(n, cg, og) ((n) >= 7 || ((cg) >= 64 && (og) >= 64))
 
-/* A Winograd tile for k × k windows: m × m outputs from α × α inputs, α = m + k − 1. */
-#define WINO_M(k) ((k) == 3 ? 2 : 3)
-#define WINO_ALPHA2(k) ((WINO_M(k) + (k)-1) * (WINO_M(k) + (k)-1))
+/* A Winograd tile for k × k windows to planes of ho × wo outputs: m × m outputs from α × α
+ * inputs, α = m + k − 1. The 5×5 layers take 4 × 4 tiles on planes from 7 (report 002's
+ * 7 × 7: four tiles, 256 multiply-adds per pair of channels, where nine 3 × 3 tiles do 441),
+ * 3 × 3 ones on smaller planes (a 3 × 3 plane: 49, where a 4 × 4 tile does 64). */
+#define WINO_M(k, ho, wo) ((k) == 3 ? 2 : (ho) >= 7 && (wo) >= 7 ? 4 : 3)
+#define WINO_ALPHA2(k, m) (((m) + (k)-1) * ((m) + (k)-1))
 /* Tiles per side of n outputs, and the inputs they span. */
-#define WINO_TILES(k, n) (((n) + WINO_M(k) - 1) / WINO_M(k))
-#define WINO_SPAN(k, n) (WINO_M(k) * WINO_TILES(k, n) + (k)-1)
+#define WINO_TILES(m, n) (((n) + (m)-1) / (m))
+#define WINO_SPAN(k, m, n) ((m)*WINO_TILES(m, n) + (k)-1)
 
 /* Winograd's F(2×2, 3×3) for a 3×3 convolution of cg inputs and og outputs per group to
- * planes of ho × wo (even) outputs, F(3×3, 5×5) for a 5×5 one (WINO5_PLANE): where the
+ * planes of ho × wo (even) outputs, F(m×m, 5×5) for a 5×5 one (WINO5_PLANE, WINO_M): where the
  * direct kernel would run it, with vectors of channels on both sides (cg, og multiples of 16,
  * for every ISA alike). PS_NN_WINO=0 in the environment keeps the direct kernel for both,
  * PS_NN_WINO5=0 for the 5×5 layers (benchmarks). */
@@ -168,9 +172,10 @@ int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx)
  * input, its tiles' whole span, and output, channel-last). */
 static size_t wino_image(int k, int cg, int og, int ho, int wo)
 {
-    size_t tiles = (size_t)WINO_TILES(k, ho) * WINO_TILES(k, wo);
-    return (size_t)WINO_SPAN(k, ho) * WINO_SPAN(k, wo) * cg + (size_t)ho * wo * og +
-           (k == 5 ? (size_t)WINO_ALPHA2(k) * tiles * (cg + og) : 0);   /* F(3×3, 5×5): V, M */
+    int mt = WINO_M(k, ho, wo);
+    size_t tiles = (size_t)WINO_TILES(mt, ho) * WINO_TILES(mt, wo);
+    return (size_t)WINO_SPAN(k, mt, ho) * WINO_SPAN(k, mt, wo) * cg + (size_t)ho * wo * og +
+           (k == 5 ? (size_t)WINO_ALPHA2(k, mt) * tiles * (cg + og) : 0);   /* 5×5: V, M */
 }
 
 /* Images per chunk of a Winograd convolution: its channel-last input and output kept to 32K
@@ -185,7 +190,7 @@ static int wino_chunk(size_t per_image, int rows, size_t floats)
 static size_t wino_work(int k, int g, int cg, int og, int h, int w, int ho, int wo, int rows)
 {
     size_t per = wino_image(k, cg, og, ho, wo);
-    return 16 + (size_t)g * WINO_ALPHA2(k) * cg * og +
+    return 16 + (size_t)g * WINO_ALPHA2(k, WINO_M(k, ho, wo)) * cg * og +
            (size_t)wino_chunk(per, rows, WINO_FLOATS(k)) * per +
            (k == 3 ? 16 * PS_NN_WINO_MAX_S * (size_t)(cg + og) : 0) +   /* a block's V, M */
            (size_t)h * w * cg;             /* the scratch plane of a padded input */
@@ -221,19 +226,25 @@ static void wino3_weights(float *u, const float *w, int g, int ci, int co, int c
             }
 }
 
-/* The 5×5 filters for the weights' transforms of F(3×3, 5×5): wt (g, ci, 25, co) from the
- * filters at f(gi, i, o) as wino3_weights takes them (flipped when flip). */
+/* The 5×5 filters for the weights' transforms of F(m×m, 5×5): wt (g, ci, 25, co) from the
+ * layer's weights w (g·og, cg, 5, 5): forward (ci = cg, co = og) each group's (og, cg·25)
+ * transposed; input gradient (flip: ci = og, co = cg) each filter flipped, in the order of
+ * wt's rows (w's 25 taps of a filter are in L1). */
 static void wino5_filters(float *wt, const float *w, int g, int ci, int co, int cg, int flip)
 {
-    for (int gi = 0; gi < g; gi++)
-        for (int i = 0; i < ci; i++)
-            for (int o = 0; o < co; o++) {
-                const float *f = flip ? w + (((size_t)gi * ci + i) * cg + o) * 25
-                                      : w + (((size_t)gi * co + o) * cg + i) * 25;
-                float *t = wt + ((size_t)gi * ci + i) * 25 * co + o;
-                for (int j = 0; j < 25; j++)
-                    t[(size_t)j * co] = f[flip ? 24 - j : j];
-            }
+    size_t per = (size_t)ci * 25 * co;   /* floats per group, in w and in wt */
+    for (int gi = 0; gi < g; gi++) {
+        const float *wg = w + gi * per;
+        float *tg = wt + gi * per;
+        if (!flip) {
+            ps__nn_transpose(tg, (size_t)co, wg, (size_t)ci * 25, co, ci * 25, 0);
+            continue;
+        }
+        for (int i = 0; i < ci; i++)   /* filter (i, o) of the input gradient: (o, i) of w */
+            for (int j = 0; j < 25; j++)
+                for (int o = 0; o < co; o++)
+                    tg[((size_t)i * 25 + j) * co + o] = wg[((size_t)i * cg + o) * 25 + 24 - j];
+    }
 }
 
 /* The Winograd weight gradient's workspace per image (channel-last input and output
@@ -241,10 +252,11 @@ static void wino5_filters(float *wt, const float *w, int g, int ci, int co, int 
  * image. The chunks set the order of the sums: they depend on the layer only. */
 static size_t wino_dw_image(const ps_nn_node *d)
 {
-    int g = d->groups, cg = d->ishape.c / g, og = d->out / g, k = d->k, mt = WINO_M(k);
-    size_t th = (size_t)WINO_TILES(k, d->shape.h), tw = (size_t)WINO_TILES(k, d->shape.w);
-    return (size_t)WINO_SPAN(k, d->shape.h) * WINO_SPAN(k, d->shape.w) * cg +
-           (size_t)mt * mt * th * tw * og + (size_t)WINO_ALPHA2(k) * th * tw * (cg + og);
+    int g = d->groups, cg = d->ishape.c / g, og = d->out / g, k = d->k,
+        mt = WINO_M(k, d->shape.h, d->shape.w);
+    size_t th = (size_t)WINO_TILES(mt, d->shape.h), tw = (size_t)WINO_TILES(mt, d->shape.w);
+    return (size_t)WINO_SPAN(k, mt, d->shape.h) * WINO_SPAN(k, mt, d->shape.w) * cg +
+           (size_t)mt * mt * th * tw * og + (size_t)WINO_ALPHA2(k, mt) * th * tw * (cg + og);
 }
 
 static size_t wino_dw_work(const ps_nn_node *d, int rows)
@@ -252,7 +264,7 @@ static size_t wino_dw_work(const ps_nn_node *d, int rows)
     int g = d->groups, cg = d->ishape.c / g, og = d->out / g;
     size_t per = wino_dw_image(d), xs = (size_t)d->ishape.h * d->ishape.w * cg,
            dys = (size_t)d->shape.h * d->shape.w * og;   /* the scratch planes */
-    return 16 + (size_t)WINO_ALPHA2(d->k) * cg * og +
+    return 16 + (size_t)WINO_ALPHA2(d->k, WINO_M(d->k, d->shape.h, d->shape.w)) * cg * og +
            (size_t)wino_chunk(per, rows, WINO_DW_CHUNK_FLOATS) * per + (xs > dys ? xs : dys);
 }
 
@@ -282,19 +294,20 @@ static float *wino_base(const ps_net *net)
     return (float *)((p + 63) & ~(uintptr_t)63);
 }
 
-/* Runs a by Winograd's F(2×2, 3×3) or F(3×3, 5×5) on the net's ISA; w the layer's weights,
+/* Runs a by Winograd's F(2×2, 3×3) or F(m×m, 5×5) on the net's ISA; w the layer's weights,
  * wt room for them transposed (the 5×5 ones). */
 static void wino_run(ps_net *net, const ps__nn_direct *a, const float *w, float *wt, int flip)
 {
     float *u = wino_base(net);
     int avx512 = ps__nn_direct_isa(net) == PS_NN_ISA_AVX512;
     int chunk = wino_chunk(wino_image(a->k, a->cg, a->og, a->ho, a->wo), a->m, WINO_FLOATS(a->k));
-    float *work = u + (size_t)a->g * WINO_ALPHA2(a->k) * a->cg * a->og;
+    int mt = WINO_M(a->k, a->ho, a->wo);
+    float *work = u + (size_t)a->g * WINO_ALPHA2(a->k, mt) * a->cg * a->og;
     if (a->k == 5) {
         wino5_filters(wt, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
         (avx512 ? ps__nn_conv_wino5_u_avx512 : ps__nn_conv_wino5_u_avx2)(u, wt, a->g, a->cg,
-                                                                          a->og);
-        (avx512 ? ps__nn_conv_wino5_avx512 : ps__nn_conv_wino5_avx2)(a, u, work, chunk);
+                                                                          a->og, mt);
+        (avx512 ? ps__nn_conv_wino5_avx512 : ps__nn_conv_wino5_avx2)(a, u, work, chunk, mt);
         return;
     }
     wino3_weights(u, w, a->g, a->cg, a->og, flip ? a->og : a->cg, flip);
@@ -333,7 +346,8 @@ void ps__nn_conv_direct_dw(ps_net *net, ps_nn_node *d)
         a.chunk = wino_chunk(wino_dw_image(d), m, WINO_DW_CHUNK_FLOATS);
         int avx512 = ps__nn_direct_isa(net) == PS_NN_ISA_AVX512;
         if (d->k == 5)
-            (avx512 ? ps__nn_conv_wino5_dw_avx512 : ps__nn_conv_wino5_dw_avx2)(&a);
+            (avx512 ? ps__nn_conv_wino5_dw_avx512 : ps__nn_conv_wino5_dw_avx2)(
+                &a, WINO_M(d->k, d->shape.h, d->shape.w));
         else
             (avx512 ? ps__nn_conv_wino_dw_avx512 : ps__nn_conv_wino_dw_avx2)(&a);
         return;

@@ -79,7 +79,12 @@ __attribute__((target("avx512f"))) static inline void cd_transpose_regs(__m512 r
 #define CD_WINO5_ENTRY ps__nn_conv_wino5_avx512
 #define CD_WINO5_DW_ENTRY ps__nn_conv_wino5_dw_avx512
 #define CD_WINO5_U_ENTRY ps__nn_conv_wino5_u_avx512
+#define C5_M 3
 #include "conv_wino5_kernel.h"
+#undef C5_M
+#define C5_M 4
+#include "conv_wino5_kernel.h"
+#undef C5_M
 #else
 void ps__nn_conv_direct_avx512(const ps__nn_direct *a)
 {
@@ -101,18 +106,19 @@ void ps__nn_conv_wino_dw_avx512(const ps__nn_direct_dw *a)
     (void)a;
 }
 
-void ps__nn_conv_wino5_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk)
+void ps__nn_conv_wino5_avx512(const ps__nn_direct *a, const float *u, float *work, int chunk,
+                          int m)
 {
-    (void)a, (void)u, (void)work, (void)chunk;
+    (void)a, (void)u, (void)work, (void)chunk, (void)m;
 }
 
-void ps__nn_conv_wino5_dw_avx512(const ps__nn_direct_dw *a)
+void ps__nn_conv_wino5_dw_avx512(const ps__nn_direct_dw *a, int m)
 {
-    (void)a;
+    (void)a, (void)m;
 }
 
-void ps__nn_conv_wino5_u_avx512(float *u, const float *wt, int g, int ci, int co)
+void ps__nn_conv_wino5_u_avx512(float *u, const float *wt, int g, int ci, int co, int m)
 {
-    (void)u, (void)wt, (void)g, (void)ci, (void)co;
+    (void)u, (void)wt, (void)g, (void)ci, (void)co, (void)m;
 }
 #endif
