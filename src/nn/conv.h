@@ -153,8 +153,8 @@ size_t ps__nn_conv_direct_dw_work(const ps_nn_node *d, int rows);
 /* 1 when the direct forward pass (dx 0) or input gradient (dx 1) of CONV node d runs
  * Winograd's F(2×2, 3×3) (conv_wino_kernel.h: 3×3 windows, even output planes or odd ones
  * from 7 with 32 channels or more) or F(m×m, 5×5) (conv_wino5_kernel.h: 5×5 windows, planes
- * from 7 with m = 4, or smaller ones with 64 channels or more with m = 3), 16·j channels on both sides, where the
- * dense path does not run, not switched off by PS_NN_WINO=0 (both) or PS_NN_WINO5=0 (the
+ * from 7 with m = 4, or smaller ones with 64 channels or more with m = 3), 16·j channels
+ * on both sides, where the dense path does not run, not switched off by PS_NN_WINO=0 (both) or PS_NN_WINO5=0 (the
  * 5×5 one) in the environment. */
 int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx);
 /* Workspace floats the direct kernels of d need for `rows` images: the weight gradient's, or

@@ -7,8 +7,9 @@
  * (conv_wino_kernel.h, the weights transformed here): 2.25× fewer multiply-adds, other bits
  * than the direct kernel's, the same on both ISAs; the 5×5 layers of 16·j channels on planes
  * from 7 (and of 64 or more on smaller ones) F(4×4, 5×5), or F(3×3, 5×5) on planes under 7
- * (conv_wino5_kernel.h): 3.3× and 1.65× fewer on report 002's 7 × 7 and 3 × 3 planes, output errors about ten times GEMM's (rms 6e-7 on outputs of
- * 1), also the same on both ISAs. The other layers take im2col + GEMM (conv.c). */
+ * (conv_wino5_kernel.h): 3.3× and 1.65× fewer on report 002's 7 × 7 and 3 × 3 planes,
+ * output errors about ten times GEMM's (rms 6e-7 on outputs of 1), also the same on both
+ * ISAs. The other layers take im2col + GEMM (conv.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,14 +154,16 @@ static int wino_ok(const ps_net *net, int k, int pad, int ho, int wo, int cg, in
 
 static int wino_fwd(const ps_net *net, const ps_nn_node *d)
 {
-    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) && wino_ok(net, d->k, d->pad, d->shape.h, d->shape.w,
-                                    d->ishape.c / d->groups, d->out / d->groups);
+    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) &&
+           wino_ok(net, d->k, d->pad, d->shape.h, d->shape.w, d->ishape.c / d->groups,
+                   d->out / d->groups);
 }
 
 static int wino_dx(const ps_net *net, const ps_nn_node *d)
 {
-    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) && wino_ok(net, d->k, d->k - 1 - d->pad, d->ishape.h, d->ishape.w,
-                                    d->out / d->groups, d->ishape.c / d->groups);
+    return d->pad < d->k && !ps__nn_conv_dense_ok(net, d) &&
+           wino_ok(net, d->k, d->k - 1 - d->pad, d->ishape.h, d->ishape.w, d->out / d->groups,
+                   d->ishape.c / d->groups);
 }
 
 int ps__nn_conv_wino_ok(const ps_net *net, const ps_nn_node *d, int dx)

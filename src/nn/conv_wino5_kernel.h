@@ -16,13 +16,14 @@
  * channel for m² outputs where the direct convolution does 25 each (at most). Report 002's
  * 7 × 7 planes take four 4 × 4 tiles overhanging them by a row and a column: 256
  * multiply-adds per pair of channels against the direct kernel's 841 without the padding
- * (nine 3 × 3 tiles would do 441); a 3 × 3 plane is one 3 × 3 tile, 49 against 81. The weights' transforms
- * U = G g Gᵀ (α² per pair of channels, CD_WINO5_U_ENTRY) come in as u: (g, α², cg, og); the
- * rest runs as in conv_wino_kernel.h: per chunk of images the input channel-last
- * with zero borders, per block of S tiles their α² transformed values V = Bᵀ d B (vectors of
- * channels), for each of the α² positions M[ξ] = V[ξ] U[ξ] in register blocks, each tile's
- * outputs Aᵀ M A (+ bias, ReLU). Bᵀ's entries are halves and small integers, so its products
- * are exact but for the sums' roundings; the transforms run in one fixed order per value
+ * (nine 3 × 3 tiles would do 441); a 3 × 3 plane is one 3 × 3 tile, 49 against 81.
+ *
+ * The weights' transforms U = G g Gᵀ (α² per pair of channels, CD_WINO5_U_ENTRY) come in as
+ * u: (g, α², cg, og). Per chunk of images: the input channel-last with zero borders (as in
+ * conv_wino_kernel.h); every tile's α² transformed values V = Bᵀ d B (vectors of channels);
+ * for each of the α² positions in turn, M[ξ] = V[ξ] U[ξ] over all the chunk's tiles in
+ * register blocks; each tile's outputs Aᵀ M A (+ bias, ReLU). Bᵀ's entries are quarters and
+ * small integers, so its products are exact but for the sums' roundings; the transforms run in one fixed order per value
  * (c5_comb), and the sums over the input channels in order from zero, so every ISA gives the
  * same bits. */
 
@@ -127,9 +128,9 @@ CD_TARGET CD_INLINE cd_vec c5_comb(const float *c, int cs, int n, const cd_vec *
 #endif
 
 /* V = Bᵀ d B of tile (image mm, tile row ty, column tx) of xt (rows of WP·cg), every vector
- * of channels, into v + ξ·ld (ξ = 0 .. 48). */
-CD_TARGET static void C5(c5_input_transform)(float *v, size_t ld, const float *xt, int cg, int HP,
-                                         int WP, int mm, int ty, int tx)
+ * of channels, into v + ξ·ld (ξ = 0 .. α² − 1). */
+CD_TARGET static void C5(c5_input_transform)(float *v, size_t ld, const float *xt, int cg,
+                                             int HP, int WP, int mm, int ty, int tx)
 {
     const float *d0 = xt + (((size_t)mm * HP + C5_M * ty) * WP + C5_M * tx) * cg;
     for (int c = 0; c < cg; c += CD_VW) {
@@ -154,23 +155,23 @@ CD_TARGET static void C5(c5_input_transform)(float *v, size_t ld, const float *x
 }
 
 /* The convolution of one group for images i0 .. i0 + mc − 1: cw_chunk's steps, but each
- * over the whole chunk, the 49 products M[ξ] = V[ξ] U[ξ] one after the other over all its
- * tiles. The weights' 49 transforms of a layer (up to 1.6 MiB) do not stay in cache, so the
- * chunk's tiles share each U[ξ] while it is in L1 (blocks of S tiles, each reading all 49,
- * ran 2.5–4× slower on the 3 × 3 planes). */
-CD_TARGET static void C5(c5_chunk)(const ps__nn_direct *a, const float *u, float *work, int gi,
-                               int i0, int mc)
+ * over the whole chunk, the α² products M[ξ] = V[ξ] U[ξ] one after the other over all its
+ * tiles. The weights' α² transforms of a layer (up to 1.6 MiB) do not stay in cache, so the
+ * chunk's tiles share each U[ξ] while it is in L1 (blocks of S tiles, each reading all of
+ * them, ran 2.5–4× slower on the 3 × 3 planes). */
+CD_TARGET static void C5(c5_chunk)(const ps__nn_direct *a, const float *u, float *work,
+                                   int gi, int i0, int mc)
 {
     const int cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
               pad = a->pad;
-    /* tiles overhang the plane by up to two rows and columns: HP × WP inputs (zeros past the
-     * padding), outputs past ho × wo not stored */
-    const int th = (ho + C5_M - 1) / C5_M, tw = (wo + C5_M - 1) / C5_M, HP = C5_M * th + 4, WP = C5_M * tw + 4,
-              per = th * tw, T = mc * per;
+    /* tiles overhang the plane by up to m − 1 rows and columns: HP × WP inputs (zeros past
+     * the padding), outputs past ho × wo not stored */
+    const int th = (ho + C5_M - 1) / C5_M, tw = (wo + C5_M - 1) / C5_M, HP = C5_M * th + 4,
+              WP = C5_M * tw + 4, per = th * tw, T = mc * per;
     float *xt = work;                                    /* (mc, HP, WP, cg) */
     float *v = xt + (size_t)mc * HP * WP * cg;           /* (α², T, cg) */
-    float *m = v + (size_t)C5_A2 * T * cg;                  /* (α², T, og) */
-    float *yt = m + (size_t)C5_A2 * T * og;                 /* (mc, ho, wo, og) */
+    float *m = v + (size_t)C5_A2 * T * cg;               /* (α², T, og) */
+    float *yt = m + (size_t)C5_A2 * T * og;              /* (mc, ho, wo, og) */
     float *xs = yt + (size_t)mc * ho * wo * og;          /* (h, w, cg) */
     const size_t oplane = (size_t)ho * wo;
 
@@ -265,17 +266,12 @@ static void C5(c5_conv)(const ps__nn_direct *a, const float *u, float *work, int
  * tiles in order (the first chunk sets it); dWᵀ = Gᵀ dM G at the end. */
 CD_TARGET static void C5(c5_dw)(const ps__nn_direct_dw *a)
 {
-    float *work = a->work;
     const int chunk = a->chunk, cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho,
               wo = a->wo, pad = a->pad;
-    const int th = (ho + C5_M - 1) / C5_M, tw = (wo + C5_M - 1) / C5_M, per = th * tw, HP = C5_M * th + 4,
-              WP = C5_M * tw + 4, HO = C5_M * th, WO = C5_M * tw;
-    float *dm = work;                                    /* (α², cg, og) */
-    float *xt = dm + (size_t)C5_A2 * cg * og;               /* (chunk, HP, WP, cg) */
-    float *dyt = xt + (size_t)chunk * HP * WP * cg;      /* (chunk, HO, WO, og) */
-    float *v = dyt + (size_t)chunk * HO * WO * og;       /* (α², T, cg) */
-    float *wv = v + (size_t)C5_A2 * chunk * per * cg;       /* (α², T, og) */
-    float *xs = wv + (size_t)C5_A2 * chunk * per * og;      /* (h, w, cg) or (ho, wo, og) */
+    const int th = (ho + C5_M - 1) / C5_M, tw = (wo + C5_M - 1) / C5_M, per = th * tw,
+              HP = C5_M * th + 4, WP = C5_M * tw + 4, HO = C5_M * th, WO = C5_M * tw;
+    const cw_dw_bufs bf = cw_dw_buffers(a->work, C5_A2, chunk, per, cg, og, HP, WP, HO, WO);
+    float *dm = bf.dm, *xt = bf.xt, *dyt = bf.dyt, *v = bf.v, *wv = bf.wv, *xs = bf.xs;
     for (int gi = 0; gi < a->g; gi++) {
         for (int i0 = 0; i0 < a->m; i0 += chunk) {
             const int mc = a->m - i0 < chunk ? a->m - i0 : chunk, T = mc * per;

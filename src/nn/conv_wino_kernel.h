@@ -325,6 +325,27 @@ CD_TARGET CD_INLINE void cw_dy_tile(cd_vec t[16], const cd_vec q[4])
     }
 }
 
+/* The weight gradient's buffers in its workspace, for a2 transformed values per tile and
+ * chunks of `chunk` images of `per` tiles: dM (a2, cg, og); the chunk's input (chunk, HP, WP,
+ * cg) and output gradient (chunk, HO, WO, og) channel-last; their transforms V (a2, T, cg)
+ * and W (a2, T, og), T = chunk·per; a scratch plane. */
+typedef struct cw_dw_bufs {
+    float *dm, *xt, *dyt, *v, *wv, *xs;
+} cw_dw_bufs;
+
+static inline cw_dw_bufs cw_dw_buffers(float *work, int a2, int chunk, int per, int cg, int og,
+                                       int HP, int WP, int HO, int WO)
+{
+    cw_dw_bufs b;
+    b.dm = work;
+    b.xt = b.dm + (size_t)a2 * cg * og;
+    b.dyt = b.xt + (size_t)chunk * HP * WP * cg;
+    b.v = b.dyt + (size_t)chunk * HO * WO * og;
+    b.wv = b.v + (size_t)a2 * chunk * per * cg;
+    b.xs = b.wv + (size_t)a2 * chunk * per * og;
+    return b;
+}
+
 CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a)
 {
     float *work = a->work;
@@ -333,12 +354,8 @@ CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a)
     /* an odd plane's tiles overhang it: dY made 2·th × 2·tw with zeros, the input HP × WP */
     const int th = (ho + 1) / 2, tw = (wo + 1) / 2, per = th * tw, HP = 2 * th + 2,
               WP = 2 * tw + 2, HO = 2 * th, WO = 2 * tw;
-    float *dm = work;                                    /* (16, cg, og) */
-    float *xt = dm + (size_t)16 * cg * og;               /* (chunk, HP, WP, cg) */
-    float *dyt = xt + (size_t)chunk * HP * WP * cg;      /* (chunk, HO, WO, og) */
-    float *v = dyt + (size_t)chunk * HO * WO * og;       /* (16, T, cg) */
-    float *wv = v + (size_t)16 * chunk * per * cg;       /* (16, T, og) */
-    float *xs = wv + (size_t)16 * chunk * per * og;      /* (h, w, cg) or (ho, wo, og) */
+    const cw_dw_bufs bf = cw_dw_buffers(work, 16, chunk, per, cg, og, HP, WP, HO, WO);
+    float *dm = bf.dm, *xt = bf.xt, *dyt = bf.dyt, *v = bf.v, *wv = bf.wv, *xs = bf.xs;
     for (int gi = 0; gi < a->g; gi++) {
         for (int i0 = 0; i0 < a->m; i0 += chunk) {
             const int mc = a->m - i0 < chunk ? a->m - i0 : chunk, T = mc * per;
