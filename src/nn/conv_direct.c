@@ -181,8 +181,9 @@ static size_t wino_image(int k, int cg, int og, int ho, int wo)
            (k == 5 ? (size_t)WINO_ALPHA2(k, mt) * tiles * (cg + og) : 0);   /* 5×5: V, M */
 }
 
-/* Images per chunk of a Winograd convolution: its channel-last input and output kept to 32K
- * floats (128 KiB, in L2), but at least one image. */
+/* Images per chunk of a Winograd convolution: its per-image workspace kept to `floats` (32K,
+ * 128 KiB in L2, for F(2×2, 3×3); 128K with the tiles' V and M for the 5×5 ones), but at
+ * least one image. */
 static int wino_chunk(size_t per_image, int rows, size_t floats)
 {
     int mc = (int)(floats / per_image);

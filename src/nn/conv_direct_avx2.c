@@ -110,7 +110,7 @@ void ps__nn_conv_wino_dw_avx2(const ps__nn_direct_dw *a)
 }
 
 void ps__nn_conv_wino5_avx2(const ps__nn_direct *a, const float *u, float *work, int chunk,
-                          int m)
+                            int m)
 {
     (void)a, (void)u, (void)work, (void)chunk, (void)m;
 }

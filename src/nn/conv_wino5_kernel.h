@@ -178,7 +178,7 @@ CD_TARGET static void C5(c5_chunk)(const ps__nn_direct *a, const float *u, float
     cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad, HP, WP);
     for (int t = 0; t < T; t++)
         C5(c5_input_transform)(v + (size_t)t * cg, (size_t)T * cg, xt, cg, HP, WP, t / per,
-                           t % per / tw, t % tw);
+                               t % per / tw, t % tw);
     const float *ug = u + (size_t)gi * C5_A2 * cg * og;
     for (int xi = 0; xi < C5_A2; xi++)
         cw_gemm(m + (size_t)xi * T * og, v + (size_t)xi * T * cg, ug + (size_t)xi * cg * og,
@@ -259,28 +259,26 @@ static void C5(c5_conv)(const ps__nn_direct *a, const float *u, float *work, int
             C5(c5_chunk)(a, u, work, gi, i0, a->m - i0 < chunk ? a->m - i0 : chunk);
 }
 
-/* The weight gradient by F(5×5, 3×3), the dual of the forward algorithm (conv_wino_kernel.h's
- * with these matrices): dW = Gᵀ [Σ_tiles (A dY_t Aᵀ) ⊙ (Bᵀ d_t B)] G, dY_t a 3 × 3 tile of the
- * output gradient (zeros past the plane), d_t the 7 × 7 input values under it. Per chunk of
+/* The weight gradient by F(5×5, m×m), the dual of the forward algorithm (conv_wino_kernel.h's
+ * with these matrices): dW = Gᵀ [Σ_tiles (A dY_t Aᵀ) ⊙ (Bᵀ d_t B)] G, dY_t an m × m tile of
+ * the output gradient (zeros past the plane), d_t the α × α input values under it. Per chunk of
  * images V (α², T, cg) and W (α², T, og); dM (α², cg, og) += V[ξ]ᵀ W[ξ] over the chunk's
  * tiles in order (the first chunk sets it); dWᵀ = Gᵀ dM G at the end. */
 CD_TARGET static void C5(c5_dw)(const ps__nn_direct_dw *a)
 {
-    const int chunk = a->chunk, cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho,
-              wo = a->wo, pad = a->pad;
+    const int chunk = a->chunk, cg = a->cg, og = a->og, ho = a->ho, wo = a->wo;
     const int th = (ho + C5_M - 1) / C5_M, tw = (wo + C5_M - 1) / C5_M, per = th * tw,
               HP = C5_M * th + 4, WP = C5_M * tw + 4, HO = C5_M * th, WO = C5_M * tw;
     const cw_dw_bufs bf = cw_dw_buffers(a->work, C5_A2, chunk, per, cg, og, HP, WP, HO, WO);
-    float *dm = bf.dm, *xt = bf.xt, *dyt = bf.dyt, *v = bf.v, *wv = bf.wv, *xs = bf.xs;
+    float *dm = bf.dm, *xt = bf.xt, *dyt = bf.dyt, *v = bf.v, *wv = bf.wv;
     for (int gi = 0; gi < a->g; gi++) {
         for (int i0 = 0; i0 < a->m; i0 += chunk) {
             const int mc = a->m - i0 < chunk ? a->m - i0 : chunk, T = mc * per;
-            cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad, HP, WP);
-            cw_input_planes(dyt, xs, a->dy, a->m, gi, og, i0, mc, ho, wo, 0, HO, WO);
+            cw_dw_planes(a, &bf, gi, i0, mc, HP, WP, HO, WO);
             for (int t = 0; t < T; t++) {
                 int mm = t / per, ty = t % per / tw, tx = t % tw;
-                C5(c5_input_transform)(v + (size_t)t * cg, (size_t)T * cg, xt, cg, HP, WP, mm, ty,
-                                   tx);
+                C5(c5_input_transform)(v + (size_t)t * cg, (size_t)T * cg, xt, cg, HP, WP, mm,
+                                       ty, tx);
                 const float *q0 = dyt + (((size_t)mm * HO + C5_M * ty) * WO + C5_M * tx) * og;
                 for (int o = 0; o < og; o += CD_VW) {
                     cd_vec q[C5_M * C5_M], r[C5_A * C5_M];
@@ -316,7 +314,7 @@ CD_TARGET static void C5(c5_dw)(const ps__nn_direct_dw *a)
                 for (int xi = 0; xi < C5_A2; xi++)
                     q[xi] = CD_LOAD(dm + ((size_t)xi * cg + c) * og + o);
 #pragma GCC unroll 5
-                for (int i = 0; i < 5; i++)   /* rows: Gᵀ dM (5 × 7) */
+                for (int i = 0; i < 5; i++)   /* rows: Gᵀ dM (5 × α) */
 #pragma GCC unroll 8
                     for (int j = 0; j < C5_A; j++)
                         r[i * C5_A + j] = c5_comb(&C5(c5_g)[0][i], 5, C5_A, q + j, C5_A);

@@ -346,21 +346,27 @@ static inline cw_dw_bufs cw_dw_buffers(float *work, int a2, int chunk, int per, 
     return b;
 }
 
+/* Images i0 .. i0 + mc − 1 of group gi of the weight gradient's input and output gradient,
+ * channel-last into bf's xt (HP × WP, with the padding) and dyt (HO × WO). */
+CD_TARGET static void cw_dw_planes(const ps__nn_direct_dw *a, const cw_dw_bufs *bf, int gi,
+                                   int i0, int mc, int HP, int WP, int HO, int WO)
+{
+    cw_input_planes(bf->xt, bf->xs, a->x, a->m, gi, a->cg, i0, mc, a->h, a->w, a->pad, HP, WP);
+    cw_input_planes(bf->dyt, bf->xs, a->dy, a->m, gi, a->og, i0, mc, a->ho, a->wo, 0, HO, WO);
+}
+
 CD_TARGET void CD_WINO_DW_ENTRY(const ps__nn_direct_dw *a)
 {
-    float *work = a->work;
-    const int chunk = a->chunk, cg = a->cg, og = a->og, h = a->h, w = a->w, ho = a->ho, wo = a->wo,
-              pad = a->pad;
+    const int chunk = a->chunk, cg = a->cg, og = a->og, ho = a->ho, wo = a->wo;
     /* an odd plane's tiles overhang it: dY made 2·th × 2·tw with zeros, the input HP × WP */
     const int th = (ho + 1) / 2, tw = (wo + 1) / 2, per = th * tw, HP = 2 * th + 2,
               WP = 2 * tw + 2, HO = 2 * th, WO = 2 * tw;
-    const cw_dw_bufs bf = cw_dw_buffers(work, 16, chunk, per, cg, og, HP, WP, HO, WO);
-    float *dm = bf.dm, *xt = bf.xt, *dyt = bf.dyt, *v = bf.v, *wv = bf.wv, *xs = bf.xs;
+    const cw_dw_bufs bf = cw_dw_buffers(a->work, 16, chunk, per, cg, og, HP, WP, HO, WO);
+    float *dm = bf.dm, *xt = bf.xt, *dyt = bf.dyt, *v = bf.v, *wv = bf.wv;
     for (int gi = 0; gi < a->g; gi++) {
         for (int i0 = 0; i0 < a->m; i0 += chunk) {
             const int mc = a->m - i0 < chunk ? a->m - i0 : chunk, T = mc * per;
-            cw_input_planes(xt, xs, a->x, a->m, gi, cg, i0, mc, h, w, pad, HP, WP);
-            cw_input_planes(dyt, xs, a->dy, a->m, gi, og, i0, mc, ho, wo, 0, HO, WO);
+            cw_dw_planes(a, &bf, gi, i0, mc, HP, WP, HO, WO);
             for (int t = 0; t < T; t++) {
                 int mm = t / per, ty = t % per / tw, tx = t % tw;
                 cw_input_transform(v + (size_t)t * cg, (size_t)T * cg, xt, cg, HP, WP, mm, ty,
