@@ -31,6 +31,7 @@
 static const char *const models[] = {
     "cnn",         "siamese",     "siamese_aux",  "siamese_v2", "resnet", "resnet_ws",
     "resnet_ws_aux", "indep_A3_k5", "shared_A5_k3", "aux_A4_k3", "aux_A1_k5",
+    "aux_A6_k5",     "indep_A4_k5",
 };
 
 typedef struct batch {
