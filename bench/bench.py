@@ -9,7 +9,10 @@
      separately; peak RSS of a process training the model (`pairsweep train`, ru_maxrss).
   2. sweep scaling: `pairsweep run bench/jobs/scaling.yaml` with 1 and 2 workers (mpirun -np
      2 and 3), each the best (shortest) of --scaling-reps runs, alternating 1 and 2 workers:
-     wall time, parallel efficiency, rank 0's CPU time as a share of the wall time.
+     wall time, parallel efficiency, rank 0's CPU time as a share of the wall time; the
+     efficiency split into what the cores lose when both work (the tasks' summed seconds, 1
+     worker against 2: the same tasks and code) and what the sweep loses (the workers' busy
+     share of the wall: start-up, hand-offs, the last task's tail).
   3. master capacity (bench_master): results/s rank 0 receives and stores, and the number of
      workers that rate keeps busy at each model's real task time (a final task: 25 epochs of
      1000 pairs plus 25 evaluations of 1000 test pairs, at the rates of part 1).
@@ -150,8 +153,16 @@ def part_scaling(a, tmp):
             r = mpirun(workers + 1, [ps, "run", "-q", "--restart", "-o", out, job], tmp,
                        "scaling%d" % workers)
             if workers not in res or r[0] < res[workers][0]:
-                res[workers] = r
+                res[workers] = r + (task_seconds(out),)
     return res
+
+
+def task_seconds(path):
+    """Σ over the tasks of a results file of the seconds each took on its worker (the
+    wall_seconds of /tasks: from the task's arrival to its result, pairs and net included)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        return float(f["tasks"]["wall_seconds"].sum())
 
 
 def part_master(a, tmp):
@@ -333,13 +344,22 @@ def main():
     print("|---|---|---|---|---|---|---|")
     w1 = scaling[1][0]
     for w in (1, 2):
-        wall, ranks, out = scaling[w]
+        wall, ranks, out, _ = scaling[w]
         loop = re.search(r"\(([0-9.]+)% of a core\)", out)
         print("| %d | %.2f | %s | %.2f%% | %s | %s | %.1f |" % (
             w, wall, "%.0f%%" % (100 * w1 / (w * wall)) if w > 1 else "-",
             100 * ranks[0][0] / wall, "%s%%" % loop.group(1) if loop else "not printed",
             " ".join("%.0f%%" % (100 * r[0] / wall) for r in ranks[1:]),
             max(r[1] for r in ranks[1:]) / 1024))
+    # efficiency = (S1 / S2) x (busy2 / busy1): S the tasks' seconds summed over the workers,
+    # busy = S / (workers x wall). S1 / S2 is what the cores lose when both work (the same
+    # tasks, the same code: shared caches, memory, the host), busy2 / busy1 what the sweep
+    # loses (start-up, hand-offs, the last task's tail) against one worker.
+    s1, s2 = scaling[1][3], scaling[2][3]
+    b1, b2 = s1 / scaling[1][0], s2 / (2 * scaling[2][0])
+    print("| efficiency, split | tasks' seconds: 1 worker %.2f, 2 workers %.2f, ratio %.1f%% "
+          "(the cores) | busy share of the workers' wall: %.1f%% and %.1f%%, ratio %.1f%% "
+          "(the sweep) | | | | |" % (s1, s2, 100 * s1 / s2, 100 * b1, 100 * b2, 100 * b2 / b1))
     print("(targets: efficiency >= 95%, rank 0 <= 2% CPU; the CPU share is rank 0's whole "
           "process over the wall time, the loop's is its CPU while handing out tasks over that "
           "time, as `pairsweep run` prints it; wall includes mpirun start-up and "
