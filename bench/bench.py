@@ -339,8 +339,9 @@ def main():
         print("benchmark wall time: %.0f s" % (time.perf_counter() - t_start))
         return
     print()
+    (s1, n_tasks), (s2, _) = scaling[1][3], scaling[2][3]
     print("2. Sweep scaling: pairsweep run bench/jobs/scaling.yaml (%d tasks), master + workers; "
-          "best of %d runs each" % (scaling[1][3][1], a.scaling_reps))
+          "best of %d runs each" % (n_tasks, a.scaling_reps))
     print("| workers | wall s | efficiency | rank 0 CPU share | rank 0 CPU in its loop | "
           "worker CPU / wall | max worker RSS MiB |")
     print("|---|---|---|---|---|---|---|")
@@ -357,7 +358,6 @@ def main():
     # busy = S / (workers x wall). S1 / S2 is what the cores lose when both work (the same
     # tasks, the same code: shared caches, memory, the host), busy2 / busy1 what the sweep
     # loses (start-up, hand-offs, the last task's tail) against one worker.
-    s1, s2 = scaling[1][3][0], scaling[2][3][0]
     b1, b2 = s1 / scaling[1][0], s2 / (2 * scaling[2][0])
     print("| efficiency, split | tasks' seconds: 1 worker %.2f, 2 workers %.2f, ratio %.1f%% "
           "(the cores) | busy share of the workers' wall: %.1f%% and %.1f%%, ratio %.1f%% "
